@@ -80,7 +80,7 @@ class HandshakeError(ProtocolError):
     """An Engine.IO HTTP request the server refuses (the JSON error code says why)."""
 
 
-class ConnectionRefused(SioxError):  # noqa: N818 - the name api.md fixes
+class ConnectionRefused(SioxError):
     """Raised by a middleware or a connect handler to refuse a namespace connection.
 
     The client receives a CONNECT_ERROR packet ``{"message": message, "data": data}``.

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
+from typing import Any, cast
 
-__all__ = ["RESERVED_EVENTS", "Packet", "PacketType"]
+__all__ = ["RESERVED_EVENTS", "Packet", "PacketType", "make_packet"]
 
 
 class PacketType(IntEnum):
@@ -43,3 +44,28 @@ class Packet:
 RESERVED_EVENTS = frozenset(
     {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
 )
+
+
+def _slot_setter(name: str) -> Callable[[Packet, Any], None]:
+    return cast("Callable[[Packet, Any], None]", getattr(Packet, name).__set__)
+
+
+_new = object.__new__
+_set_type = _slot_setter("type")
+_set_nsp = _slot_setter("nsp")
+_set_data = _slot_setter("data")
+_set_id = _slot_setter("id")
+
+
+def make_packet(ptype: PacketType, nsp: str, data: Any, ack_id: int | None) -> Packet:
+    """Build a `Packet` from already validated fields, about twice as fast as ``Packet(...)``.
+
+    The frozen dataclass ``__init__`` goes through ``object.__setattr__`` for every field;
+    decoders build one packet per message, so they set the slots directly instead.
+    """
+    packet: Packet = _new(Packet)
+    _set_type(packet, ptype)
+    _set_nsp(packet, nsp)
+    _set_data(packet, data)
+    _set_id(packet, ack_id)
+    return packet

@@ -1,0 +1,311 @@
+"""The default Socket.IO parser: packets as JSON text plus binary attachments.
+
+Grammar (protocol.md section 1.2)::
+
+    packet = type [ attachments "-" ] [ nsp "," ] [ ack-id ] [ json ]
+
+``protocol=5`` follows socket.io-parser 4.2.x (socket.io 3.x/4.x); ``protocol=4`` follows
+socket.io-parser 3.x (socket.io 1.x/2.x: type 4 is ERROR, binary packets keep types 5/6 on decode,
+namespaces are kept exactly as written, query string included).
+
+Validation is the reference decoder's, plus the stricter rules api.md lists:
+
+* the type is one ASCII digit ``0``-``6`` (the reference reads ``""`` and whitespace as type 0
+  through ``Number()``; siox refuses them);
+* the attachment count is ASCII digits, ``1 <= n <= max_attachments``;
+* the ack id is ASCII digits (the reference's loose ``Number(c) == c`` also takes spaces), at
+  most ``2**53 - 1``, and only on EVENT/ACK packets (the reference reads ``0/nsp,123`` as a
+  CONNECT with id 123; hostile-inputs P19 wants it refused);
+* a placeholder ``num`` is an ``int`` (not ``bool``, not ``float``) indexing the attachments;
+* JSON nesting depth and number range are limited by the JSON backend (`siox.jsonbackend`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..errors import InvalidPacket
+from ..jsonbackend import JsonBackend, get_backend
+from .binary import BINARY_TYPES, deconstruct, reconstruct
+from .packet import RESERVED_EVENTS, Packet, PacketType, make_packet
+
+__all__ = ["DEFAULT_MAX_ATTACHMENTS", "MAX_ACK_ID", "Decoder", "Parser"]
+
+DEFAULT_MAX_ATTACHMENTS = 10
+#: Largest ack id accepted or produced: JavaScript's Number.MAX_SAFE_INTEGER.
+MAX_ACK_ID = 2**53 - 1
+
+_DIGITS = re.compile(r"[0-9]+")
+# Enum attribute access and enum hashing are slow on CPython 3.11; the hot paths below use
+# these module constants, identity tests and tuples indexed by the type number instead.
+_CONNECT, _DISCONNECT, _EVENT, _ACK, _CONNECT_ERROR, _BINARY_EVENT, _BINARY_ACK = PacketType
+_TYPES = tuple(PacketType)
+_TYPE_OF_CHAR = {str(t.value): t for t in PacketType}
+_PREFIX = tuple(str(t.value) for t in PacketType)
+#: type -> the type to send when the data holds binary (None: binary not allowed)
+_BINARY_OF = (None, None, _BINARY_EVENT, _BINARY_ACK, None, _BINARY_EVENT, _BINARY_ACK)
+#: type -> the same type without binary
+_PLAIN_OF = (_CONNECT, _DISCONNECT, _EVENT, _ACK, _CONNECT_ERROR, _EVENT, _ACK)
+
+
+def _packet_type(value: Any) -> PacketType:
+    if type(value) is PacketType:
+        return value
+    if type(value) is int and 0 <= value < len(_TYPES):
+        return _TYPES[value]
+    raise ValueError(f"unknown packet type {value!r}")
+
+
+def _is_event_name(name: Any, protocol: int) -> bool:
+    kind = type(name)
+    if kind is str:
+        return protocol < 5 or name not in RESERVED_EVENTS
+    return kind is int or kind is float
+
+
+def _payload_valid(ptype: PacketType, data: Any, protocol: int) -> bool:
+    """The reference's per-type payload rule (socket.io-parser 4.2.x, or 3.x for protocol 4)."""
+    if ptype is _EVENT or ptype is _BINARY_EVENT:
+        return type(data) is list and len(data) > 0 and _is_event_name(data[0], protocol)
+    if ptype is _ACK or ptype is _BINARY_ACK:
+        return type(data) is list
+    if ptype is _CONNECT:
+        return isinstance(data, dict) or (protocol < 5 and (data is None or type(data) is list))
+    if ptype is _CONNECT_ERROR:
+        return isinstance(data, (str, dict)) or (
+            protocol < 5 and (data is None or type(data) is list)
+        )
+    return False  # DISCONNECT carries no payload
+
+
+class Parser:
+    """Encoder and one-shot decoder for the default parser, with its configuration.
+
+    Args:
+        protocol: Socket.IO protocol revision, 5 (default) or 4.
+        json: JSON backend: ``None``/``"auto"``, ``"orjson"``, ``"stdlib"`` or a backend object.
+        max_attachments: largest attachment count accepted in a binary packet header.
+        max_depth: JSON nesting limit (default: the backend's default, 32).
+    """
+
+    __slots__ = ("_json", "max_attachments", "protocol")
+
+    def __init__(
+        self,
+        *,
+        protocol: int = 5,
+        json: str | JsonBackend | None = None,
+        max_attachments: int = DEFAULT_MAX_ATTACHMENTS,
+        max_depth: int | None = None,
+    ) -> None:
+        if protocol not in (4, 5):
+            raise ValueError(f"unsupported Socket.IO protocol revision {protocol!r} (use 4 or 5)")
+        if max_attachments < 1:
+            raise ValueError("max_attachments must be >= 1")
+        self.protocol = protocol
+        self.max_attachments = max_attachments
+        self._json = get_backend(json, max_depth=max_depth)
+
+    @property
+    def json(self) -> JsonBackend:
+        """The JSON backend in use."""
+        return self._json
+
+    def encode(self, packet: Packet) -> list[str | bytes]:
+        """Encode a packet: the text header first, then the binary attachments.
+
+        EVENT/ACK become BINARY_EVENT/BINARY_ACK when ``data`` holds binary (and the reverse
+        when it holds none, so no binary type ever has 0 attachments).
+
+        Raises:
+            TypeError: ``data`` holds values that are not JSON data or binary.
+            ValueError: the packet cannot be valid on the wire (bad namespace, ack id, payload).
+        """
+        ptype = packet.type
+        nsp = packet.nsp
+        data = packet.data
+        ack_id = packet.id
+        if type(ptype) is not PacketType:
+            ptype = _packet_type(ptype)
+        if nsp != "/":
+            if type(nsp) is not str or not nsp.startswith("/") or "," in nsp:
+                raise ValueError(f"invalid namespace {nsp!r}")
+            suffix = nsp + ","
+        else:
+            suffix = ""
+        if ack_id is not None:
+            if type(ack_id) is not int or not 0 <= ack_id <= MAX_ACK_ID:
+                raise ValueError(f"invalid ack id {ack_id!r}")
+            suffix += str(ack_id)
+        binary_type = _BINARY_OF[ptype]
+        if binary_type is not None:
+            plain_type = _PLAIN_OF[ptype]
+            if type(data) is tuple:
+                data = list(data)
+            if not _payload_valid(plain_type, data, self.protocol):
+                raise ValueError(f"invalid {plain_type.name} payload {data!r:.80}")
+            try:
+                body = self._json.dumps(data)
+            except TypeError:
+                # Not plain JSON: binary values (or something unserializable, re-raised).
+                attachments: list[bytes] = []
+                stripped = deconstruct(data, attachments)
+                if not attachments:
+                    raise
+                body = self._json.dumps(stripped)
+                frames: list[str | bytes] = [
+                    f"{_PREFIX[binary_type]}{len(attachments)}-{suffix}{body}"
+                ]
+                frames.extend(attachments)
+                return frames
+            return [_PREFIX[plain_type] + suffix + body]
+        if data is None:
+            if ptype is _CONNECT_ERROR and self.protocol >= 5:
+                raise ValueError("CONNECT_ERROR needs a payload")
+            return [_PREFIX[ptype] + suffix]
+        if not _payload_valid(ptype, data, self.protocol):
+            raise ValueError(f"invalid {ptype.name} payload {data!r:.80}")
+        return [_PREFIX[ptype] + suffix + self._json.dumps(data)]
+
+    def decode(self, text: str) -> Packet:
+        """Decode one text packet that has no attachments.
+
+        Raises:
+            InvalidPacket: malformed text, or a binary header (use a `Decoder` for those).
+        """
+        packet, attachments = self.decode_header(text)
+        if attachments:
+            raise InvalidPacket(f"packet announces {attachments} attachments; use a Decoder")
+        return packet
+
+    def decode_header(self, text: str) -> tuple[Packet, int]:
+        """Decode a text packet; returns the packet and its announced attachment count.
+
+        For a binary header the packet still holds the placeholders.
+        """
+        if type(text) is not str:
+            raise InvalidPacket("a text packet must be a str")
+        size = len(text)
+        ptype = _TYPE_OF_CHAR.get(text[:1])
+        if ptype is None:
+            raise InvalidPacket(f"unknown packet type {text[:1]!r}")
+        index = 1
+        attachments = 0
+        if ptype is _BINARY_EVENT or ptype is _BINARY_ACK:
+            match = _DIGITS.match(text, 1)
+            if match is None or match.end() >= size or text[match.end()] != "-":
+                raise InvalidPacket("illegal attachments")
+            count = match.group()
+            if len(count) > 9 or int(count) > self.max_attachments:
+                raise InvalidPacket("too many attachments")
+            attachments = int(count)
+            if attachments < 1:
+                raise InvalidPacket("illegal attachments")
+            index = match.end() + 1
+        nsp = "/"
+        if index < size and text[index] == "/":
+            comma = text.find(",", index)
+            if comma < 0:
+                nsp = text[index:]
+                index = size
+            else:
+                nsp = text[index:comma]
+                index = comma + 1
+        ack_id = None
+        if index < size and "0" <= text[index] <= "9":
+            match = _DIGITS.match(text, index)
+            assert match is not None
+            digits = match.group()
+            if len(digits) > 16 or int(digits) > MAX_ACK_ID:
+                raise InvalidPacket("ack id out of range")
+            if _BINARY_OF[ptype] is None:
+                # The reference reads digits after any header as an id, so `40/nsp,123` is a
+                # CONNECT with id 123 there; no encoder writes ids outside events and acks,
+                # and hostile-inputs P19 wants that packet refused.
+                raise InvalidPacket(f"{ptype.name} packets carry no ack id")
+            ack_id = int(digits)
+            index = match.end()
+        data = None
+        if index < size:
+            data = self._json.loads(text[index:])
+            if not _payload_valid(ptype, data, self.protocol):
+                raise InvalidPacket(f"invalid payload for {ptype.name}")
+        return make_packet(ptype, nsp, data, ack_id), attachments
+
+
+class Decoder:
+    """Incremental decoder, one per connection: feed it each Engine.IO message in order.
+
+    Text messages are packet headers; a binary header (type 5/6) makes the decoder wait for
+    its attachments, which arrive as binary messages. After an error the decoder is reset
+    (the caller is expected to close the connection anyway).
+
+    Args:
+        protocol: Socket.IO protocol revision, 5 (default) or 4.
+        max_attachments: largest attachment count accepted (default 10).
+        json: JSON backend (see `siox.jsonbackend.get_backend`).
+        max_depth: JSON nesting limit.
+        parser: use this `Parser`'s configuration instead of the arguments above.
+    """
+
+    __slots__ = ("_attachments", "_expected", "_header", "_parser")
+
+    def __init__(
+        self,
+        *,
+        protocol: int = 5,
+        max_attachments: int = DEFAULT_MAX_ATTACHMENTS,
+        json: str | JsonBackend | None = None,
+        max_depth: int | None = None,
+        parser: Parser | None = None,
+    ) -> None:
+        self._parser = parser or Parser(
+            protocol=protocol, json=json, max_attachments=max_attachments, max_depth=max_depth
+        )
+        self._header: Packet | None = None
+        self._expected = 0
+        self._attachments: list[bytes] = []
+
+    @property
+    def reconstructing(self) -> bool:
+        """Whether attachments of a binary packet are still expected."""
+        return self._header is not None
+
+    def reset(self) -> None:
+        """Drop any partly received binary packet."""
+        self._header = None
+        self._expected = 0
+        self._attachments = []
+
+    def feed(self, chunk: str | bytes | bytearray | memoryview) -> list[Packet]:
+        """Take one Engine.IO message; return the packets it completes (zero or one).
+
+        Raises:
+            InvalidPacket: malformed input, text while attachments are expected, or binary
+                when none are.
+        """
+        if type(chunk) is str:
+            if self._header is not None:
+                self.reset()
+                raise InvalidPacket("got plaintext data when reconstructing a packet")
+            packet, attachments = self._parser.decode_header(chunk)
+            if not attachments:
+                return [packet]
+            self._header = packet
+            self._expected = attachments
+            return []
+        if not isinstance(chunk, BINARY_TYPES):
+            raise TypeError(f"feed() takes str or bytes, not {type(chunk).__name__}")
+        if self._header is None:
+            raise InvalidPacket("got binary data when not reconstructing a packet")
+        self._attachments.append(chunk if type(chunk) is bytes else bytes(chunk))
+        if len(self._attachments) < self._expected:
+            return []
+        header, buffers = self._header, self._attachments
+        self.reset()
+        data = reconstruct(header.data, buffers)
+        ptype = header.type
+        if self._parser.protocol >= 5:
+            ptype = _PLAIN_OF[ptype]
+        return [make_packet(ptype, header.nsp, data, header.id)]
