@@ -59,6 +59,14 @@ class JsonBackend(Protocol):
         """Decode one JSON document; `InvalidPacket` when it is not valid or too deep."""
         ...
 
+    def dumps_with_binary(self, obj: Any) -> tuple[str, list[bytes]]:
+        """Like ``dumps``, with binary values replaced by attachment placeholders.
+
+        Each binary value becomes ``{"_placeholder":true,"num":N}`` (numbered depth-first) and
+        is returned, in order, as the second item.
+        """
+        ...
+
 
 def _default(obj: Any) -> Any:
     """Serialize the few non-JSON types both backends agree on."""
@@ -158,6 +166,10 @@ class StdlibBackend:
             text = _SURROGATE.sub(_escape_surrogate, text)
         return text
 
+    def dumps_with_binary(self, obj: Any) -> tuple[str, list[bytes]]:
+        """Compact JSON of ``obj`` with binary values replaced by attachment placeholders."""
+        return _dumps_with_binary(self, obj)
+
     def loads(self, text: str | bytes) -> Any:
         """Decode one JSON document."""
         try:
@@ -167,6 +179,20 @@ class StdlibBackend:
         except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
             raise InvalidPacket(f"invalid JSON: {exc}") from None
         return _check_depth(text, value, self.max_depth)
+
+
+def _dumps_with_binary(backend: JsonBackend, obj: Any) -> tuple[str, list[bytes]]:
+    """Generic `dumps_with_binary`: plain ``dumps`` first, placeholders only when it fails."""
+    from .parser.binary import deconstruct  # the parser package imports this module
+
+    try:
+        return backend.dumps(obj), []
+    except TypeError:
+        attachments: list[bytes] = []
+        stripped = deconstruct(obj, attachments)
+        if not attachments:
+            raise
+        return backend.dumps(stripped), attachments
 
 
 def _escape_surrogate(match: re.Match[str]) -> str:
@@ -204,6 +230,25 @@ class OrjsonBackend:
             return self._orjson_dumps(obj, _default, self._option)
         except TypeError:
             return self._fallback.dumps(obj).encode("utf-8", "surrogatepass")
+
+    def dumps_with_binary(self, obj: Any) -> tuple[str, list[bytes]]:
+        """Compact JSON of ``obj`` with binary values replaced by attachment placeholders.
+
+        One orjson pass: its ``default`` hook, called for each binary value in serialization
+        order (depth-first, left to right), records the value and writes the placeholder.
+        """
+        attachments: list[bytes] = []
+
+        def collect(value: Any) -> Any:
+            if isinstance(value, (bytes, bytearray, memoryview)):
+                attachments.append(value if type(value) is bytes else bytes(value))
+                return {"_placeholder": True, "num": len(attachments) - 1}
+            return _default(value)
+
+        try:
+            return self._orjson_dumps(obj, collect, self._option).decode(), attachments
+        except TypeError:
+            return _dumps_with_binary(self._fallback, obj)
 
     def loads(self, text: str | bytes) -> Any:
         """Decode one JSON document."""

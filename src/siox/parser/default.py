@@ -27,7 +27,7 @@ from typing import Any
 
 from ..errors import InvalidPacket
 from ..jsonbackend import JsonBackend, get_backend
-from .binary import BINARY_TYPES, deconstruct, reconstruct
+from .binary import BINARY_TYPES, reconstruct
 from .packet import RESERVED_EVENTS, Packet, PacketType, make_packet
 
 __all__ = ["DEFAULT_MAX_ATTACHMENTS", "MAX_ACK_ID", "Decoder", "Parser"]
@@ -145,21 +145,12 @@ class Parser:
                 data = list(data)
             if not _payload_valid(plain_type, data, self.protocol):
                 raise ValueError(f"invalid {plain_type.name} payload {data!r:.80}")
-            try:
-                body = self._json.dumps(data)
-            except TypeError:
-                # Not plain JSON: binary values (or something unserializable, re-raised).
-                attachments: list[bytes] = []
-                stripped = deconstruct(data, attachments)
-                if not attachments:
-                    raise
-                body = self._json.dumps(stripped)
-                frames: list[str | bytes] = [
-                    f"{_PREFIX[binary_type]}{len(attachments)}-{suffix}{body}"
-                ]
-                frames.extend(attachments)
-                return frames
-            return [_PREFIX[plain_type] + suffix + body]
+            body, attachments = self._json.dumps_with_binary(data)
+            if not attachments:
+                return [_PREFIX[plain_type] + suffix + body]
+            frames: list[str | bytes] = [f"{_PREFIX[binary_type]}{len(attachments)}-{suffix}{body}"]
+            frames.extend(attachments)
+            return frames
         if data is None:
             if ptype is _CONNECT_ERROR and self.protocol >= 5:
                 raise ValueError("CONNECT_ERROR needs a payload")
@@ -174,16 +165,21 @@ class Parser:
         Raises:
             InvalidPacket: malformed text, or a binary header (use a `Decoder` for those).
         """
-        packet, attachments = self.decode_header(text)
+        ptype, nsp, data, ack_id, attachments = self.parse_text(text)
         if attachments:
             raise InvalidPacket(f"packet announces {attachments} attachments; use a Decoder")
-        return packet
+        return make_packet(ptype, nsp, data, ack_id)
 
     def decode_header(self, text: str) -> tuple[Packet, int]:
         """Decode a text packet; returns the packet and its announced attachment count.
 
         For a binary header the packet still holds the placeholders.
         """
+        ptype, nsp, data, ack_id, attachments = self.parse_text(text)
+        return make_packet(ptype, nsp, data, ack_id), attachments
+
+    def parse_text(self, text: str) -> tuple[PacketType, str, Any, int | None, int]:
+        """Decode a text packet into ``(type, nsp, data, id, attachment count)``."""
         if type(text) is not str:
             raise InvalidPacket("a text packet must be a str")
         size = len(text)
@@ -231,7 +227,7 @@ class Parser:
             data = self._json.loads(text[index:])
             if not _payload_valid(ptype, data, self.protocol):
                 raise InvalidPacket(f"invalid payload for {ptype.name}")
-        return make_packet(ptype, nsp, data, ack_id), attachments
+        return ptype, nsp, data, ack_id, attachments
 
 
 class Decoder:
@@ -249,7 +245,7 @@ class Decoder:
         parser: use this `Parser`'s configuration instead of the arguments above.
     """
 
-    __slots__ = ("_attachments", "_expected", "_header", "_parser")
+    __slots__ = ("_attachments", "_expected", "_header", "_parse", "_parser")
 
     def __init__(
         self,
@@ -263,7 +259,8 @@ class Decoder:
         self._parser = parser or Parser(
             protocol=protocol, json=json, max_attachments=max_attachments, max_depth=max_depth
         )
-        self._header: Packet | None = None
+        self._parse = self._parser.parse_text
+        self._header: tuple[PacketType, str, Any, int | None, int] | None = None
         self._expected = 0
         self._attachments: list[bytes] = []
 
@@ -289,11 +286,11 @@ class Decoder:
             if self._header is not None:
                 self.reset()
                 raise InvalidPacket("got plaintext data when reconstructing a packet")
-            packet, attachments = self._parser.decode_header(chunk)
-            if not attachments:
-                return [packet]
-            self._header = packet
-            self._expected = attachments
+            header = self._parse(chunk)
+            if not header[4]:
+                return [make_packet(header[0], header[1], header[2], header[3])]
+            self._header = header
+            self._expected = header[4]
             return []
         if not isinstance(chunk, BINARY_TYPES):
             raise TypeError(f"feed() takes str or bytes, not {type(chunk).__name__}")
@@ -302,10 +299,9 @@ class Decoder:
         self._attachments.append(chunk if type(chunk) is bytes else bytes(chunk))
         if len(self._attachments) < self._expected:
             return []
-        header, buffers = self._header, self._attachments
+        (ptype, nsp, data, ack_id, _), buffers = self._header, self._attachments
         self.reset()
-        data = reconstruct(header.data, buffers)
-        ptype = header.type
+        data = reconstruct(data, buffers)
         if self._parser.protocol >= 5:
             ptype = _PLAIN_OF[ptype]
-        return [make_packet(ptype, header.nsp, data, header.id)]
+        return [make_packet(ptype, nsp, data, ack_id)]
