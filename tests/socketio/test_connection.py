@@ -11,8 +11,8 @@ from siox.socketio.events import (
     Connected,
     ConnectRefused,
     ConnectRequested,
-    DisconnectRequested,
     Disconnected,
+    DisconnectRequested,
     EventReceived,
 )
 from siox.socketio.parsers import DefaultParser, resolve_parser

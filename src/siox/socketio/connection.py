@@ -31,8 +31,8 @@ from .events import (
     Connected,
     ConnectRefused,
     ConnectRequested,
-    DisconnectRequested,
     Disconnected,
+    DisconnectRequested,
     EventReceived,
     SocketEvent,
 )

@@ -27,8 +27,11 @@ class ConnectRequested:
 
 @dataclass(frozen=True, slots=True)
 class Connected:
-    """Client role: the server accepted ``nsp``; ``sid`` is the socket id, ``pid`` the
-    private id for connection state recovery (None when recovery is off)."""
+    """Client role: the server accepted ``nsp``.
+
+    ``sid`` is the socket id, ``pid`` the private id for connection state recovery (None when
+    recovery is off).
+    """
 
     nsp: str
     sid: str
