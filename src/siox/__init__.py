@@ -1,4 +1,4 @@
-"""siox: Socket.IO for Python."""
+"""siox: Socket.IO for Python — a strict sans-I/O protocol core, asyncio server and client."""
 
 from __future__ import annotations
 
@@ -13,15 +13,36 @@ from .errors import (
     ProtocolError,
     SioxError,
 )
+from .server.adapter import Adapter, BroadcastOptions, InMemoryAdapter
+from .server.engine_server import EngineServer
+from .server.namespace import Namespace
+from .server.operators import AckResults, BroadcastOperator
+from .server.serve import Serving, run, serve
+from .server.server import Recovery, Server
+from .server.socket import Handshake, Socket
 
 __all__ = [
+    "AckResults",
     "AckTimeout",
+    "Adapter",
+    "BroadcastOperator",
+    "BroadcastOptions",
     "ConnectionRefused",
+    "EngineServer",
+    "Handshake",
     "HandshakeError",
+    "InMemoryAdapter",
     "InvalidPacket",
+    "Namespace",
     "NotConnected",
     "PayloadTooLarge",
     "ProtocolError",
+    "Recovery",
+    "Server",
+    "Serving",
     "SioxError",
+    "Socket",
     "__version__",
+    "run",
+    "serve",
 ]

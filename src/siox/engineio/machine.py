@@ -1,0 +1,381 @@
+"""The state machine both Engine.IO session roles share: states, the transition table, the core.
+
+`TRANSITIONS` is the whole truth about which state follows which: a session changes state only
+through `SessionCore._move`, which looks the pair up and refuses (``RuntimeError``, a siox bug)
+any pair not in the table. The table is data so tests can enumerate it and docs can draw it.
+`SessionCore` holds what both roles need: the state, the queued events and outputs, the
+bounded outbox, the heartbeat, the timers and the application-facing ``send``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import Enum
+from types import MappingProxyType
+
+from ..errors import InvalidPacket
+from .events import Closed, CloseReason, Event
+from .handshake import Transport
+from .heartbeat import Heartbeat
+from .outbox import Outbox, packet_size
+from .outputs import BINARY_CONTENT_TYPE, Output, WebSocketClose, WebSocketSend
+from .packet import Packet, PacketType, check_eio, decode_packet, encode_packet
+
+__all__ = [
+    "DEFAULT_MAX_BUFFER_SIZE",
+    "TRANSITIONS",
+    "WS_NORMAL",
+    "WS_POLICY_VIOLATION",
+    "WS_PROTOCOL_ERROR",
+    "WS_TOO_BIG",
+    "SessionCore",
+    "State",
+    "Trigger",
+    "WebSocketRole",
+    "is_binary_content",
+    "text_exceeds",
+]
+
+#: Default outgoing buffer limit (``max_buffer_size``), bytes.
+DEFAULT_MAX_BUFFER_SIZE = 10_000_000
+WS_NORMAL = 1000
+WS_PROTOCOL_ERROR = 1002
+WS_POLICY_VIOLATION = 1008
+WS_TOO_BIG = 1009
+
+
+class State(Enum):
+    """The life cycle of a session."""
+
+    OPENING = "opening"  # client: waiting for the OPEN packet (a server is born OPEN)
+    OPEN = "open"
+    UPGRADING = "upgrading"  # OPEN on long-polling, with a WebSocket probe attached
+    CLOSING = "closing"  # local close(): flushing what is queued, then the close itself
+    CLOSED = "closed"
+
+
+class Trigger(Enum):
+    """What makes a session change state."""
+
+    HANDSHAKE = "handshake"  # server: OPEN packet queued; client: OPEN packet received
+    PROBE_STARTED = "probe started"  # a WebSocket attached to probe an upgrade
+    UPGRADE_DONE = "upgrade done"  # the UPGRADE packet switched transports
+    PROBE_FAILED = "probe failed"  # the probe WebSocket closed, timed out or misbehaved
+    CLOSE_REQUESTED = "close requested"  # the application called close()
+    CLOSED = "closed"  # the session ended (peer close, error, timeout, or close() finished)
+
+
+_S, _T = State, Trigger
+#: Every legal (state, trigger) -> next state. Anything else is a siox bug.
+TRANSITIONS: Mapping[tuple[State, Trigger], State] = MappingProxyType(
+    {
+        (_S.OPENING, _T.HANDSHAKE): _S.OPEN,
+        (_S.OPENING, _T.CLOSED): _S.CLOSED,
+        (_S.OPEN, _T.PROBE_STARTED): _S.UPGRADING,
+        (_S.OPEN, _T.CLOSE_REQUESTED): _S.CLOSING,
+        (_S.OPEN, _T.CLOSED): _S.CLOSED,
+        (_S.UPGRADING, _T.UPGRADE_DONE): _S.OPEN,
+        (_S.UPGRADING, _T.PROBE_FAILED): _S.OPEN,
+        (_S.UPGRADING, _T.CLOSE_REQUESTED): _S.CLOSING,
+        (_S.UPGRADING, _T.CLOSED): _S.CLOSED,
+        # A server may finish (or lose) an upgrade while it flushes before closing.
+        (_S.CLOSING, _T.UPGRADE_DONE): _S.CLOSING,
+        (_S.CLOSING, _T.PROBE_FAILED): _S.CLOSING,
+        (_S.CLOSING, _T.CLOSED): _S.CLOSED,
+    }
+)
+
+
+class WebSocketRole(Enum):
+    """What the one WebSocket a session may have attached is for."""
+
+    PROBE = "probe"
+    TRANSPORT = "transport"
+
+
+def is_binary_content(content_type: str | None) -> bool:
+    """Whether a Content-Type header names ``application/octet-stream`` (parameters ignored)."""
+    if not content_type:
+        return False
+    return content_type.split(";", 1)[0].strip().lower() == BINARY_CONTENT_TYPE
+
+
+def text_exceeds(frame: str | bytes, limit: int) -> bool:
+    """Whether ``frame`` is more than ``limit`` bytes (UTF-8 for text), measuring only if needed."""
+    size = len(frame)
+    if isinstance(frame, bytes) or size > limit or 4 * size <= limit or frame.isascii():
+        return size > limit
+    return len(frame.encode("utf-8", "surrogatepass")) > limit
+
+
+class SessionCore:
+    """State, events, outputs, outbox, heartbeat and timers shared by both roles.
+
+    Subclasses implement `_flush` (move queued packets to the wire when the transport allows),
+    `_writable_now` and `_terminate` (end the session at once), and `handle_timer`.
+    """
+
+    #: States in which ``send`` queues a message (others drop it).
+    _SENDABLE: frozenset[State] = frozenset({State.OPEN, State.UPGRADING})
+
+    def __init__(
+        self,
+        transport: Transport,
+        eio: int,
+        b64: bool,
+        upgrade_timeout: float,
+        close_timeout: float,
+        max_payload: int,
+        max_buffer_size: int = DEFAULT_MAX_BUFFER_SIZE,
+    ) -> None:
+        check_eio(eio)
+        for name, value in (("upgrade_timeout", upgrade_timeout), ("close_timeout", close_timeout)):
+            if not value > 0:
+                raise ValueError(f"{name} must be > 0, not {value!r}")
+        if max_payload <= 0 or max_buffer_size < 0:
+            raise ValueError("max_payload must be > 0 and max_buffer_size >= 0")
+        self._eio = eio
+        self._b64 = b64
+        self._transport = Transport(transport)
+        self.upgrade_timeout = upgrade_timeout
+        self.close_timeout = close_timeout
+        self.max_payload = max_payload
+        self._state = State.OPENING
+        self._events: list[Event] = []
+        self._outputs: list[Output] = []
+        self._outbox = Outbox(max_buffer_size)
+        self._heartbeat: Heartbeat | None = None
+        self._ws: WebSocketRole | None = None
+        self._ws_paused = False
+        self._upgrade_deadline: float | None = None
+        self._close_deadline: float | None = None
+        self._noop_at: float | None = None
+        self._close_reason = CloseReason.FORCED_CLOSE
+
+    # -- what the driver reads ------------------------------------------------------------------
+
+    @property
+    def state(self) -> State:
+        """The current state."""
+        return self._state
+
+    @property
+    def closed(self) -> bool:
+        """Whether the session is over."""
+        return self._state is State.CLOSED
+
+    @property
+    def eio(self) -> int:
+        """The Engine.IO revision, 4 or 3."""
+        return self._eio
+
+    @property
+    def b64(self) -> bool:
+        """Whether binary messages travel as base64 text (the client asked with ``b64``)."""
+        return self._b64
+
+    @property
+    def transport(self) -> Transport:
+        """The current transport (WebSocket once an upgrade is done)."""
+        return self._transport
+
+    @property
+    def buffered_amount(self) -> int:
+        """Bytes of messages accepted by ``send`` and not yet handed to the driver."""
+        return self._outbox.size
+
+    @property
+    def writable_directly(self) -> bool:
+        """Whether the driver may write WebSocket frames itself, bypassing the outbox.
+
+        True on an open WebSocket transport with nothing queued and no write pause, so bytes
+        written by the driver (a broadcast's shared frames) cannot overtake queued ones.
+        """
+        return (
+            self._ws is WebSocketRole.TRANSPORT
+            and self._state is State.OPEN
+            and not self._ws_paused
+            and not self._outbox
+        )
+
+    def events_received(self) -> list[Event]:
+        """Return and forget the events queued since the last call, oldest first."""
+        events, self._events = self._events, []
+        return events
+
+    def data_to_send(self) -> list[Output]:
+        """Return and forget what the driver must put on the wire, in order."""
+        outputs, self._outputs = self._outputs, []
+        return outputs
+
+    def next_deadline(self) -> float | None:
+        """When ``handle_timer`` must be called next (None: no timer armed)."""
+        if self._state is State.CLOSED:
+            return None
+        deadlines = [
+            d
+            for d in (
+                None if self._heartbeat is None else self._heartbeat.next_deadline(),
+                self._upgrade_deadline,
+                self._close_deadline,
+                self._noop_at,
+            )
+            if d is not None
+        ]
+        return min(deadlines) if deadlines else None
+
+    def handle_timer(self, now: float) -> None:  # pragma: no cover - both roles override it
+        """Fire every deadline that is due at ``now``."""
+        raise NotImplementedError
+
+    # -- what the application calls -------------------------------------------------------------
+
+    def send(self, data: str | bytes | bytearray | memoryview, *, volatile: bool = False) -> bool:
+        r"""Queue one message for the peer.
+
+        Args:
+            data: ``str`` for a text message, bytes-like for a binary one.
+            volatile: drop the message instead of queueing it when the transport cannot take it
+                right now (no pending poll, WebSocket paused), as socket.io's ``volatile``.
+
+        Returns:
+            True when the message was queued or sent; False when it was dropped: the session is
+            not open, a volatile message met a busy transport, or the outgoing buffer limit was
+            crossed (the session is then closed with reason "transport error").
+
+        Raises:
+            TypeError: ``data`` is neither str nor bytes-like.
+            ValueError: the text holds a lone surrogate, or (v4 long-polling only) the record
+                separator ``"\x1e"``, which a polling payload cannot carry.
+        """
+        if isinstance(data, (bytearray, memoryview)):
+            data = bytes(data)
+        elif not isinstance(data, (str, bytes)):
+            raise TypeError(f"a message is str or bytes, not {type(data).__name__}")
+        packet = Packet(PacketType.MESSAGE, data)
+        size = packet_size(packet)
+        if (
+            isinstance(data, str)
+            and self._eio == 4
+            and self._transport is Transport.POLLING
+            and "\x1e" in data
+        ):
+            raise ValueError("a v4 long-polling message cannot contain the separator '\\x1e'")
+        if self._state not in self._SENDABLE or (volatile and not self._writable_now()):
+            return False
+        self._outbox.push(packet, size)
+        self._flush()
+        if self._outbox.overflowing:
+            self._terminate(
+                CloseReason.TRANSPORT_ERROR,
+                f"outgoing buffer limit exceeded ({self._outbox.limit} bytes): slow consumer",
+                ws_code=WS_POLICY_VIOLATION,
+            )
+            return False
+        return True
+
+    def abort(self, reason: CloseReason = CloseReason.FORCED_CLOSE, *, now: float) -> None:
+        """End the session now, dropping what is queued (a shutdown past its deadline)."""
+        del now
+        self._terminate(CloseReason(reason), "aborted")
+
+    def pause_writing(self) -> None:
+        """The driver's WebSocket write buffer is full: keep messages queued here meanwhile."""
+        self._ws_paused = True
+
+    def resume_writing(self, now: float) -> None:
+        """The driver's WebSocket write buffer drained: send what is queued."""
+        self.handle_timer(now)
+        self._ws_paused = False
+        self._flush()
+
+    # -- the machinery ----------------------------------------------------------------------------
+
+    def _move(self, trigger: Trigger) -> None:
+        target = TRANSITIONS.get((self._state, trigger))
+        if target is None:
+            raise RuntimeError(f"siox bug: no transition from {self._state} on {trigger}")
+        self._state = target
+
+    def _ws_frame(self, packet: Packet) -> WebSocketSend:
+        return WebSocketSend(encode_packet(packet, eio=self._eio, b64=self._b64))
+
+    def _queue(self, packet: Packet) -> None:
+        """Queue a control packet (PING, PONG) unless the session is winding down."""
+        if self._state in (State.OPEN, State.UPGRADING):
+            self._outbox.push(packet)
+            self._flush()
+
+    def _ws_packet(self, frame: str | bytes, now: float) -> Packet | None:
+        """Fire due timers, then decode a message of the attached WebSocket.
+
+        Returns None when there is nothing more to do: no WebSocket, the session is over, or
+        the message was too large or invalid (the probe, or the session, is then closed).
+        """
+        self.handle_timer(now)
+        if self._ws is None or self._state is State.CLOSED:
+            return None
+        if text_exceeds(frame, self.max_payload):
+            self._reject_frame(
+                CloseReason.TRANSPORT_ERROR, "WebSocket message too large", WS_TOO_BIG
+            )
+            return None
+        try:
+            return decode_packet(frame, eio=self._eio)
+        except InvalidPacket as exc:
+            self._reject_frame(CloseReason.PARSE_ERROR, exc.message, WS_PROTOCOL_ERROR)
+            return None
+
+    def _reject_frame(self, reason: CloseReason, description: str, code: int) -> None:
+        if self._ws is WebSocketRole.PROBE:
+            self._abort_probe(code)  # only the upgrade attempt fails
+        else:
+            self._terminate(reason, description, ws_code=code)
+
+    def _begin_close(self, reason: CloseReason, now: float) -> None:
+        """Enter CLOSING: no more pings, a deadline for the close, and flush."""
+        self._close_reason = CloseReason(reason)
+        self._move(Trigger.CLOSE_REQUESTED)
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+        self._close_deadline = now + self.close_timeout
+        self._flush()
+
+    def _flush_websocket(self) -> None:
+        """Send the queue on the transport WebSocket (unless paused); finish a pending close."""
+        if self._ws is not WebSocketRole.TRANSPORT:
+            return
+        if not self._ws_paused:
+            self._outputs.extend(self._ws_frame(p) for p in self._outbox.take_all())
+        if self._state is State.CLOSING and not self._outbox:
+            self._terminate(self._close_reason)
+
+    def _flush(self) -> None:  # pragma: no cover - both roles override it
+        raise NotImplementedError
+
+    def _abort_probe(self, code: int | None) -> None:  # pragma: no cover - roles override it
+        raise NotImplementedError
+
+    def _writable_now(self) -> bool:  # pragma: no cover - both roles override it
+        raise NotImplementedError
+
+    def _terminate(
+        self, reason: CloseReason, description: str | None = None, *, ws_code: int = WS_NORMAL
+    ) -> None:  # pragma: no cover - both roles override it
+        raise NotImplementedError
+
+    def _detach_websocket(self, code: int | None) -> None:
+        """Forget the attached WebSocket, asking the driver to close it with ``code``."""
+        if self._ws is not None and code is not None:
+            self._outputs.append(WebSocketClose(code))
+        self._ws = None
+        self._ws_paused = False
+
+    def _finish(self, reason: CloseReason, description: str | None) -> None:
+        """Enter CLOSED: stop every timer, drop the queue, report `Closed` (exactly once)."""
+        self._move(Trigger.CLOSED)
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+        self._upgrade_deadline = self._close_deadline = self._noop_at = None
+        self._outbox.clear()
+        self._events.append(Closed(reason, description))

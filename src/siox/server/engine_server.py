@@ -1,0 +1,323 @@
+"""`EngineServer`: the asyncio driver of Engine.IO sessions, for any HTTP front end.
+
+Front ends (the native server, the ASGI app) turn their requests into `HttpRequest` and call
+`EngineServer.handle_http`, or, for a WebSocket, `check_websocket` then `open_websocket`. Each
+session is a sans-I/O `siox.engineio.session.EngineSession` wrapped in a `EngineSocket`, which
+performs its outputs, arms one timer at its next deadline and reports its events to the
+application (`siox.Server`, or the bare handlers registered with `EngineServer.on`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import inspect
+import logging
+import time
+import zlib
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from ..engineio.events import CloseReason
+from ..engineio.handshake import (
+    EngineErrorCode,
+    ExistingSession,
+    NewSession,
+    Transport,
+    error_document,
+    forbidden,
+    handshake_error,
+    new_sid,
+    validate_request,
+)
+from ..engineio.session import EngineSession
+from ..errors import HandshakeError, ProtocolError
+from .cors import CorsPolicy
+from .engine_socket import EngineSocket, WebSocketHandle
+from .http_types import HttpRequest, HttpResponse, WebSocketChannel
+
+__all__ = ["EngineServer", "WebSocketPlan"]
+
+logger = logging.getLogger("siox")
+
+AllowRequest = Callable[[HttpRequest], "bool | str | Awaitable[bool | str | None] | None"]
+_TEXT = "text/plain; charset=UTF-8"
+
+
+class WebSocketPlan:
+    """A WebSocket request the engine agreed to take (`EngineServer.check_websocket`)."""
+
+    __slots__ = ("decision", "request")
+
+    def __init__(
+        self, request: HttpRequest, decision: NewSession | ExistingSession[EngineSession]
+    ) -> None:
+        self.request = request
+        self.decision = decision
+
+
+def _query(request: HttpRequest) -> dict[str, str]:
+    return dict(parse_qsl(request.query_string, keep_blank_values=True))
+
+
+class EngineServer:
+    """An Engine.IO server, usable alone (an echo server is a few lines) or under `siox.Server`.
+
+    Args:
+        app: what the sessions are reported to; None for a bare server whose handlers are
+            registered with `on`.
+        path: the endpoint path (``"/engine.io/"``; `siox.Server` passes ``"/socket.io/"``).
+        cors_allowed_origins: see `siox.server.cors` (same origin only by default).
+        ping_interval: seconds between pings (25).
+        ping_timeout: seconds to wait for a pong (20).
+        max_http_buffer_size: largest polling body or WebSocket message, bytes (1,000,000).
+        transports: allowed transports.
+        allow_eio3: serve Engine.IO v3 clients too (off).
+        upgrade_timeout: seconds a WebSocket probe may take (10).
+        allow_upgrades: offer the polling -> WebSocket upgrade (True).
+        allow_request: ``hook(request)`` run on each handshake; a false value or a string
+            (the message) refuses it with 403.
+        cookie: name of an affinity cookie set on the handshake, or None (the default).
+        max_buffer_size: outgoing bytes queued for a slow client before it is dropped (10 MB).
+        http_compression: gzip/deflate polling responses larger than 1 KiB (True).
+        per_message_deflate: offer permessage-deflate on WebSockets (False).
+        close_timeout: seconds a closing polling session waits for a GET (30).
+    """
+
+    def __init__(
+        self,
+        app: Any = None,
+        *,
+        path: str = "/engine.io/",
+        cors_allowed_origins: str | Iterable[str] | None = None,
+        ping_interval: float = 25.0,
+        ping_timeout: float = 20.0,
+        max_http_buffer_size: int = 1_000_000,
+        transports: Iterable[str] = ("polling", "websocket"),
+        allow_eio3: bool = False,
+        upgrade_timeout: float = 10.0,
+        allow_upgrades: bool = True,
+        allow_request: AllowRequest | None = None,
+        cookie: str | None = None,
+        max_buffer_size: int = 10_000_000,
+        http_compression: bool = True,
+        per_message_deflate: bool = False,
+        close_timeout: float = 30.0,
+    ) -> None:
+        self.app = app if app is not None else self
+        self.path = path if path.endswith("/") else path + "/"
+        self.cors = CorsPolicy(cors_allowed_origins)
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
+        self.max_http_buffer_size = max_http_buffer_size
+        self.transports = tuple(Transport(t) for t in transports)
+        self.allow_eio3 = allow_eio3
+        self.upgrade_timeout = upgrade_timeout
+        self.allow_upgrades = allow_upgrades
+        self.allow_request = allow_request
+        self.cookie = cookie
+        self.max_buffer_size = max_buffer_size
+        self.http_compression = http_compression
+        self.per_message_deflate = per_message_deflate
+        self.close_timeout = close_timeout
+        self.sessions: dict[str, EngineSocket] = {}
+        self._cores: dict[str, EngineSession] = {}
+        self.accepting = True
+        self._handlers: dict[str, Callable[..., Any]] = {}
+
+    # -- the bare-server application --------------------------------------------------------------
+
+    def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
+        """Bare server: register a handler; usable as a decorator.
+
+        Events: ``connect`` ``(session)``, ``message`` ``(session, data)`` and ``disconnect``
+        ``(session, reason)``.
+        """
+        if event not in ("connect", "message", "disconnect"):
+            raise ValueError("EngineServer events are 'connect', 'message' and 'disconnect'")
+
+        def register(func: Callable[..., Any]) -> Callable[..., Any]:
+            self._handlers[event] = func
+            return func
+
+        return register if handler is None else register(handler)
+
+    def _call(self, event: str, *args: Any) -> None:
+        handler = self._handlers.get(event)
+        if handler is None:
+            return
+        try:
+            result = handler(*args)
+            if inspect.iscoroutine(result):
+                task = asyncio.get_running_loop().create_task(result)
+                task.add_done_callback(_log_task_error)
+        except Exception:
+            logger.exception("error in the Engine.IO %s handler", event)
+
+    def engine_opened(self, conn: EngineSocket) -> None:
+        """Bare server application: a session opened."""
+        self._call("connect", conn)
+
+    def engine_message(self, conn: EngineSocket, data: str | bytes) -> None:
+        """Bare server application: a message arrived."""
+        self._call("message", conn, data)
+
+    def engine_closed(self, conn: EngineSocket, reason: str) -> None:
+        """Bare server application: a session closed."""
+        self._call("disconnect", conn, reason)
+
+    # -- HTTP -------------------------------------------------------------------------------------
+
+    def handles(self, path: str) -> bool:
+        """Whether ``path`` is this server's endpoint."""
+        return path == self.path or path + "/" == self.path
+
+    def _error(self, error: ProtocolError, request: HttpRequest) -> HttpResponse:
+        document = error_document(error)
+        headers = self.cors.response_headers(request.headers)
+        status = error.http_status or 400
+        if document is None:
+            headers.append(("Content-Type", "text/plain; charset=UTF-8"))
+            return HttpResponse(status, headers, error.message.encode())
+        headers.append(("Content-Type", "application/json"))
+        return HttpResponse(status, headers, document.encode())
+
+    async def handle_http(self, request: HttpRequest) -> HttpResponse:
+        """Answer one (non-WebSocket) HTTP request on the endpoint."""
+        if request.method == "OPTIONS":
+            if not self.cors.allows(request.headers, request.secure):
+                return self._error(handshake_error(EngineErrorCode.BAD_REQUEST), request)
+            return HttpResponse(204, self.cors.preflight_headers(request.headers))
+        try:
+            decision = self._validate(request, is_upgrade=False)
+            if isinstance(decision, NewSession):
+                return await self._handshake(request, decision)
+            session = self.sessions[decision.sid]
+            if request.method == "GET":
+                return await session.polling_get(request, self)
+            return await session.polling_post(request, self)
+        except ProtocolError as error:
+            return self._error(error, request)
+
+    def _validate(
+        self, request: HttpRequest, *, is_upgrade: bool
+    ) -> NewSession | ExistingSession[EngineSession]:
+        if not self.cors.allows(request.headers, request.secure):
+            raise handshake_error(EngineErrorCode.BAD_REQUEST)
+        decision = validate_request(
+            request.method,
+            _query(request),
+            request.headers,
+            is_websocket_upgrade=is_upgrade,
+            sessions=self._cores,
+            transports=self.transports,
+            allow_eio3=self.allow_eio3,
+        )
+        if isinstance(decision, NewSession) and not self.accepting:
+            raise HandshakeError("Server shutting down", http_status=503)
+        return decision
+
+    async def _allowed(self, request: HttpRequest) -> None:
+        if self.allow_request is None:
+            return
+        verdict = self.allow_request(request)
+        if inspect.isawaitable(verdict):
+            verdict = await verdict
+        if isinstance(verdict, str):
+            raise forbidden(verdict)
+        if not verdict:
+            raise forbidden()
+
+    def _new_session(self, request: HttpRequest, decision: NewSession) -> EngineSocket:
+        loop = asyncio.get_running_loop()
+        sid = new_sid()
+        core = EngineSession(
+            sid,
+            transport=decision.transport,
+            now=loop.time(),
+            eio=decision.eio,
+            b64=decision.b64,
+            ping_interval=self.ping_interval,
+            ping_timeout=self.ping_timeout,
+            upgrade_timeout=self.upgrade_timeout,
+            close_timeout=self.close_timeout,
+            max_payload=self.max_http_buffer_size,
+            max_buffer_size=self.max_buffer_size,
+            allow_upgrades=self.allow_upgrades and Transport.WEBSOCKET in self.transports,
+        )
+        socket = EngineSocket(self, core, request, _query(request), time.time())
+        self.sessions[sid] = socket
+        self._cores[sid] = core
+        return socket
+
+    async def _handshake(self, request: HttpRequest, decision: NewSession) -> HttpResponse:
+        await self._allowed(request)
+        socket = self._new_session(request, decision)
+        response = await socket.polling_get(request, self)
+        if self.cookie:
+            response.headers.append(
+                ("Set-Cookie", f"{self.cookie}={socket.sid}; Path=/; HttpOnly; SameSite=Lax")
+            )
+        return response
+
+    def polling_response(
+        self, request: HttpRequest, status: int, body: str | bytes, content_type: str
+    ) -> HttpResponse:
+        """Build a polling response (CORS headers, optional compression)."""
+        data = body.encode() if isinstance(body, str) else body
+        headers = self.cors.response_headers(request.headers)
+        headers.append(("Content-Type", content_type))
+        if self.http_compression and len(data) >= 1024:
+            accepted = request.headers.get("accept-encoding", "")
+            if "gzip" in accepted:
+                data = gzip.compress(data, compresslevel=5)
+                headers.append(("Content-Encoding", "gzip"))
+            elif "deflate" in accepted:
+                data = zlib.compress(data, 5)
+                headers.append(("Content-Encoding", "deflate"))
+        return HttpResponse(status, headers, data)
+
+    # -- WebSocket --------------------------------------------------------------------------------
+
+    async def check_websocket(self, request: HttpRequest) -> WebSocketPlan | HttpResponse:
+        """Decide on a WebSocket request before the front end accepts it."""
+        try:
+            decision = self._validate(request, is_upgrade=True)
+            if isinstance(decision, NewSession):
+                await self._allowed(request)
+            return WebSocketPlan(request, decision)
+        except ProtocolError as error:
+            return self._error(error, request)
+
+    def open_websocket(self, plan: WebSocketPlan, channel: WebSocketChannel) -> WebSocketHandle:
+        """The front end accepted the WebSocket: attach it; feed messages to the handle."""
+        decision = plan.decision
+        if isinstance(decision, NewSession):
+            socket = self._new_session(plan.request, decision)
+            return socket.attach_transport_websocket(channel)
+        return self.sessions[decision.sid].attach_probe_websocket(channel)
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def forget(self, socket: EngineSocket) -> None:
+        """Drop a closed session from the table."""
+        if self.sessions.get(socket.sid) is socket:
+            del self.sessions[socket.sid]
+            self._cores.pop(socket.sid, None)
+
+    async def shutdown(self, timeout: float = 10.0) -> None:
+        """Refuse new sessions, close every session ("server shutting down"), wait for them."""
+        self.accepting = False
+        for socket in list(self.sessions.values()):
+            socket.close(CloseReason.SERVER_SHUTTING_DOWN)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self.sessions and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        for socket in list(self.sessions.values()):
+            socket.abort(CloseReason.SERVER_SHUTTING_DOWN)
+
+
+def _log_task_error(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("error in an Engine.IO handler", exc_info=task.exception())

@@ -1,0 +1,325 @@
+"""`EngineSocket`: drives one sans-I/O `EngineSession` for `EngineServer`.
+
+After every input (a request, a WebSocket message, a timer, a write by the application) the
+socket *pumps*: it performs the session's outputs (answer the pending GET, send or close the
+WebSocket), reports its events to the application, and re-arms its single timer at the
+session's next deadline. Pumping is not re-entrant: a write made while events are being
+reported is picked up by the loop already running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from ..engineio.events import Closed, CloseReason, MessageReceived, Opened
+from ..engineio.handshake import Transport
+from ..engineio.machine import State
+from ..engineio.outputs import PollingResponse, WebSocketClose, WebSocketSend
+from ..engineio.session import EngineSession
+from .engine_api import RequestInfo
+from .http_types import HttpRequest, HttpResponse, WebSocketChannel
+from .outgoing import Outgoing
+
+if TYPE_CHECKING:
+    from .engine_server import EngineServer
+
+__all__ = ["EngineSocket", "WebSocketHandle"]
+
+_REASONS = {reason.value: reason for reason in CloseReason}
+_WEBSOCKET = Transport.WEBSOCKET
+_OPEN = State.OPEN
+
+
+class EngineSocket:
+    """One Engine.IO session on the server: the `EngineConnection` the application sees."""
+
+    __slots__ = (
+        "_app_reason",
+        "_channel",
+        "_closed",
+        "_deadline",
+        "_get_waiter",
+        "_loop",
+        "_pumping",
+        "_ready",
+        "_timer",
+        "core",
+        "query",
+        "request",
+        "server",
+        "sid",
+    )
+
+    def __init__(
+        self,
+        server: EngineServer,
+        core: EngineSession,
+        request: HttpRequest,
+        query: dict[str, str],
+        issued: float,
+    ) -> None:
+        self.server = server
+        self.core = core
+        self.sid = core.sid
+        self.query = query
+        self.request = RequestInfo(
+            headers=request.headers,
+            query=query,
+            address=request.address,
+            secure=request.secure,
+            url=request.path + ("?" + request.query_string if request.query_string else ""),
+            issued=issued,
+        )
+        self._loop = asyncio.get_running_loop()
+        self._timer: asyncio.TimerHandle | None = None
+        self._deadline: float | None = None
+        self._pumping = False
+        self._get_waiter: asyncio.Future[PollingResponse] | None = None
+        self._ready: PollingResponse | None = None
+        self._channel: WebSocketChannel | None = None
+        self._closed = False
+        self._app_reason: str | None = None
+
+    def __repr__(self) -> str:
+        return f"<EngineSocket {self.sid} {self.transport} closed={self._closed}>"
+
+    # -- EngineConnection -------------------------------------------------------------------------
+
+    @property
+    def eio(self) -> int:
+        """The Engine.IO revision (4, or 3)."""
+        return self.core.eio
+
+    @property
+    def transport(self) -> str:
+        """The current transport name."""
+        return str(self.core.transport)
+
+    @property
+    def closed(self) -> bool:
+        """Whether the session ended."""
+        return self._closed
+
+    def write(self, messages: list[str | bytes], *, volatile: bool = False) -> None:
+        """Queue messages; they leave as soon as the transport allows."""
+        if self._closed:
+            return
+        send = self.core.send
+        for message in messages:
+            send(message, volatile=volatile)
+        self._pump()
+
+    def write_outgoing(self, outgoing: Outgoing) -> None:
+        """Queue shared messages; on a steady WebSocket, write their cached frames directly."""
+        if self._closed:
+            return
+        channel = self._channel
+        core = self.core
+        if (
+            channel is not None
+            and core.transport is _WEBSOCKET
+            and core.state is _OPEN
+            and core.writable_directly
+            and getattr(channel, "supports_framed", False)
+        ):
+            channel.send_framed(outgoing.ws_bytes(core.eio, channel.build_frames))  # type: ignore[attr-defined]
+            return
+        self.write(outgoing.messages, volatile=outgoing.volatile)
+
+    async def send(self, data: str | bytes) -> None:
+        """Bare-server API: send one message."""
+        self.write([data])
+
+    def close(self, reason: str = "forced close") -> None:
+        """Close the session gracefully; ``reason`` is what the application will be told."""
+        if self._closed:
+            return
+        known = _REASONS.get(reason)
+        if known is None:
+            self._app_reason = reason
+            known = CloseReason.FORCED_CLOSE
+        self.core.close(known, now=self._loop.time())
+        self._pump()
+
+    def abort(self, reason: CloseReason) -> None:
+        """End the session now, without waiting for a poll to carry the close."""
+        if self._closed:
+            return
+        self.core.abort(reason, now=self._loop.time())
+        self._pump()
+
+    # -- the pump ---------------------------------------------------------------------------------
+
+    def _pump(self) -> None:
+        if self._pumping:
+            return
+        self._pumping = True
+        core = self.core
+        try:
+            while True:
+                outputs = core.data_to_send()
+                if outputs:
+                    self._perform(outputs)
+                events = core.events_received()
+                if not events:
+                    break
+                for event in events:
+                    self._report(event)
+        finally:
+            self._pumping = False
+        if not self._closed:
+            deadline = core.next_deadline()
+            if deadline != self._deadline:
+                if self._timer is not None:
+                    self._timer.cancel()
+                self._deadline = deadline
+                self._timer = (
+                    None if deadline is None else self._loop.call_at(deadline, self._on_timer)
+                )
+
+    def _perform(self, outputs: list[Any]) -> None:
+        for output in outputs:
+            kind = type(output)
+            if kind is WebSocketSend:
+                channel = self._channel
+                if channel is not None:
+                    channel.send(output.frame)
+            elif kind is PollingResponse:
+                waiter = self._get_waiter
+                if waiter is not None:
+                    self._get_waiter = None
+                    if not waiter.done():
+                        waiter.set_result(output)
+                else:
+                    self._ready = output
+            elif kind is WebSocketClose:
+                channel, self._channel = self._channel, None
+                if channel is not None:
+                    channel.close(output.code)
+
+    def _report(self, event: Any) -> None:
+        kind = type(event)
+        app = self.server.app
+        if kind is MessageReceived:
+            if not self._closed:
+                app.engine_message(self, event.data)
+        elif kind is Opened:
+            app.engine_opened(self)
+        elif kind is Closed:
+            self._closed = True
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            self.server.forget(self)
+            app.engine_closed(self, self._app_reason or str(event.reason))
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._deadline = None
+        self.core.handle_timer(self._loop.time())
+        self._pump()
+
+    # -- long-polling -----------------------------------------------------------------------------
+
+    async def polling_get(self, request: HttpRequest, server: EngineServer) -> HttpResponse:
+        """Answer a long-polling GET (the handshake's first one included)."""
+        try:
+            self.core.polling_get(self._loop.time())
+        finally:
+            self._pump()
+        response, self._ready = self._ready, None
+        if response is None:
+            waiter = self._get_waiter = self._loop.create_future()
+            try:
+                response = await waiter
+            except asyncio.CancelledError:
+                if self._get_waiter is waiter:
+                    self._get_waiter = None
+                    self.core.transport_closed(Transport.POLLING, self._loop.time())
+                    self._pump()
+                raise
+        return server.polling_response(request, 200, response.body, response.content_type)
+
+    async def polling_post(self, request: HttpRequest, server: EngineServer) -> HttpResponse:
+        """Answer a long-polling POST, feeding its body to the session as it arrives."""
+        core = self.core
+        loop = self._loop
+        try:
+            core.begin_polling_post(request.headers.get("content-type"), loop.time())
+            while True:
+                chunk = await request.receive()
+                if chunk is None:
+                    break
+                core.feed_polling_post(chunk, loop.time())
+            answer = core.end_polling_post(loop.time())
+        except asyncio.CancelledError:
+            core.transport_closed(Transport.POLLING, loop.time())
+            raise
+        finally:
+            self._pump()
+        return server.polling_response(request, 200, answer.body, answer.content_type)
+
+    # -- WebSocket --------------------------------------------------------------------------------
+
+    def attach_transport_websocket(self, channel: WebSocketChannel) -> WebSocketHandle:
+        """A WebSocket-only session: the channel is the transport from the start."""
+        self._channel = channel
+        self._pump()
+        return WebSocketHandle(self, channel)
+
+    def attach_probe_websocket(self, channel: WebSocketChannel) -> WebSocketHandle:
+        """A WebSocket probing an upgrade of this polling session."""
+        try:
+            self.core.attach_websocket(self._loop.time())
+        except Exception:
+            self._pump()
+            channel.close(1000)
+            raise
+        self._channel = channel
+        self._pump()
+        return WebSocketHandle(self, channel)
+
+
+class WebSocketHandle:
+    """What the front end calls for one attached WebSocket."""
+
+    __slots__ = ("_channel", "_socket")
+
+    def __init__(self, socket: EngineSocket, channel: WebSocketChannel) -> None:
+        self._socket = socket
+        self._channel = channel
+
+    @property
+    def socket(self) -> EngineSocket:
+        """The session."""
+        return self._socket
+
+    def receive(self, data: str | bytes) -> None:
+        """One message arrived on the WebSocket."""
+        socket = self._socket
+        if socket._channel is not self._channel:
+            return
+        socket.core.receive_ws_frame(data, socket._loop.time())
+        socket._pump()
+
+    def closed(self) -> None:
+        """The WebSocket is gone (peer close, network error)."""
+        socket = self._socket
+        if socket._channel is not self._channel:
+            return
+        socket._channel = None
+        socket.core.transport_closed(Transport.WEBSOCKET, socket._loop.time())
+        socket._pump()
+
+    def pause_writing(self) -> None:
+        """The channel's write buffer is full."""
+        if self._socket._channel is self._channel:
+            self._socket.core.pause_writing()
+
+    def resume_writing(self) -> None:
+        """The channel's write buffer drained."""
+        socket = self._socket
+        if socket._channel is self._channel:
+            socket.core.resume_writing(socket._loop.time())
+            socket._pump()

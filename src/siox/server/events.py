@@ -1,0 +1,32 @@
+"""Event-name rules and the disconnect reasons the server reports (the reference's strings)."""
+
+from __future__ import annotations
+
+from ..parser.packet import RESERVED_EVENTS
+
+__all__ = ["RECOVERABLE_REASONS", "check_event_name"]
+
+#: Disconnect reasons after which a session is kept for connection state recovery.
+RECOVERABLE_REASONS = frozenset(
+    {
+        "transport error",
+        "transport close",
+        "forced close",
+        "ping timeout",
+        "server shutting down",
+        "forced server close",
+    }
+)
+
+
+def check_event_name(event: object) -> None:
+    """Refuse names that are not strings or are reserved (``connect``, ``disconnect``, ...).
+
+    Raises:
+        TypeError: not a string.
+        ValueError: a reserved name.
+    """
+    if not isinstance(event, str):
+        raise TypeError(f"event names are strings, not {type(event).__name__}")
+    if event in RESERVED_EVENTS:
+        raise ValueError(f"{event!r} is a reserved event name")

@@ -1,0 +1,368 @@
+"""The native front end: an asyncio protocol speaking HTTP/1.1 and WebSocket to the engine.
+
+One `HttpProtocol` per TCP connection. HTTP requests are parsed by httptools
+(`siox.http.http11`), answered one at a time in order; a WebSocket upgrade on the engine path
+switches the connection to `siox.http.websocket`, whose messages go straight to the engine's
+`WebSocketHandle` — no task, no queue per message. Broadcasts write pre-framed bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import ProtocolError
+from ..http.frames import frame_binary, frame_text
+from ..http.handshake import accept_upgrade, rejection_response
+from ..http.http11 import Body, EndOfMessage, HttpError, Request, RequestParser, Upgraded
+from ..http.messages import write_response
+from ..http.websocket import (
+    BinaryMessage,
+    CloseReceived,
+    ConnectionFailed,
+    TextMessage,
+    WebSocketConnection,
+)
+from ..http.websocket_events import Role
+from .engine_server import EngineServer, WebSocketPlan
+from .engine_socket import WebSocketHandle
+from .http_types import HttpRequest, HttpResponse
+from .static import StaticFiles
+
+__all__ = ["HttpProtocol"]
+
+logger = logging.getLogger("siox")
+
+_REQUEST_TIMEOUT = 30.0
+
+
+def _headers(request: Request) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, value in request.headers:
+        key = name.decode("latin-1")
+        text = value.decode("latin-1")
+        headers[key] = headers[key] + ", " + text if key in headers else text
+    return headers
+
+
+def build_frames(messages: list[str | bytes], eio: int) -> bytes:
+    """WebSocket frames (server side, unmasked, uncompressed) for Engine.IO messages."""
+    parts = []
+    for message in messages:
+        if isinstance(message, str):
+            parts.append(frame_text(("4" + message).encode()))
+        elif eio >= 4:
+            parts.append(frame_binary(message))
+        else:
+            parts.append(frame_binary(b"\x04" + message))
+    return b"".join(parts)
+
+
+async def _no_body() -> bytes | None:
+    return None
+
+
+class _Body:
+    """The body of the request being served, pulled by the engine chunk by chunk."""
+
+    __slots__ = ("chunks", "done", "waiter")
+
+    def __init__(self) -> None:
+        self.chunks: deque[bytes] = deque()
+        self.done = False
+        self.waiter: asyncio.Future[None] | None = None
+
+    def push(self, data: bytes | None) -> None:
+        if data is None:
+            self.done = True
+        else:
+            self.chunks.append(data)
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    async def receive(self) -> bytes | None:
+        while not self.chunks:
+            if self.done:
+                return None
+            self.waiter = asyncio.get_running_loop().create_future()
+            await self.waiter
+        return self.chunks.popleft()
+
+
+class _Channel:
+    """The engine's view of this connection's WebSocket."""
+
+    __slots__ = ("protocol", "supports_framed")
+
+    def __init__(self, protocol: HttpProtocol, supports_framed: bool) -> None:
+        self.protocol = protocol
+        self.supports_framed = supports_framed
+
+    def send(self, data: str | bytes) -> None:
+        ws = self.protocol.ws
+        if ws is None or self.protocol.transport is None:
+            return
+        try:
+            payload = ws.send_text(data) if type(data) is str else ws.send_binary(data)  # type: ignore[arg-type]
+        except RuntimeError:
+            return  # closing
+        self.protocol.transport.write(payload)
+
+    def send_framed(self, data: bytes) -> bool:
+        transport = self.protocol.transport
+        if transport is None:
+            return False
+        transport.write(data)
+        return True
+
+    build_frames = staticmethod(build_frames)
+
+    def close(self, code: int = 1000) -> None:
+        self.protocol.close_websocket(code)
+
+
+class HttpProtocol(asyncio.Protocol):
+    """One client TCP connection."""
+
+    def __init__(
+        self,
+        engine: EngineServer,
+        static: StaticFiles | None = None,
+        on_lost: Callable[[HttpProtocol], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.static = static
+        self.on_lost = on_lost
+        self.transport: asyncio.Transport | None = None
+        self.parser = RequestParser(
+            max_body_size=engine.max_http_buffer_size * 2 + 65_536,
+            request_timeout=_REQUEST_TIMEOUT,
+        )
+        self.queue: deque[tuple[Request, _Body]] = deque()
+        self.current: _Body | None = None
+        self.pending_upgrade: Request | None = None
+        self.worker: asyncio.Task[None] | None = None
+        self.ws: WebSocketConnection | None = None
+        self.handle: WebSocketHandle | None = None
+        self.address = ""
+        self.secure = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._loop = asyncio.get_running_loop()
+
+    # -- asyncio.Protocol -------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """asyncio.Protocol callback."""
+        self.transport = transport  # type: ignore[assignment]  # uvloop's is no asyncio.Transport
+        peer = transport.get_extra_info("peername")
+        self.address = str(peer[0]) if isinstance(peer, tuple) else ""
+        self.secure = transport.get_extra_info("sslcontext") is not None
+        self._arm_timer()
+
+    def data_received(self, data: bytes) -> None:
+        """asyncio.Protocol callback."""
+        ws = self.ws
+        if ws is not None:
+            self._ws_data(ws, data)
+            return
+        for event in self.parser.receive_data(data, self._loop.time()):
+            self._http_event(event)
+        self._arm_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """asyncio.Protocol callback."""
+        self.transport = None
+        if self._timer is not None:
+            self._timer.cancel()
+        if self.worker is not None:
+            self.worker.cancel()
+        handle, self.handle = self.handle, None
+        if handle is not None:
+            handle.closed()
+        if self.on_lost is not None:
+            self.on_lost(self)
+
+    def pause_writing(self) -> None:
+        """asyncio.Protocol callback."""
+        if self.handle is not None:
+            self.handle.pause_writing()
+
+    def resume_writing(self) -> None:
+        """asyncio.Protocol callback."""
+        if self.handle is not None:
+            self.handle.resume_writing()
+
+    # -- HTTP -------------------------------------------------------------------------------------
+
+    def _arm_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        deadline = self.parser.next_deadline()
+        if deadline is not None and self.ws is None:
+            self._timer = self._loop.call_at(deadline, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        for event in self.parser.handle_timer(self._loop.time()):
+            self._http_event(event)
+        self._arm_timer()
+
+    def _http_event(self, event: Any) -> None:
+        kind = type(event)
+        if kind is Request:
+            if event.upgrade:
+                self.pending_upgrade = event
+                return
+            body = _Body()
+            self.current = body
+            self.queue.append((event, body))
+            if self.worker is None:
+                self.worker = self._loop.create_task(self._serve_queue())
+        elif kind is Body:
+            if self.current is not None:
+                self.current.push(event.data)
+        elif kind is EndOfMessage:
+            if self.current is not None:
+                self.current.push(None)
+                self.current = None
+        elif kind is Upgraded:
+            request, self.pending_upgrade = self.pending_upgrade, None
+            if request is not None:
+                self._loop.create_task(self._upgrade(request, event.data))
+        elif kind is HttpError:
+            self._write(write_response(event.status, [("Connection", "close")], b""))
+            self._close()
+
+    def _request(self, head: Request, body: _Body | None) -> HttpRequest:
+        return HttpRequest(
+            head.method,
+            head.path,
+            head.query,
+            _headers(head),
+            self.address,
+            self.secure,
+            body.receive if body is not None else _no_body,
+        )
+
+    async def _serve_queue(self) -> None:
+        try:
+            while self.queue:
+                head, body = self.queue.popleft()
+                response = await self._respond(self._request(head, body))
+                keep_alive = head.keep_alive
+                headers = list(response.headers)
+                if not keep_alive:
+                    headers.append(("Connection", "close"))
+                self._write(write_response(response.status, headers, response.body))
+                if not keep_alive:
+                    self._close()
+                    return
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            logger.exception("error serving an HTTP request")
+            self._write(write_response(500, [("Connection", "close")], b""))
+            self._close()
+        finally:
+            self.worker = None
+
+    async def _respond(self, request: HttpRequest) -> HttpResponse:
+        if self.engine.handles(request.path):
+            return await self.engine.handle_http(request)
+        if self.static is not None and request.method in ("GET", "HEAD"):
+            found = self.static.lookup(request.path)
+            if found is not None:
+                return found
+        return HttpResponse(404, [("Content-Type", "text/plain")], b"Not Found")
+
+    def _write(self, data: bytes) -> None:
+        if self.transport is not None:
+            self.transport.write(data)
+
+    def _close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    # -- WebSocket --------------------------------------------------------------------------------
+
+    async def _upgrade(self, head: Request, rest: bytes) -> None:
+        request = self._request(head, None)
+        if not self.engine.handles(request.path):
+            self._write(write_response(404, [("Connection", "close")], b"Not Found"))
+            self._close()
+            return
+        plan = await self.engine.check_websocket(request)
+        if isinstance(plan, HttpResponse):
+            self._write(
+                write_response(plan.status, [*plan.headers, ("Connection", "close")], plan.body)
+            )
+            self._close()
+            return
+        try:
+            agreed = accept_upgrade(head.method, head.headers, deflate=self._deflate_options())
+        except ProtocolError as error:
+            self._write(rejection_response(error))
+            self._close()
+            return
+        if self.transport is None:
+            return
+        self._start_websocket(plan, agreed.response, agreed.deflate, rest)
+
+    def _deflate_options(self) -> Any:
+        if not self.engine.per_message_deflate:
+            return None
+        from ..http.deflate import DeflateOptions
+
+        return DeflateOptions()
+
+    def _start_websocket(
+        self, plan: WebSocketPlan, response: bytes, deflate: Any, rest: bytes
+    ) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self.ws = WebSocketConnection(
+            Role.SERVER, max_message_size=self.engine.max_http_buffer_size, deflate=deflate
+        )
+        self._write(response)
+        try:
+            self.handle = self.engine.open_websocket(plan, _Channel(self, deflate is None))
+        except ProtocolError:
+            self.close_websocket(1000)
+            return
+        if rest:
+            self._ws_data(self.ws, rest)
+
+    def _ws_data(self, ws: WebSocketConnection, data: bytes) -> None:
+        events = ws.receive_data(data)
+        handle = self.handle
+        for event in events:
+            kind = type(event)
+            if kind is TextMessage or kind is BinaryMessage:
+                if handle is not None:
+                    handle.receive(event.data)  # type: ignore[union-attr]
+            elif kind is CloseReceived or kind is ConnectionFailed:
+                self._write(ws.data_to_send())
+                self.handle = None
+                if handle is not None:
+                    handle.closed()
+                self._close()
+                return
+        outgoing = ws.data_to_send()
+        if outgoing:
+            self._write(outgoing)
+
+    def close_websocket(self, code: int) -> None:
+        """Close the WebSocket (the engine detached it)."""
+        ws = self.ws
+        self.handle = None
+        if ws is not None and self.transport is not None:
+            try:
+                self._write(ws.send_close(code))
+            except RuntimeError:
+                pass
+            self._loop.call_later(1.0, self._close)

@@ -1,0 +1,166 @@
+"""Broadcast operators and the results of a broadcast that asks for acknowledgements.
+
+The operators are ``to``/``in_``/``except_``/``volatile``/``compress``/``local``/``timeout``.
+
+Each operator returns a new immutable `BroadcastOperator`; ``emit`` hands the packet and the
+targeting to the namespace's adapter, which encodes it once for all recipients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from ..parser import Packet, PacketType
+from .adapter import BroadcastOptions
+from .events import check_event_name
+
+if TYPE_CHECKING:
+    from .namespace import Namespace
+    from .socket import Socket
+
+__all__ = ["AckResults", "BroadcastOperator"]
+
+
+def _rooms(room: str | Iterable[str]) -> frozenset[str]:
+    if isinstance(room, str):
+        return frozenset((room,))
+    return frozenset(room)
+
+
+_NO_OPTIONS = BroadcastOptions()
+
+
+@dataclass(frozen=True, slots=True)
+class AckResults:
+    """What a broadcast with acknowledgements got back.
+
+    Attributes:
+        replies: the replies in arrival order (None / the value / a tuple, for 0 / 1 / n ack
+            arguments, as a single-socket ``emit_with_ack`` returns them).
+        missing: how many expected replies did not come (timed out or disconnected).
+        by_socket: socket id -> reply, for sockets whose id is known.
+        timed_out: ids of the sockets that did not answer in time.
+    """
+
+    replies: list[Any] = field(default_factory=list)
+    missing: int = 0
+    by_socket: dict[str, Any] = field(default_factory=dict)
+    timed_out: frozenset[str] = frozenset()
+
+
+def reply_value(args: list[Any]) -> Any:
+    """An ack's arguments as a Python value: None, the one value, or a tuple."""
+    if not args:
+        return None
+    if len(args) == 1:
+        return args[0]
+    return tuple(args)
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastOperator:
+    """An immutable broadcast target; build it with ``sio.to(...)`` and friends."""
+
+    namespace: Namespace
+    options: BroadcastOptions = _NO_OPTIONS
+
+    def to(self, room: str | Iterable[str]) -> BroadcastOperator:
+        """Also target the sockets in ``room`` (a name or several)."""
+        rooms = self.options.rooms | _rooms(room)
+        return replace(self, options=replace(self.options, rooms=rooms))
+
+    in_ = to
+
+    def except_(self, room: str | Iterable[str]) -> BroadcastOperator:
+        """Leave out the sockets in ``room``."""
+        rooms = self.options.except_rooms | _rooms(room)
+        return replace(self, options=replace(self.options, except_rooms=rooms))
+
+    @property
+    def volatile(self) -> BroadcastOperator:
+        """Packets may be dropped for clients that are not ready to receive them."""
+        return replace(self, options=replace(self.options, volatile=True))
+
+    @property
+    def local(self) -> BroadcastOperator:
+        """Only this server's sockets (matters in a cluster)."""
+        return replace(self, options=replace(self.options, local=True))
+
+    def compress(self, value: bool = True) -> BroadcastOperator:
+        """Whether to compress the packets (with permessage-deflate when negotiated)."""
+        return replace(self, options=replace(self.options, compress=value))
+
+    def timeout(self, seconds: float) -> BroadcastOperator:
+        """How long `emit_with_ack` waits for the replies."""
+        return replace(self, options=replace(self.options, timeout=seconds))
+
+    async def emit(self, event: str, *args: Any) -> None:
+        """Send ``event`` to every targeted socket."""
+        check_event_name(event)
+        packet = Packet(PacketType.EVENT, self.namespace.name, [event, *args])
+        await self.namespace.adapter.broadcast(packet, self.options)
+
+    async def emit_with_ack(self, event: str, *args: Any) -> AckResults:
+        """Send ``event`` and collect the acknowledgements; never raises on timeout.
+
+        Without a `timeout`, it waits until every targeted socket answered or disconnected.
+        """
+        check_event_name(event)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        state = {"expected": -1, "settled": 0}
+        replies: list[Any] = []
+        by_socket: dict[str, Any] = {}
+        sent_to: set[str] = set()
+
+        def check_done() -> None:
+            if 0 <= state["expected"] <= state["settled"] and not done.done():
+                done.set_result(None)
+
+        def on_count(count: int, sids: Iterable[str]) -> None:
+            state["expected"] = max(state["expected"], 0) + count
+            sent_to.update(sids)
+            check_done()
+
+        def on_reply(sid: str, reply: list[Any] | None) -> None:
+            if done.done():
+                return
+            state["settled"] += 1
+            if reply is not None:
+                value = reply_value(reply)
+                replies.append(value)
+                if sid:
+                    by_socket[sid] = value
+            check_done()
+
+        packet = Packet(PacketType.EVENT, self.namespace.name, [event, *args])
+        await self.namespace.adapter.broadcast_with_ack(packet, self.options, on_count, on_reply)
+        try:
+            if self.options.timeout is None:
+                await done
+            else:
+                await asyncio.wait_for(asyncio.shield(done), self.options.timeout)
+        except TimeoutError:
+            pass
+        missing = max(state["expected"], 0) - len(replies)
+        return AckResults(
+            list(replies), missing, dict(by_socket), frozenset(sent_to - set(by_socket))
+        )
+
+    async def fetch_sockets(self) -> list[Socket]:
+        """The targeted sockets."""
+        return await self.namespace.adapter.fetch_sockets(self.options)
+
+    async def sockets_join(self, room: str | Iterable[str]) -> None:
+        """Make the targeted sockets join ``room``."""
+        await self.namespace.adapter.add_sockets(self.options, _rooms(room))
+
+    async def sockets_leave(self, room: str | Iterable[str]) -> None:
+        """Make the targeted sockets leave ``room``."""
+        await self.namespace.adapter.del_sockets(self.options, _rooms(room))
+
+    async def disconnect_sockets(self, close: bool = False) -> None:
+        """Disconnect the targeted sockets (their whole connection when ``close``)."""
+        await self.namespace.adapter.disconnect_sockets(self.options, close)

@@ -1,0 +1,116 @@
+"""Running application handlers: arity plans, ack values, and per-client ordered execution.
+
+Handlers may be plain functions or coroutine functions. A plain function runs right away, with
+no task. Coroutine handlers of one client run one after the other, in arrival order (the
+default; ``ordered=False`` lets them overlap) inside a worker task that exists only while that
+client has work queued, so an idle client holds no task. On Python 3.12+ a handler that
+finishes without suspending runs eagerly, without ever being scheduled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import sys
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+__all__ = ["HandlerRunner", "accepts_positional", "ack_args"]
+
+_EAGER = sys.version_info >= (3, 12)
+
+ErrorReporter = Callable[[BaseException], None]
+
+
+def accepts_positional(func: Callable[..., Any], count: int) -> bool:
+    """Whether ``func`` can be called with ``count`` positional arguments."""
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):
+        return True
+    positional = 0
+    for parameter in signature.parameters.values():
+        if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
+            return True
+        if parameter.kind in (
+            inspect.Parameter.POSITIONAL_ONLY,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        ):
+            positional += 1
+    return positional >= count
+
+
+def ack_args(value: Any) -> list[Any]:
+    """The ACK arguments for a handler's return value: None -> none, tuple -> several."""
+    if value is None:
+        return []
+    if type(value) is tuple:
+        return list(value)
+    return [value]
+
+
+class HandlerRunner:
+    """Runs one client's handler coroutines, in order unless ``ordered`` is False."""
+
+    __slots__ = ("_busy", "_loop", "_ordered", "_queue", "_report", "_tasks")
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, report: ErrorReporter, *, ordered: bool = True
+    ) -> None:
+        self._loop = loop
+        self._report = report
+        self._ordered = ordered
+        self._queue: deque[Coroutine[Any, Any, Any]] = deque()
+        self._busy = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def submit(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run ``coro`` now or after the ones already queued; exceptions go to ``report``."""
+        if self._ordered:
+            if self._busy:
+                self._queue.append(coro)
+                return
+            self._busy = True
+            task = self._start(self._drain(coro))
+            if task is None:
+                return
+        else:
+            task = self._start(self._guard(coro))
+            if task is None:
+                return
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _start(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
+        if _EAGER:
+            task: asyncio.Task[Any] = asyncio.Task(coro, loop=self._loop, eager_start=True)  # type: ignore[call-arg,unused-ignore]
+            return None if task.done() else task
+        return self._loop.create_task(coro)
+
+    async def _guard(self, coro: Awaitable[Any]) -> None:
+        try:
+            await coro
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # reported, never kills the connection
+            self._report(exc)
+
+    async def _drain(self, coro: Coroutine[Any, Any, Any]) -> None:
+        try:
+            while True:
+                await self._guard(coro)
+                if not self._queue:
+                    return
+                coro = self._queue.popleft()
+        finally:
+            self._busy = False
+            while self._queue:  # cancelled: close what will never run
+                self._queue.popleft().close()
+
+    def cancel(self) -> None:
+        """Cancel running handlers and drop queued ones (the client is gone)."""
+        while self._queue:
+            self._queue.popleft().close()
+        for task in list(self._tasks):
+            task.cancel()

@@ -1,0 +1,163 @@
+"""`serve` and `run`: the native server's entry points (uvloop when installed, TLS optional)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import ssl as ssl_module
+from collections.abc import Generator, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from .engine_server import EngineServer
+from .native import HttpProtocol
+from .static import StaticFiles
+
+__all__ = ["Serving", "run", "serve"]
+
+logger = logging.getLogger("siox")
+
+
+def _engine_of(app: Any) -> EngineServer:
+    engine = getattr(app, "engine", app)
+    if not isinstance(engine, EngineServer):
+        raise TypeError("serve() takes a siox.Server or a siox.EngineServer")
+    return engine
+
+
+class Serving:
+    """A running native server.
+
+    It is an async context manager, and awaitable (serves until cancelled). ``port`` is the
+    bound port (useful with ``port=0``).
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        host: str,
+        port: int,
+        ssl: ssl_module.SSLContext | None,
+        static_files: Mapping[str, str | Path] | None,
+        shutdown_timeout: float,
+    ) -> None:
+        self.app = app
+        self.engine = _engine_of(app)
+        self.host = host
+        self.port = port
+        self.ssl = ssl
+        self.static = StaticFiles(static_files) if static_files else None
+        self.shutdown_timeout = shutdown_timeout
+        self.server: asyncio.Server | None = None
+        self.connections: set[HttpProtocol] = set()
+
+    async def start(self) -> Serving:
+        """Bind and start accepting."""
+        loop = asyncio.get_running_loop()
+
+        def factory() -> HttpProtocol:
+            protocol = HttpProtocol(self.engine, self.static, self.connections.discard)
+            self.connections.add(protocol)
+            return protocol
+
+        self.server = await loop.create_server(
+            factory, self.host, self.port, ssl=self.ssl, backlog=2048, reuse_address=True
+        )
+        sockets = self.server.sockets
+        if sockets:
+            self.port = sockets[0].getsockname()[1]
+        logger.info("siox serving on %s:%s", self.host, self.port)
+        return self
+
+    async def close(self) -> None:
+        """Graceful shutdown: stop accepting, tell clients to go, drain, then close."""
+        if self.server is None:
+            return
+        server, self.server = self.server, None
+        server.close()
+        await self.engine.shutdown(self.shutdown_timeout)
+        for protocol in list(self.connections):
+            if protocol.transport is not None:
+                protocol.transport.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(server.wait_closed(), 1.0)
+
+    async def __aenter__(self) -> Serving:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def _forever(self) -> None:
+        await self.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self.close()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return self._forever().__await__()
+
+
+def serve(
+    app: Any,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 3000,
+    ssl: ssl_module.SSLContext | None = None,
+    static_files: Mapping[str, str | Path] | None = None,
+    shutdown_timeout: float = 10.0,
+) -> Serving:
+    """Serve ``app`` (a `siox.Server` or `siox.EngineServer`) with the native server.
+
+    ``async with siox.serve(app, port=0) as serving: ...`` runs it for the block;
+    ``await siox.serve(app)`` runs it until cancelled. ``static_files`` maps URL paths to
+    files to serve next to the endpoint (a demo page, say).
+    """
+    return Serving(app, host, port, ssl, static_files, shutdown_timeout)
+
+
+def _use_uvloop() -> None:
+    try:
+        import uvloop
+    except ImportError:
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+def run(
+    app: Any,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 3000,
+    ssl: ssl_module.SSLContext | None = None,
+    static_files: Mapping[str, str | Path] | None = None,
+    use_uvloop: bool = True,
+) -> None:
+    """Serve ``app`` until SIGINT/SIGTERM, then shut down gracefully (blocking)."""
+    if use_uvloop:
+        _use_uvloop()
+
+    async def main() -> None:
+        serving = serve(app, host=host, port=port, ssl=ssl, static_files=static_files)
+        await serving.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await serving.close()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
