@@ -330,7 +330,8 @@ class HttpProtocol(asyncio.Protocol):
         )
         self._write(response)
         try:
-            self.handle = self.engine.open_websocket(plan, _Channel(self, deflate is None))
+            # Uncompressed server frames are valid with or without permessage-deflate.
+            self.handle = self.engine.open_websocket(plan, _Channel(self, True))
         except ProtocolError:
             self.close_websocket(1000)
             return

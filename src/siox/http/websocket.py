@@ -1,0 +1,399 @@
+"""A sans-I/O RFC 6455 WebSocket connection, for the server and the client role.
+
+Bytes in, events and bytes out; no I/O, no clocks.  The I/O layer drives it like this::
+
+    conn = WebSocketConnection(Role.SERVER, deflate=upgrade.deflate)
+    for event in conn.receive_data(chunk):
+        ...                                  # TextMessage, BinaryMessage, Ping, Pong, ...
+    transport.write(conn.data_to_send())     # automatic pongs, close replies, failure closes
+    transport.write(conn.send_text("hello")) # send_* return the bytes to write
+
+Rules of this file:
+
+* `receive_data` never raises on any input.  A protocol violation queues a close frame with the
+  right code (1002 framing, 1007 bad UTF-8 or deflate data, 1009 too big), emits one
+  `ConnectionFailed` and moves to `ConnectionState.CLOSED`; later input is ignored.  After a
+  `ConnectionFailed` (or a `CloseReceived`) the I/O layer writes `data_to_send()` and closes the
+  TCP connection (a server at once, a client after a short grace period, RFC 6455 section 7.1.1).
+* Limits count bytes actually received: a frame whose header announces more than the message
+  may still hold fails before its payload is buffered, and a compressed message fails as soon
+  as it inflates past ``max_message_size``.
+* Text is validated with an incremental UTF-8 decoder, so a code point split across fragments
+  is accepted and an invalid one fails at the fragment that carries it.
+* Misuse by the application (sending after the close) raises `RuntimeError`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from ..errors import ProtocolError
+from ._mask import apply_mask
+from .deflate import DeflateParams, MessageCompressor, MessageDecompressor
+from .frames import (
+    CloseCode,
+    FrameHeader,
+    Opcode,
+    encode_close_payload,
+    encode_frame,
+    parse_close_payload,
+    read_frame_header,
+)
+from .reassembly import MessageAssembler
+from .websocket_events import (
+    BinaryMessage,
+    CloseReceived,
+    ConnectionFailed,
+    ConnectionState,
+    Ping,
+    Pong,
+    Role,
+    TextMessage,
+    WebSocketEvent,
+)
+
+__all__ = [
+    "DEFAULT_MAX_FRAGMENTS",
+    "DEFAULT_MAX_MESSAGE_SIZE",
+    "BinaryMessage",
+    "CloseReceived",
+    "ConnectionFailed",
+    "ConnectionState",
+    "Ping",
+    "Pong",
+    "Role",
+    "TextMessage",
+    "WebSocketConnection",
+    "WebSocketEvent",
+]
+
+DEFAULT_MAX_MESSAGE_SIZE = 1_000_000
+DEFAULT_MAX_FRAGMENTS = 1024
+
+
+class WebSocketConnection:
+    """One WebSocket connection's framing, reassembly, limits and closing handshake.
+
+    Args:
+        role: `Role.SERVER` expects masked frames and sends unmasked ones; `Role.CLIENT` the
+            reverse.
+        max_message_size: Largest message accepted, in bytes after decompression (default
+            1,000,000); None for no limit.  Crossing it closes with 1009.
+        max_fragments: Most frames one message may be split into (default 1024); crossing it
+            closes with 1009.
+        deflate: The permessage-deflate parameters agreed in the handshake, or None.
+        random_bytes: Source of the client's masking keys (default `os.urandom`).
+    """
+
+    def __init__(
+        self,
+        role: Role,
+        *,
+        max_message_size: int | None = DEFAULT_MAX_MESSAGE_SIZE,
+        max_fragments: int = DEFAULT_MAX_FRAGMENTS,
+        deflate: DeflateParams | None = None,
+        random_bytes: Callable[[int], bytes] = os.urandom,
+    ) -> None:
+        self.role = role
+        self.max_message_size = max_message_size
+        self.max_fragments = max_fragments
+        self.deflate = deflate
+        self._random_bytes = random_bytes
+        self._is_server = role is Role.SERVER
+        self.state = ConnectionState.OPEN
+        self.close_code: int | None = None
+        """The code of the peer's close frame (or of the failure), once known."""
+        self._buffer = bytearray()
+        self._outgoing: list[bytes] = []
+        self._header: FrameHeader | None = None
+        self._compressor: MessageCompressor | None = None
+        self._threshold = deflate.threshold if deflate is not None else 0
+        self._decompressor: MessageDecompressor | None = None
+        if deflate is not None:
+            mine, theirs = (
+                (deflate.server_max_window_bits, deflate.client_no_context_takeover)
+                if self._is_server
+                else (deflate.client_max_window_bits, deflate.server_no_context_takeover)
+            )
+            own_nct = (
+                deflate.server_no_context_takeover
+                if self._is_server
+                else deflate.client_no_context_takeover
+            )
+            self._compressor = MessageCompressor(
+                mine, no_context_takeover=own_nct, level=deflate.level, mem_level=deflate.mem_level
+            )
+            self._decompressor = MessageDecompressor(no_context_takeover=theirs)
+        self._assembler = MessageAssembler(
+            max_message_size=max_message_size,
+            max_fragments=max_fragments,
+            decompressor=self._decompressor,
+        )
+
+    # ------------------------------------------------------------------ receiving
+
+    def receive_data(self, data: bytes | bytearray | memoryview) -> list[WebSocketEvent]:
+        """Feed bytes from the peer.
+
+        Args:
+            data: The next bytes read from the transport.
+
+        Returns:
+            The events completed by these bytes, in order.  Never raises.
+        """
+        if self.state is ConnectionState.CLOSED:
+            return []
+        self._buffer += data
+        events: list[WebSocketEvent] = []
+        try:
+            while self._next_frame(events):
+                pass
+        except ProtocolError as exc:
+            code = exc.ws_close_code or CloseCode.PROTOCOL_ERROR
+            self._fail(code, exc.message, events)
+        return events
+
+    def receive_eof(self) -> list[WebSocketEvent]:
+        """Tell the connection the peer closed the TCP stream.
+
+        Returns:
+            ``[ConnectionFailed(1006, ...)]`` unless the closing handshake already finished.
+        """
+        if self.state is ConnectionState.CLOSED:
+            return []
+        self.state = ConnectionState.CLOSED
+        self.close_code = CloseCode.ABNORMAL
+        self._buffer.clear()
+        return [ConnectionFailed(CloseCode.ABNORMAL, "connection closed without a close frame")]
+
+    def data_to_send(self) -> bytes:
+        """Bytes the connection produced by itself (pongs, close replies); empties the queue.
+
+        Returns:
+            The bytes to write, possibly empty.
+        """
+        out = b"".join(self._outgoing)
+        self._outgoing.clear()
+        return out
+
+    def _fail(self, code: int, reason: str, events: list[WebSocketEvent]) -> None:
+        if self.state is ConnectionState.OPEN:
+            self._outgoing.append(self._frame(Opcode.CLOSE, encode_close_payload(code, reason)))
+        self.state = ConnectionState.CLOSED
+        self.close_code = code
+        self._buffer.clear()
+        self._assembler.reset()
+        events.append(ConnectionFailed(code, reason))
+
+    def _read_header(self) -> FrameHeader | None:
+        header = read_frame_header(
+            self._buffer, masked=self._is_server, compression=self._decompressor is not None
+        )
+        if header is not None and header.opcode < Opcode.CLOSE:
+            self._assembler.check_header(header)
+        return header
+
+    def _next_frame(self, events: list[WebSocketEvent]) -> bool:
+        if self.state is ConnectionState.CLOSED:
+            return False
+        header = self._header or self._read_header()
+        if header is None:
+            return False
+        self._header = header
+        end = header.size + header.length
+        if len(self._buffer) < end:
+            return False
+        if header.masked:
+            key = bytes(self._buffer[header.size - 4 : header.size])
+            payload = apply_mask(memoryview(self._buffer)[header.size : end], key)
+        else:
+            payload = bytes(self._buffer[header.size : end])
+        del self._buffer[:end]
+        self._header = None
+        if header.opcode >= Opcode.CLOSE:
+            self._control_frame(header.opcode, payload, events)
+        else:
+            message = self._assembler.add_frame(header, payload)
+            if message is not None:
+                events.append(message)
+        return True
+
+    def _control_frame(self, opcode: int, payload: bytes, events: list[WebSocketEvent]) -> None:
+        if opcode == Opcode.PING:
+            if self.state is ConnectionState.OPEN:
+                self._outgoing.append(self._frame(Opcode.PONG, payload))
+            events.append(Ping(payload))
+        elif opcode == Opcode.PONG:
+            events.append(Pong(payload))
+        else:
+            code, reason = parse_close_payload(payload)
+            if self.state is ConnectionState.OPEN:
+                # Echo the (validated) code and reason, as npm ws does.
+                self._outgoing.append(self._frame(Opcode.CLOSE, payload))
+            self.state = ConnectionState.CLOSED
+            self.close_code = code
+            self._buffer.clear()
+            events.append(CloseReceived(code, reason))
+
+    # ------------------------------------------------------------------ sending
+
+    def _frame(self, opcode: int, payload: bytes, *, fin: bool = True, rsv1: bool = False) -> bytes:
+        mask_key = None if self._is_server else self._random_bytes(4)
+        return encode_frame(opcode, payload, fin=fin, rsv1=rsv1, mask_key=mask_key)
+
+    def _check_open(self) -> None:
+        if self.state is not ConnectionState.OPEN:
+            raise RuntimeError(f"cannot send on a WebSocket that is {self.state.value}")
+
+    def _message(
+        self, opcode: Opcode, payload: bytes | bytearray | memoryview, fragment_size: int | None
+    ) -> bytes:
+        self._check_open()
+        compressor = self._compressor
+        if compressor is not None and len(payload) >= self._threshold:
+            rsv1, data = True, compressor.compress(payload)
+        else:
+            rsv1, data = False, payload if isinstance(payload, bytes) else bytes(payload)
+        if fragment_size is None or len(data) <= fragment_size:
+            return self._frame(opcode, data, rsv1=rsv1)
+        if fragment_size < 1:
+            raise ValueError("fragment_size must be positive")
+        frames = []
+        for start in range(0, len(data), fragment_size):
+            last = start + fragment_size >= len(data)
+            frames.append(
+                self._frame(
+                    opcode if start == 0 else Opcode.CONTINUATION,
+                    data[start : start + fragment_size],
+                    fin=last,
+                    rsv1=rsv1 and start == 0,
+                )
+            )
+        return b"".join(frames)
+
+    def send_text(self, text: str, *, fragment_size: int | None = None) -> bytes:
+        """Frame a text message (compressed when deflate was agreed and it is long enough).
+
+        Args:
+            text: The message.
+            fragment_size: Split the (compressed) payload into frames of at most this many
+                bytes; None sends one frame.
+
+        Returns:
+            The bytes to write.
+
+        Raises:
+            TypeError: ``text`` is not a ``str``.
+            RuntimeError: This side already sent or received a close frame.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"send_text needs str, not {type(text).__name__}")
+        return self._message(Opcode.TEXT, text.encode("utf-8"), fragment_size)
+
+    def send_binary(
+        self, data: bytes | bytearray | memoryview, *, fragment_size: int | None = None
+    ) -> bytes:
+        """Frame a binary message; see `send_text`.
+
+        Args:
+            data: The message.
+            fragment_size: As for `send_text`.
+
+        Returns:
+            The bytes to write.
+
+        Raises:
+            RuntimeError: This side already sent or received a close frame.
+        """
+        return self._message(Opcode.BINARY, data, fragment_size)
+
+    def frame_text(self, payload: bytes) -> bytes:
+        """Frame already-encoded UTF-8 text (no re-encoding, no validation).
+
+        For a broadcast to many server-side connections, `siox.http.frames.frame_text` builds
+        bytes that every one of them can write; this method also compresses and masks.
+
+        Args:
+            payload: Valid UTF-8.
+
+        Returns:
+            The bytes to write.
+
+        Raises:
+            RuntimeError: This side already sent or received a close frame.
+        """
+        return self._message(Opcode.TEXT, payload, None)
+
+    def frame_binary(self, payload: bytes | bytearray | memoryview) -> bytes:
+        """Frame binary data; the same as `send_binary` without fragmentation.
+
+        Args:
+            payload: The message.
+
+        Returns:
+            The bytes to write.
+
+        Raises:
+            RuntimeError: This side already sent or received a close frame.
+        """
+        return self._message(Opcode.BINARY, payload, None)
+
+    def send_ping(self, data: bytes = b"") -> bytes:
+        """Frame a ping.
+
+        Args:
+            data: At most 125 bytes of application data.
+
+        Returns:
+            The bytes to write.
+
+        Raises:
+            ValueError: ``data`` is longer than 125 bytes.
+            RuntimeError: This side already sent or received a close frame.
+        """
+        return self._control(Opcode.PING, data)
+
+    def send_pong(self, data: bytes = b"") -> bytes:
+        """Frame an unsolicited pong (pings are answered automatically); see `send_ping`.
+
+        Args:
+            data: At most 125 bytes of application data.
+
+        Returns:
+            The bytes to write.
+
+        Raises:
+            ValueError: ``data`` is longer than 125 bytes.
+            RuntimeError: This side already sent or received a close frame.
+        """
+        return self._control(Opcode.PONG, data)
+
+    def _control(self, opcode: Opcode, data: bytes) -> bytes:
+        self._check_open()
+        if len(data) > 125:
+            raise ValueError("control frame payloads are limited to 125 bytes")
+        return self._frame(opcode, bytes(data))
+
+    def send_close(self, code: int | None = CloseCode.NORMAL, reason: str = "") -> bytes:
+        """Start the closing handshake.
+
+        The reason is cut to 123 UTF-8 bytes at a character boundary.  After this, the peer's
+        close frame arrives as `CloseReceived` and the state becomes `ConnectionState.CLOSED`.
+
+        Args:
+            code: The status code (1000 by default); None sends an empty close payload.
+            reason: Text for the peer; must be ``str``.
+
+        Returns:
+            The bytes to write.
+
+        Raises:
+            TypeError: ``reason`` is not a ``str`` (bytes-like reasons are refused).
+            ValueError: ``code`` may not be sent (1005, 1006, 1015, unassigned ranges).
+            RuntimeError: This side already sent or received a close frame.
+        """
+        payload = encode_close_payload(code, reason)
+        self._check_open()
+        self.state = ConnectionState.CLOSING
+        return self._frame(Opcode.CLOSE, payload)

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from hypothesis import given, strategies as st
+
+from siox.http._mask import apply_mask
+
+
+def reference_mask(data: bytes, key: bytes) -> bytes:
+    return bytes(b ^ key[i % 4] for i, b in enumerate(data))
+
+
+def test_mask_of_empty_payload_is_empty() -> None:
+    assert apply_mask(b"", b"abcd") == b""
+
+
+def test_mask_matches_rfc_example() -> None:
+    # RFC 6455 section 5.7: "Hello" masked with 37 fa 21 3d.
+    assert apply_mask(b"Hello", b"\x37\xfa\x21\x3d") == bytes.fromhex("7f9f4d5158")
+
+
+def test_mask_handles_every_length_modulo_four() -> None:
+    key = b"\x01\x80\xff\x00"
+    for size in range(40):
+        data = bytes(range(size))
+        assert apply_mask(data, key) == reference_mask(data, key)
+
+
+def test_mask_keeps_leading_and_trailing_zero_bytes() -> None:
+    data = b"\x00" * 10
+    assert apply_mask(data, b"\x00\x00\x00\x00") == data
+    assert apply_mask(b"\x00\x00\x00\x01", b"\x00\x00\x00\x01") == b"\x00" * 4
+
+
+def test_mask_accepts_memoryview_and_bytearray() -> None:
+    data = bytearray(b"payload!")
+    assert apply_mask(memoryview(data)[2:], b"abcd") == reference_mask(b"yload!", b"abcd")
+    assert apply_mask(data, b"abcd") == reference_mask(bytes(data), b"abcd")
+
+
+@given(st.binary(max_size=300), st.binary(min_size=4, max_size=4))
+def test_mask_matches_the_bytewise_reference(data: bytes, key: bytes) -> None:
+    assert apply_mask(data, key) == reference_mask(data, key)
+    assert apply_mask(apply_mask(data, key), key) == data
