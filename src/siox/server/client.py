@@ -119,7 +119,10 @@ class Client:
             elif kind is DisconnectRequested:
                 socket = self.sockets.get(event.nsp)
                 if socket is not None:
-                    self.socket_closed(socket, "client namespace disconnect")
+                    if self.runner.idle:
+                        self.socket_closed(socket, "client namespace disconnect")
+                    else:  # after the handlers of the events that came before it
+                        self.runner.submit(self._close_later(socket))
 
     def _on_event(self, event: EventReceived) -> None:
         socket = self.sockets.get(event.nsp)
@@ -282,6 +285,9 @@ class Client:
             self.runner.submit(self._close_sequence(socket, reason))
         else:
             self._forget_socket(socket)
+
+    async def _close_later(self, socket: Socket) -> None:
+        self.socket_closed(socket, "client namespace disconnect")
 
     def _forget_socket(self, socket: Socket) -> None:
         namespace = socket.namespace

@@ -314,6 +314,8 @@ class EngineServer:
         deadline = asyncio.get_running_loop().time() + timeout
         while self.sessions and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.05)
+        if self.sessions:
+            logger.info("shutdown: aborting %d sessions that did not close", len(self.sessions))
         for socket in list(self.sessions.values()):
             socket.abort(CloseReason.SERVER_SHUTTING_DOWN)
 

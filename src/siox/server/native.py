@@ -36,8 +36,6 @@ __all__ = ["HttpProtocol"]
 
 logger = logging.getLogger("siox")
 
-_REQUEST_TIMEOUT = 30.0
-
 
 def _headers(request: Request) -> dict[str, str]:
     headers: dict[str, str] = {}
@@ -132,6 +130,7 @@ class HttpProtocol(asyncio.Protocol):
         engine: EngineServer,
         static: StaticFiles | None = None,
         on_lost: Callable[[HttpProtocol], None] | None = None,
+        request_timeout: float = 30.0,
     ) -> None:
         self.engine = engine
         self.static = static
@@ -139,7 +138,7 @@ class HttpProtocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.parser = RequestParser(
             max_body_size=engine.max_http_buffer_size * 2 + 65_536,
-            request_timeout=_REQUEST_TIMEOUT,
+            request_timeout=request_timeout,
         )
         self.queue: deque[tuple[Request, _Body]] = deque()
         self.current: _Body | None = None

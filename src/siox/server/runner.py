@@ -65,6 +65,11 @@ class HandlerRunner:
         self._busy = False
         self._tasks: set[asyncio.Task[Any]] = set()
 
+    @property
+    def idle(self) -> bool:
+        """Whether no ordered handler is running or queued."""
+        return not self._busy
+
     def submit(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run ``coro`` now or after the ones already queued; exceptions go to ``report``."""
         if self._ordered:

@@ -43,6 +43,7 @@ class Serving:
         ssl: ssl_module.SSLContext | None,
         static_files: Mapping[str, str | Path] | None,
         shutdown_timeout: float,
+        request_timeout: float = 30.0,
     ) -> None:
         self.app = app
         self.engine = _engine_of(app)
@@ -51,6 +52,7 @@ class Serving:
         self.ssl = ssl
         self.static = StaticFiles(static_files) if static_files else None
         self.shutdown_timeout = shutdown_timeout
+        self.request_timeout = request_timeout
         self.server: asyncio.Server | None = None
         self.connections: set[HttpProtocol] = set()
 
@@ -59,7 +61,9 @@ class Serving:
         loop = asyncio.get_running_loop()
 
         def factory() -> HttpProtocol:
-            protocol = HttpProtocol(self.engine, self.static, self.connections.discard)
+            protocol = HttpProtocol(
+                self.engine, self.static, self.connections.discard, self.request_timeout
+            )
             self.connections.add(protocol)
             return protocol
 
@@ -115,14 +119,16 @@ def serve(
     ssl: ssl_module.SSLContext | None = None,
     static_files: Mapping[str, str | Path] | None = None,
     shutdown_timeout: float = 10.0,
+    request_timeout: float = 30.0,
 ) -> Serving:
     """Serve ``app`` (a `siox.Server` or `siox.EngineServer`) with the native server.
 
     ``async with siox.serve(app, port=0) as serving: ...`` runs it for the block;
     ``await siox.serve(app)`` runs it until cancelled. ``static_files`` maps URL paths to
-    files to serve next to the endpoint (a demo page, say).
+    files to serve next to the endpoint (a demo page, say). ``request_timeout`` bounds how
+    long one HTTP request may take to arrive (slow clients get 408).
     """
-    return Serving(app, host, port, ssl, static_files, shutdown_timeout)
+    return Serving(app, host, port, ssl, static_files, shutdown_timeout, request_timeout)
 
 
 def _use_uvloop() -> None:

@@ -236,7 +236,9 @@ class Socket:
     # -- rooms and broadcasting -------------------------------------------------------------------
 
     async def join(self, room: str | Iterable[str]) -> None:
-        """Join ``room`` (a name or several)."""
+        """Join ``room`` (a name or several); a disconnected socket joins nothing."""
+        if not self.connected:
+            return
         rooms = (room,) if isinstance(room, str) else tuple(room)
         await self.namespace.adapter.add_all(self.id, rooms)
 
