@@ -114,7 +114,9 @@ class RawWebSocket:
     close_code: int | None = None
 
     async def send(self, data: str | bytes) -> None:
-        self.writer.write(self.ws.send_text(data) if isinstance(data, str) else self.ws.send_binary(data))
+        self.writer.write(
+            self.ws.send_text(data) if isinstance(data, str) else self.ws.send_binary(data)
+        )
         await self.writer.drain()
 
     async def send_raw(self, data: bytes) -> None:

@@ -212,7 +212,7 @@ def test_decode_rejects_malformed_text(parser: Parser, text: str) -> None:
         '50-["a"]',
         "5",
         "6-[]",
-        '5١-["a"]',  # noqa: RUF001 - a non-ASCII digit on purpose
+        '5١-["a"]',
         '5²-["a"]',
         '511-["a"]',
         '599999999999-["a"]',

@@ -6,9 +6,9 @@ import asyncio
 import json
 
 import pytest
-from rawpeer import eio_url, http, open_polling, running, websocket
 
 import siox
+from rawpeer import eio_url, http, open_polling, running, websocket
 
 
 async def test_handshake_open_packet_has_exactly_the_reference_keys() -> None:
@@ -36,7 +36,10 @@ async def test_post_is_answered_ok_and_messages_come_back_on_get() -> None:
         got = await http(port, "GET", eio_url(f"transport=polling&sid={sid}"))
         assert got.text.startswith('40{"sid":"')
         post = await http(
-            port, "POST", eio_url(f"transport=polling&sid={sid}"), b'421["echo",1]\x1e422["echo","\xc3\xa9"]'
+            port,
+            "POST",
+            eio_url(f"transport=polling&sid={sid}"),
+            b'421["echo",1]\x1e422["echo","\xc3\xa9"]',
         )
         assert post.text == "ok"
         got = await http(port, "GET", eio_url(f"transport=polling&sid={sid}"))
@@ -113,7 +116,9 @@ async def test_h07_concurrent_posts_second_gets_400() -> None:
 async def test_h08_oversized_post_gets_413_and_closes_the_session() -> None:
     async with running(siox.Server(max_http_buffer_size=1000)) as port:
         sid, _ = await open_polling(port)
-        result = await http(port, "POST", eio_url(f"transport=polling&sid={sid}"), b"4" + b"x" * 5000)
+        result = await http(
+            port, "POST", eio_url(f"transport=polling&sid={sid}"), b"4" + b"x" * 5000
+        )
         assert result.status == 413
         after = await http(port, "GET", eio_url(f"transport=polling&sid={sid}"))
         assert after.status == 400
@@ -168,7 +173,10 @@ async def test_h13_cross_origin_handshake_is_refused_by_default() -> None:
         assert result.status == 400
         assert "access-control-allow-origin" not in result.headers
         same = await http(
-            port, "GET", eio_url("transport=polling"), headers=[("Origin", f"http://127.0.0.1:{port}")]
+            port,
+            "GET",
+            eio_url("transport=polling"),
+            headers=[("Origin", f"http://127.0.0.1:{port}")],
         )
         assert same.status == 200
         ws = await websocket(
@@ -227,7 +235,10 @@ async def test_polling_responses_are_compressed_when_large() -> None:
         sid, _ = await open_polling(port)
         await http(port, "POST", eio_url(f"transport=polling&sid={sid}"), b"40")
         result = await http(
-            port, "GET", eio_url(f"transport=polling&sid={sid}"), headers=[("Accept-Encoding", "gzip")]
+            port,
+            "GET",
+            eio_url(f"transport=polling&sid={sid}"),
+            headers=[("Accept-Encoding", "gzip")],
         )
         assert result.headers.get("content-encoding") == "gzip"
         import gzip

@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from rawpeer import RawWebSocket, eio_url, http, open_polling, running, ws_connect_sio
 
 import siox
+from rawpeer import RawWebSocket, eio_url, http, open_polling, running, ws_connect_sio
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -134,11 +134,7 @@ async def test_r07_handshake_flood_does_not_starve_existing_heartbeats() -> None
 @pytest.mark.slow
 def test_r06_idle_websocket_connections_cost_little_memory() -> None:
     """1000 idle connections against a server in its own process; RSS growth per connection."""
-    script = (
-        "import sys, siox\n"
-        "sio = siox.Server()\n"
-        "siox.run(sio, port=int(sys.argv[1]))\n"
-    )
+    script = "import sys, siox\nsio = siox.Server()\nsiox.run(sio, port=int(sys.argv[1]))\n"
     import socket as socket_module
 
     with socket_module.socket() as probe:

@@ -8,9 +8,9 @@ import json
 from typing import Any
 
 import pytest
-from rawpeer import RawWebSocket, collect_errors, eio_url, running, websocket, ws_connect_sio
 
 import siox
+from rawpeer import RawWebSocket, collect_errors, eio_url, running, websocket, ws_connect_sio
 
 
 def payload(message: str | bytes) -> Any:
@@ -86,7 +86,9 @@ async def test_binary_event_is_acked_with_binary() -> None:
 
     async with running(sio) as port:
         peer, _ = await ws_connect_sio(port)
-        await peer.send('452-789["echo",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]')
+        await peer.send(
+            '452-789["echo",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]'
+        )
         await peer.send(b"\x01\x02")
         await peer.send(b"\x03")
         assert await peer.recv() == (

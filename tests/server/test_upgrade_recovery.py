@@ -6,9 +6,8 @@ import asyncio
 import json
 from typing import Any
 
-from rawpeer import RawWebSocket, eio_url, http, open_polling, running, websocket
-
 import siox
+from rawpeer import RawWebSocket, eio_url, http, open_polling, running, websocket
 
 
 async def upgrade(port: int, sid: str) -> RawWebSocket:
@@ -113,7 +112,9 @@ async def test_u05_upgrade_before_probe_closes_the_probe_only() -> None:
         assert post.text == "ok"
 
 
-async def connect_ws(port: int, auth: dict[str, Any] | None = None) -> tuple[RawWebSocket, dict[str, Any]]:
+async def connect_ws(
+    port: int, auth: dict[str, Any] | None = None
+) -> tuple[RawWebSocket, dict[str, Any]]:
     peer = await websocket(port, eio_url("transport=websocket"))
     assert isinstance(peer, RawWebSocket)
     await peer.recv()

@@ -112,7 +112,8 @@ class SessionCore:
     """State, events, outputs, outbox, heartbeat and timers shared by both roles.
 
     Subclasses implement `_flush` (move queued packets to the wire when the transport allows),
-    `_writable_now` and `_terminate` (end the session at once), and `handle_timer`.
+    `_writable_now`, `_terminate` (end the session at once), `_abort_probe` (give up an
+    upgrade attempt) and `handle_timer`.
     """
 
     #: States in which ``send`` queues a message (others drop it).
@@ -198,6 +199,19 @@ class SessionCore:
             and not self._outbox
         )
 
+    @property
+    def messages_bypass(self) -> bool:
+        """Whether an incoming MESSAGE would only be delivered, changing nothing else.
+
+        True when `writable_directly` holds and no heartbeat answer is awaited (engine.io 6.6
+        lets the first message during that wait extend it). The driver may then hand text
+        ``4...`` frames (and v4 binary frames) straight to the application.
+        """
+        if not self.writable_directly:
+            return False
+        heartbeat = self._heartbeat
+        return heartbeat is None or self._eio == 3 or heartbeat.deadline is None
+
     def events_received(self) -> list[Event]:
         """Return and forget the events queued since the last call, oldest first."""
         events, self._events = self._events, []
@@ -276,7 +290,7 @@ class SessionCore:
 
     def abort(self, reason: CloseReason = CloseReason.FORCED_CLOSE, *, now: float) -> None:
         """End the session now, dropping what is queued (a shutdown past its deadline)."""
-        del now
+        self.handle_timer(now)
         self._terminate(CloseReason(reason), "aborted")
 
     def pause_writing(self) -> None:

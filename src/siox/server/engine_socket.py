@@ -105,6 +105,16 @@ class EngineSocket:
         """Queue messages; they leave as soon as the transport allows."""
         if self._closed:
             return
+        channel = self._channel
+        if channel is not None and self.core.writable_directly:
+            # Steady WebSocket: nothing queued, nothing to pace; frame and write right away.
+            v4 = self.core.eio >= 4
+            for message in messages:
+                if type(message) is str:
+                    channel.send("4" + message)
+                else:
+                    channel.send(message if v4 else b"\x04" + message)  # type: ignore[operator]
+            return
         send = self.core.send
         for message in messages:
             send(message, volatile=volatile)
@@ -300,7 +310,19 @@ class WebSocketHandle:
         socket = self._socket
         if socket._channel is not self._channel:
             return
-        socket.core.receive_ws_frame(data, socket._loop.time())
+        core = socket.core
+        if core.messages_bypass and not socket._closed and len(data) <= core.max_payload >> 2:
+            # A plain message on a steady WebSocket only needs delivering (the session's
+            # state would not change), so skip the session's bookkeeping. Larger messages
+            # take the slow path, whose size check counts UTF-8 bytes exactly.
+            if type(data) is str:
+                if data[:1] == "4":
+                    socket.server.app.engine_message(socket, data[1:])
+                    return
+            elif core.eio >= 4:
+                socket.server.app.engine_message(socket, data)
+                return
+        core.receive_ws_frame(data, socket._loop.time())
         socket._pump()
 
     def closed(self) -> None:

@@ -107,13 +107,12 @@ class _Channel:
             payload = ws.send_text(data) if type(data) is str else ws.send_binary(data)  # type: ignore[arg-type]
         except RuntimeError:
             return  # closing
-        self.protocol.transport.write(payload)
+        self.protocol.queue_write(payload)
 
     def send_framed(self, data: bytes) -> bool:
-        transport = self.protocol.transport
-        if transport is None:
+        if self.protocol.transport is None:
             return False
-        transport.write(data)
+        self.protocol.queue_write(data)
         return True
 
     build_frames = staticmethod(build_frames)
@@ -150,6 +149,10 @@ class HttpProtocol(asyncio.Protocol):
         self.secure = False
         self._timer: asyncio.TimerHandle | None = None
         self._loop = asyncio.get_running_loop()
+        # Writes made while a read is processed (or within one loop turn) leave in one syscall.
+        self._out: list[bytes] = []
+        self._in_read = False
+        self._flush_pending = False
 
     # -- asyncio.Protocol -------------------------------------------------------------------------
 
@@ -279,8 +282,26 @@ class HttpProtocol(asyncio.Protocol):
         return HttpResponse(404, [("Content-Type", "text/plain")], b"Not Found")
 
     def _write(self, data: bytes) -> None:
+        if self._out:
+            self._flush_out()
         if self.transport is not None:
             self.transport.write(data)
+
+    def queue_write(self, data: bytes) -> None:
+        """Write ``data`` soon, together with whatever else is written in this loop turn."""
+        self._out.append(data)
+        if not self._in_read and not self._flush_pending:
+            self._flush_pending = True
+            self._loop.call_soon(self._flush_out)
+
+    def _flush_out(self) -> None:
+        self._flush_pending = False
+        out = self._out
+        if out:
+            data = out[0] if len(out) == 1 else b"".join(out)
+            out.clear()
+            if self.transport is not None:
+                self.transport.write(data)
 
     def _close(self) -> None:
         if self.transport is not None:
@@ -338,6 +359,15 @@ class HttpProtocol(asyncio.Protocol):
             self._ws_data(self.ws, rest)
 
     def _ws_data(self, ws: WebSocketConnection, data: bytes) -> None:
+        self._in_read = True
+        try:
+            self._ws_events(ws, data)
+        finally:
+            self._in_read = False
+        if self._out:
+            self._flush_out()
+
+    def _ws_events(self, ws: WebSocketConnection, data: bytes) -> None:
         events = ws.receive_data(data)
         handle = self.handle
         for event in events:
@@ -354,7 +384,7 @@ class HttpProtocol(asyncio.Protocol):
                 return
         outgoing = ws.data_to_send()
         if outgoing:
-            self._write(outgoing)
+            self.queue_write(outgoing)
 
     def close_websocket(self, code: int) -> None:
         """Close the WebSocket (the engine detached it)."""

@@ -1,0 +1,111 @@
+"""The bounded queue of packets a session has accepted but not yet put on the wire.
+
+Both session roles keep their outgoing packets here until the transport can take them (a
+polling GET is pending, a POST may be sent, the WebSocket is not paused). The queue counts the
+bytes of what it holds so that a peer that stops reading cannot make it grow without bound
+(hostile-inputs R05); the session applies the overflow policy.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+
+from .packet import Packet
+from .payload import encode_payload
+
+__all__ = ["Outbox", "packet_size"]
+
+
+def packet_size(packet: Packet) -> int:
+    """Bytes ``packet`` occupies: its data (UTF-8 for text) plus one for the type.
+
+    Raises:
+        ValueError: the text holds a lone surrogate (it cannot be sent as UTF-8).
+    """
+    data = packet.data
+    if isinstance(data, str) and not data.isascii():
+        try:
+            return 1 + len(data.encode("utf-8"))
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"text holds a lone surrogate at index {exc.start}") from None
+    return 1 + len(data)
+
+
+class Outbox:
+    """FIFO of packets with a running byte count.
+
+    Args:
+        limit: the byte count above which `overflowing` is true.
+    """
+
+    __slots__ = ("_packets", "_sizes", "limit", "size")
+
+    def __init__(self, limit: int) -> None:
+        if limit < 0:
+            raise ValueError(f"the outgoing buffer limit must be >= 0, not {limit!r}")
+        self._packets: deque[Packet] = deque()
+        self._sizes: deque[int] = deque()
+        self.limit = limit
+        self.size = 0
+
+    def __len__(self) -> int:
+        return len(self._packets)
+
+    @property
+    def overflowing(self) -> bool:
+        """Whether more than ``limit`` bytes are waiting."""
+        return self.size > self.limit
+
+    def push(self, packet: Packet, size: int | None = None) -> None:
+        """Queue ``packet`` (``size`` as `packet_size` gives it, computed when None)."""
+        if size is None:
+            size = packet_size(packet)
+        self._packets.append(packet)
+        self._sizes.append(size)
+        self.size += size
+
+    def take_all(self) -> list[Packet]:
+        """Remove and return every queued packet, oldest first."""
+        packets = list(self._packets)
+        self._packets.clear()
+        self._sizes.clear()
+        self.size = 0
+        return packets
+
+    def take_batch(self, max_bytes: int | None, *, eio: int, b64: bool) -> list[Packet]:
+        """Remove and return the oldest packets whose polling payload fits ``max_bytes``.
+
+        At least one packet is returned when any is queued, even one larger than the limit (as
+        engine.io-client does: the server then refuses it with a 413).
+
+        Args:
+            max_bytes: the server's ``maxPayload``; None takes everything.
+            eio: the Engine.IO revision of the payload.
+            b64: whether binary travels as base64 (v3).
+        """
+        if max_bytes is None:
+            return self.take_all()
+        batch: list[Packet] = []
+        total = 0
+        while self._packets:
+            packet = self._packets[0]
+            body = encode_payload([packet], eio=eio, b64=b64)
+            cost = len(body.encode("utf-8")) if isinstance(body, str) else len(body)
+            if batch and eio == 4:
+                cost += 1  # the record separator
+            if batch and total + cost > max_bytes:
+                break
+            total += cost
+            batch.append(packet)
+            self._packets.popleft()
+            self.size -= self._sizes.popleft()
+        return batch
+
+    def clear(self) -> None:
+        """Drop everything."""
+        self.take_all()
+
+    def peek(self) -> Sequence[Packet]:
+        """The queued packets, oldest first (a read-only view for tests and introspection)."""
+        return tuple(self._packets)
