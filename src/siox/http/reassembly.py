@@ -29,6 +29,21 @@ class MessageAssembler:
         decompressor: The permessage-deflate inflater, or None without compression.
     """
 
+    __slots__ = (
+        "_compressed",
+        "_decompressor",
+        "_fragments",
+        "_limit",
+        "_max_fragments",
+        "_opcode",
+        "_parts",
+        "_size",
+        "_text_parts",
+        "_utf8",
+        "_wire_limit",
+        "_wire_size",
+    )
+
     def __init__(
         self,
         *,

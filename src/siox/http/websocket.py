@@ -86,6 +86,24 @@ class WebSocketConnection:
         random_bytes: Source of the client's masking keys (default `os.urandom`).
     """
 
+    __slots__ = (
+        "_assembler",
+        "_buffer",
+        "_compressor",
+        "_decompressor",
+        "_header",
+        "_is_server",
+        "_outgoing",
+        "_random_bytes",
+        "_threshold",
+        "close_code",
+        "deflate",
+        "max_fragments",
+        "max_message_size",
+        "role",
+        "state",
+    )
+
     def __init__(
         self,
         role: Role,
@@ -103,7 +121,7 @@ class WebSocketConnection:
         self._is_server = role is Role.SERVER
         self.state = ConnectionState.OPEN
         self.close_code: int | None = None
-        """The code of the peer's close frame (or of the failure), once known."""
+
         self._buffer = bytearray()
         self._outgoing: list[bytes] = []
         self._header: FrameHeader | None = None

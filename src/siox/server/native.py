@@ -124,6 +124,27 @@ class _Channel:
 class HttpProtocol(asyncio.Protocol):
     """One client TCP connection."""
 
+    __slots__ = (
+        "_flush_pending",
+        "_in_read",
+        "_loop",
+        "_out",
+        "_timer",
+        "address",
+        "current",
+        "engine",
+        "handle",
+        "on_lost",
+        "parser",
+        "pending_upgrade",
+        "queue",
+        "secure",
+        "static",
+        "transport",
+        "worker",
+        "ws",
+    )
+
     def __init__(
         self,
         engine: EngineServer,
@@ -135,7 +156,7 @@ class HttpProtocol(asyncio.Protocol):
         self.static = static
         self.on_lost = on_lost
         self.transport: asyncio.Transport | None = None
-        self.parser = RequestParser(
+        self.parser: RequestParser | None = RequestParser(
             max_body_size=engine.max_http_buffer_size * 2 + 65_536,
             request_timeout=request_timeout,
         )
@@ -170,7 +191,10 @@ class HttpProtocol(asyncio.Protocol):
         if ws is not None:
             self._ws_data(ws, data)
             return
-        for event in self.parser.receive_data(data, self._loop.time()):
+        parser = self.parser
+        if parser is None:
+            return
+        for event in parser.receive_data(data, self._loop.time()):
             self._http_event(event)
         self._arm_timer()
 
@@ -203,12 +227,16 @@ class HttpProtocol(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self.parser is None:
+            return
         deadline = self.parser.next_deadline()
         if deadline is not None and self.ws is None:
             self._timer = self._loop.call_at(deadline, self._on_timer)
 
     def _on_timer(self) -> None:
         self._timer = None
+        if self.parser is None:
+            return
         for event in self.parser.handle_timer(self._loop.time()):
             self._http_event(event)
         self._arm_timer()
@@ -345,6 +373,7 @@ class HttpProtocol(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        self.parser = None  # the connection speaks WebSocket from now on: free the HTTP parser
         self.ws = WebSocketConnection(
             Role.SERVER, max_message_size=self.engine.max_http_buffer_size, deflate=deflate
         )
