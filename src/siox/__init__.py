@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._version import __version__
+from .asgi import ASGIApp
 from .errors import (
     AckTimeout,
     ConnectionRefused,
@@ -22,6 +23,7 @@ from .server.server import Recovery, Server
 from .server.socket import Handshake, Socket
 
 __all__ = [
+    "ASGIApp",
     "AckResults",
     "AckTimeout",
     "Adapter",
