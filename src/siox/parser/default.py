@@ -122,10 +122,12 @@ class Parser:
             TypeError: ``data`` holds values that are not JSON data or binary.
             ValueError: the packet cannot be valid on the wire (bad namespace, ack id, payload).
         """
-        ptype = packet.type
-        nsp = packet.nsp
-        data = packet.data
-        ack_id = packet.id
+        return self.encode_fields(packet.type, packet.nsp, packet.data, packet.id)
+
+    def encode_fields(
+        self, ptype: PacketType, nsp: str, data: Any, ack_id: int | None
+    ) -> list[str | bytes]:
+        """`encode` for a packet given by its fields (no `Packet` object needed)."""
         if type(ptype) is not PacketType:
             ptype = _packet_type(ptype)
         if nsp != "/":

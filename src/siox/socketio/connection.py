@@ -35,8 +35,10 @@ from .events import (
     DisconnectRequested,
     EventReceived,
     SocketEvent,
+    new_ack_received,
+    new_event_received,
 )
-from .parsers import ParserLike
+from .parsers import DefaultParser, ParserLike
 
 __all__ = ["InvalidState", "SocketConnection"]
 
@@ -59,7 +61,9 @@ class SocketConnection:
 
     __slots__ = (
         "_decoder",
+        "_encode",
         "_feed",
+        "_parse_text",
         "connected",
         "eio_sid",
         "parser",
@@ -84,6 +88,15 @@ class SocketConnection:
         self.eio_sid = eio_sid
         self._decoder = parser.new_decoder()
         self._feed = self._decoder.feed
+        # The default parser can decode a text packet and encode one without `Packet` objects;
+        # the per-message paths below use that when they can.
+        default = parser.parser if isinstance(parser, DefaultParser) else None
+        self._parse_text = default.parse_text if default is not None else None
+        self._encode = (
+            default.encode_fields
+            if default is not None
+            else lambda t, n, d, i: parser.encode(Packet(t, n, d, i))
+        )
         #: namespaces joined (CONNECT answered)
         self.connected: set[str] = set()
         #: namespaces asked for and not answered yet
@@ -98,7 +111,22 @@ class SocketConnection:
             InvalidPacket: malformed packet ("parse error").
             InvalidState: a packet the state does not allow ("invalid state").
         """
-        packets = self._feed(data)
+        parse_text = self._parse_text
+        if (
+            parse_text is not None
+            and type(data) is str
+            and self.role == "server"
+            and not self._decoder.reconstructing  # type: ignore[attr-defined]
+        ):
+            ptype, nsp, payload, ack_id, attachments = parse_text(data)
+            if not attachments and nsp in self.connected:
+                if ptype is _EVENT and payload is not None:
+                    return [new_event_received(nsp, payload, ack_id)]
+                if ptype is _ACK and ack_id is not None:
+                    return [new_ack_received(nsp, ack_id, payload or [])]
+            packets = self._feed(data)  # the general path decides the rest (and the errors)
+        else:
+            packets = self._feed(data)
         if not packets:
             return []
         if self.role == "server":
@@ -145,8 +173,11 @@ class SocketConnection:
         ptype = packet.type
         nsp = packet.nsp
         if ptype is _EVENT or ptype is _BINARY_EVENT:
-            if nsp not in self.connected or packet.data is None:
+            if packet.data is None or (nsp not in self.connected and nsp not in self.pending):
                 return None  # socket.io-client drops packets for sockets it does not have
+            # A pending namespace gets its events too: a server restoring a session (state
+            # recovery) sends the missed packets before the CONNECT reply, and socket.io-client
+            # buffers them until it is connected.
             return EventReceived(nsp, packet.data, packet.id)
         if ptype is _ACK or ptype is _BINARY_ACK:
             if nsp not in self.connected or packet.id is None:
@@ -228,11 +259,11 @@ class SocketConnection:
 
     def event(self, nsp: str, args: list[Any], ack_id: int | None = None) -> list[str | bytes]:
         """Messages for an EVENT (``args[0]`` is the name)."""
-        return self.parser.encode(Packet(_EVENT, nsp, args, ack_id))
+        return self._encode(_EVENT, nsp, args, ack_id)
 
     def ack(self, nsp: str, ack_id: int, args: list[Any]) -> list[str | bytes]:
         """Messages for an ACK."""
-        return self.parser.encode(Packet(_ACK, nsp, args, ack_id))
+        return self._encode(_ACK, nsp, args, ack_id)
 
     def disconnect(self, nsp: str) -> list[str | bytes]:
         """Messages for a DISCONNECT, and the namespace is left."""

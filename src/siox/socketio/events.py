@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
 
 __all__ = [
     "AckReceived",
@@ -78,6 +81,29 @@ class Disconnected:
 
     nsp: str
 
+
+def _fast_init3(cls: type[_T]) -> Callable[[Any, Any, Any], _T]:
+    """A constructor for a three-field slotted class that fills the slots directly.
+
+    A frozen dataclass ``__init__`` goes through ``object.__setattr__`` per field, which costs
+    as much as decoding a small packet; this is for the per-message path.
+    """
+    first, second, third = (getattr(cls, f.name).__set__ for f in fields(cls))  # type: ignore[arg-type]
+    new = object.__new__
+
+    def build(a: Any, b: Any, c: Any) -> _T:
+        instance: _T = new(cls)
+        first(instance, a)
+        second(instance, b)
+        third(instance, c)
+        return instance
+
+    return build
+
+
+#: Fast constructors used on the per-message path.
+new_event_received = _fast_init3(EventReceived)
+new_ack_received = _fast_init3(AckReceived)
 
 SocketEvent = (
     ConnectRequested
