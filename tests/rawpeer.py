@@ -215,6 +215,9 @@ async def websocket(
         for event in peer.ws.receive_data(rest):
             if isinstance(event, (TextMessage, BinaryMessage)):
                 peer.inbox.append(event.data)
+            elif isinstance(event, (CloseReceived, ConnectionFailed)):
+                peer.close_code = event.code
+                peer.inbox.append(event)
     return peer
 
 

@@ -37,6 +37,7 @@ DEFAULT_MAX_ATTACHMENTS = 10
 MAX_ACK_ID = 2**53 - 1
 
 _DIGITS = re.compile(r"[0-9]+")
+_JSON_SPACE = frozenset(" \t\n\r")
 # Enum attribute access and enum hashing are slow on CPython 3.11; the hot paths below use
 # these module constants, identity tests and tuples indexed by the type number instead.
 _CONNECT, _DISCONNECT, _EVENT, _ACK, _CONNECT_ERROR, _BINARY_EVENT, _BINARY_ACK = PacketType
@@ -226,6 +227,11 @@ class Parser:
             index = match.end()
         data = None
         if index < size:
+            if text[index] in _JSON_SPACE:
+                # The reference's loose digit test reads whitespace here as an ack id of 0
+                # (`2 ["a"]` is an event with id 0 there); JSON would skip it. Refused, so that
+                # no packet means different things to siox and to socket.io-parser.
+                raise InvalidPacket("whitespace where an ack id or the payload should start")
             data = self._json.loads(text[index:])
             if not _payload_valid(ptype, data, self.protocol):
                 raise InvalidPacket(f"invalid payload for {ptype.name}")

@@ -51,7 +51,7 @@ class WebSocketPlan:
     __slots__ = ("decision", "request")
 
     def __init__(
-        self, request: HttpRequest, decision: NewSession | ExistingSession[EngineSession]
+        self, request: HttpRequest, decision: NewSession | ExistingSession[EngineSession] | None
     ) -> None:
         self.request = request
         self.decision = decision
@@ -288,11 +288,25 @@ class EngineServer:
                 await self._allowed(request)
             return WebSocketPlan(request, decision)
         except ProtocolError as error:
+            if error.eio_error == EngineErrorCode.BAD_REQUEST and self._live_sid(request):
+                # A second WebSocket for a live session (already upgraded, or probing): the
+                # reference accepts it and closes it at once; the session is left alone (U02).
+                return WebSocketPlan(request, None)
             return self._error(error, request)
+
+    def _live_sid(self, request: HttpRequest) -> bool:
+        sid = _query(request).get("sid")
+        core = self._cores.get(sid) if sid else None
+        return core is not None and not core.closed and self.cors.allows(
+            request.headers, request.secure
+        )
 
     def open_websocket(self, plan: WebSocketPlan, channel: WebSocketChannel) -> WebSocketHandle:
         """The front end accepted the WebSocket: attach it; feed messages to the handle."""
         decision = plan.decision
+        if decision is None:
+            channel.close(1000)
+            return WebSocketHandle(None, channel)
         if isinstance(decision, NewSession):
             socket = self._new_session(plan.request, decision)
             return socket.attach_transport_websocket(channel)

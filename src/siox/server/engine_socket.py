@@ -296,14 +296,14 @@ class WebSocketHandle:
 
     __slots__ = ("_channel", "_socket")
 
-    def __init__(self, socket: EngineSocket, channel: WebSocketChannel) -> None:
-        self._socket = socket
+    def __init__(self, socket: EngineSocket | None, channel: WebSocketChannel) -> None:
+        self._socket = socket if socket is not None else _NO_SESSION
         self._channel = channel
 
     @property
-    def socket(self) -> EngineSocket:
-        """The session."""
-        return self._socket
+    def socket(self) -> EngineSocket | None:
+        """The session (None for a WebSocket refused after its handshake)."""
+        return self._socket if self._socket is not _NO_SESSION else None
 
     def receive(self, data: str | bytes) -> None:
         """One message arrived on the WebSocket."""
@@ -345,3 +345,12 @@ class WebSocketHandle:
         if socket._channel is self._channel:
             socket.core.resume_writing(socket._loop.time())
             socket._pump()
+
+
+class _NoSession:
+    """Stands in for the session of a WebSocket that is being refused: attached to nothing."""
+
+    _channel = None
+
+
+_NO_SESSION: Any = _NoSession()
