@@ -101,7 +101,8 @@ async def open_polling(port: int, path: str = "/socket.io/") -> tuple[str, dict[
     result = await http(port, "GET", eio_url("transport=polling", path))
     assert result.status == 200, result.body
     assert result.text.startswith("0")
-    data = json.loads(result.text[1:])
+    # A slow handshake may already carry a ping after the OPEN packet: read the first record.
+    data = json.loads(result.text.split("\x1e")[0][1:])
     return data["sid"], data
 
 
