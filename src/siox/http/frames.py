@@ -84,6 +84,13 @@ class CloseCode(IntEnum):
 _WIRE_CODES = frozenset({1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014})
 
 
+# Enum attribute access is slow on CPython 3.11: the per-frame code uses these.
+_CL_NO_STATUS = CloseCode.NO_STATUS
+_OP_BINARY = Opcode.BINARY
+_OP_CLOSE = Opcode.CLOSE
+_OP_TEXT = Opcode.TEXT
+
+
 def _is_wire_code(code: int) -> bool:
     return code in _WIRE_CODES or 3000 <= code <= 4999
 
@@ -135,7 +142,7 @@ def frame_text(payload: bytes) -> bytes:
     Returns:
         The frame's bytes.
     """
-    return encode_frame(Opcode.TEXT, payload)
+    return encode_frame(_OP_TEXT, payload)
 
 
 def frame_binary(payload: bytes | bytearray | memoryview) -> bytes:
@@ -147,7 +154,7 @@ def frame_binary(payload: bytes | bytearray | memoryview) -> bytes:
     Returns:
         The frame's bytes.
     """
-    return encode_frame(Opcode.BINARY, payload)
+    return encode_frame(_OP_BINARY, payload)
 
 
 def truncate_close_reason(reason: str) -> bytes:
@@ -215,7 +222,7 @@ def parse_close_payload(payload: bytes) -> tuple[int, str]:
             1002), or a reason that is not UTF-8 (close 1007).
     """
     if not payload:
-        return CloseCode.NO_STATUS, ""
+        return _CL_NO_STATUS, ""
     if len(payload) == 1:
         raise InvalidPacket("close frame with a one-byte payload", ws_close_code=1002)
     (code,) = _U16.unpack_from(payload)
@@ -285,9 +292,9 @@ def read_frame_header(
         raise InvalidPacket(f"reserved opcode {opcode:#x}")
     if mask_bit is not masked:
         raise InvalidPacket("client frames must be masked and server frames must not be")
-    if opcode >= Opcode.CLOSE and (not fin or length > MAX_CONTROL_PAYLOAD):
+    if opcode >= _OP_CLOSE and (not fin or length > MAX_CONTROL_PAYLOAD):
         raise InvalidPacket("fragmented or oversized control frame")
-    if rsv1 and (not compression or opcode not in (Opcode.TEXT, Opcode.BINARY)):
+    if rsv1 and (not compression or opcode not in (_OP_TEXT, _OP_BINARY)):
         raise InvalidPacket("RSV1 set without permessage-deflate or not on a message start")
     size = 2
     if length == 126:

@@ -15,6 +15,11 @@ from .deflate import MessageDecompressor
 from .frames import FrameHeader, Opcode
 from .websocket_events import BinaryMessage, TextMessage
 
+# Enum attribute access is slow on CPython 3.11: the per-frame code uses these.
+_OP_CONTINUATION = Opcode.CONTINUATION
+_OP_TEXT = Opcode.TEXT
+
+
 __all__ = ["MessageAssembler"]
 
 _Utf8Decoder = codecs.getincrementaldecoder("utf-8")
@@ -75,9 +80,9 @@ class MessageAssembler:
             InvalidPacket: A continuation outside a message, or a new message inside one (1002).
             PayloadTooLarge: The frame would take the message past the limit (1009).
         """
-        if (header.opcode == Opcode.CONTINUATION) is (self._opcode is None):
+        if (header.opcode == _OP_CONTINUATION) is (self._opcode is None):
             raise InvalidPacket("continuation outside a message or data frame inside one")
-        if header.rsv1 or (header.opcode == Opcode.CONTINUATION and self._compressed):
+        if header.rsv1 or (header.opcode == _OP_CONTINUATION and self._compressed):
             if self._wire_size + header.length > self._wire_limit:
                 raise PayloadTooLarge("compressed message too big", ws_close_code=1009)
         elif self._size + header.length > self._limit:
@@ -97,12 +102,12 @@ class MessageAssembler:
             InvalidPacket: Invalid UTF-8 or deflate data (1007).
             PayloadTooLarge: Too many fragments, or too big once inflated (1009).
         """
-        if header.fin and header.opcode != Opcode.CONTINUATION and not header.rsv1:
+        if header.fin and header.opcode != _OP_CONTINUATION and not header.rsv1:
             # The common case, a whole uncompressed message in one frame: nothing to keep.
-            if header.opcode == Opcode.TEXT:
+            if header.opcode == _OP_TEXT:
                 return TextMessage(_decode_utf8(payload))
             return BinaryMessage(payload)
-        if header.opcode != Opcode.CONTINUATION:
+        if header.opcode != _OP_CONTINUATION:
             self._opcode = header.opcode
             self._compressed = header.rsv1
         self._fragments += 1
@@ -113,7 +118,7 @@ class MessageAssembler:
             payload = self._decompressor.feed(payload, self._limit - self._size, final=header.fin)
         self._size += len(payload)
         message: TextMessage | BinaryMessage
-        if self._opcode == Opcode.TEXT:
+        if self._opcode == _OP_TEXT:
             if header.fin and self._utf8 is None:
                 message = TextMessage(_decode_utf8(payload))  # a compressed single frame
             else:

@@ -12,7 +12,7 @@ Rules of this file:
 
 * `receive_data` never raises on any input.  A protocol violation queues a close frame with the
   right code (1002 framing, 1007 bad UTF-8 or deflate data, 1009 too big), emits one
-  `ConnectionFailed` and moves to `ConnectionState.CLOSED`; later input is ignored.  After a
+  `ConnectionFailed` and moves to `_CO_CLOSED`; later input is ignored.  After a
   `ConnectionFailed` (or a `CloseReceived`) the I/O layer writes `data_to_send()` and closes the
   TCP connection (a server at once, a client after a short grace period, RFC 6455 section 7.1.1).
 * Limits count bytes actually received: a frame whose header announces more than the message
@@ -52,6 +52,20 @@ from .websocket_events import (
     TextMessage,
     WebSocketEvent,
 )
+
+# Enum attribute access is slow on CPython 3.11: the per-frame code uses these.
+_CL_ABNORMAL = CloseCode.ABNORMAL
+_CL_PROTOCOL_ERROR = CloseCode.PROTOCOL_ERROR
+_CO_CLOSED = ConnectionState.CLOSED
+_CO_CLOSING = ConnectionState.CLOSING
+_CO_OPEN = ConnectionState.OPEN
+_OP_BINARY = Opcode.BINARY
+_OP_CLOSE = Opcode.CLOSE
+_OP_CONTINUATION = Opcode.CONTINUATION
+_OP_PING = Opcode.PING
+_OP_PONG = Opcode.PONG
+_OP_TEXT = Opcode.TEXT
+
 
 __all__ = [
     "DEFAULT_MAX_FRAGMENTS",
@@ -119,7 +133,7 @@ class WebSocketConnection:
         self.deflate = deflate
         self._random_bytes = random_bytes
         self._is_server = role is Role.SERVER
-        self.state = ConnectionState.OPEN
+        self.state = _CO_OPEN
         self.close_code: int | None = None
 
         self._buffer = bytearray()
@@ -160,7 +174,7 @@ class WebSocketConnection:
         Returns:
             The events completed by these bytes, in order.  Never raises.
         """
-        if self.state is ConnectionState.CLOSED:
+        if self.state is _CO_CLOSED:
             return []
         self._buffer += data
         events: list[WebSocketEvent] = []
@@ -168,7 +182,7 @@ class WebSocketConnection:
             while self._next_frame(events):
                 pass
         except ProtocolError as exc:
-            code = exc.ws_close_code or CloseCode.PROTOCOL_ERROR
+            code = exc.ws_close_code or _CL_PROTOCOL_ERROR
             self._fail(code, exc.message, events)
         return events
 
@@ -178,12 +192,12 @@ class WebSocketConnection:
         Returns:
             ``[ConnectionFailed(1006, ...)]`` unless the closing handshake already finished.
         """
-        if self.state is ConnectionState.CLOSED:
+        if self.state is _CO_CLOSED:
             return []
-        self.state = ConnectionState.CLOSED
-        self.close_code = CloseCode.ABNORMAL
+        self.state = _CO_CLOSED
+        self.close_code = _CL_ABNORMAL
         self._buffer.clear()
-        return [ConnectionFailed(CloseCode.ABNORMAL, "connection closed without a close frame")]
+        return [ConnectionFailed(_CL_ABNORMAL, "connection closed without a close frame")]
 
     def data_to_send(self) -> bytes:
         """Bytes the connection produced by itself (pongs, close replies); empties the queue.
@@ -196,9 +210,9 @@ class WebSocketConnection:
         return out
 
     def _fail(self, code: int, reason: str, events: list[WebSocketEvent]) -> None:
-        if self.state is ConnectionState.OPEN:
-            self._outgoing.append(self._frame(Opcode.CLOSE, encode_close_payload(code, reason)))
-        self.state = ConnectionState.CLOSED
+        if self.state is _CO_OPEN:
+            self._outgoing.append(self._frame(_OP_CLOSE, encode_close_payload(code, reason)))
+        self.state = _CO_CLOSED
         self.close_code = code
         self._buffer.clear()
         self._assembler.reset()
@@ -208,12 +222,12 @@ class WebSocketConnection:
         header = read_frame_header(
             self._buffer, masked=self._is_server, compression=self._decompressor is not None
         )
-        if header is not None and header.opcode < Opcode.CLOSE:
+        if header is not None and header.opcode < _OP_CLOSE:
             self._assembler.check_header(header)
         return header
 
     def _next_frame(self, events: list[WebSocketEvent]) -> bool:
-        if self.state is ConnectionState.CLOSED:
+        if self.state is _CO_CLOSED:
             return False
         header = self._header or self._read_header()
         if header is None:
@@ -229,7 +243,7 @@ class WebSocketConnection:
             payload = bytes(self._buffer[header.size : end])
         del self._buffer[:end]
         self._header = None
-        if header.opcode >= Opcode.CLOSE:
+        if header.opcode >= _OP_CLOSE:
             self._control_frame(header.opcode, payload, events)
         else:
             message = self._assembler.add_frame(header, payload)
@@ -238,18 +252,18 @@ class WebSocketConnection:
         return True
 
     def _control_frame(self, opcode: int, payload: bytes, events: list[WebSocketEvent]) -> None:
-        if opcode == Opcode.PING:
-            if self.state is ConnectionState.OPEN:
-                self._outgoing.append(self._frame(Opcode.PONG, payload))
+        if opcode == _OP_PING:
+            if self.state is _CO_OPEN:
+                self._outgoing.append(self._frame(_OP_PONG, payload))
             events.append(Ping(payload))
-        elif opcode == Opcode.PONG:
+        elif opcode == _OP_PONG:
             events.append(Pong(payload))
         else:
             code, reason = parse_close_payload(payload)
-            if self.state is ConnectionState.OPEN:
+            if self.state is _CO_OPEN:
                 # Echo the (validated) code and reason, as npm ws does.
-                self._outgoing.append(self._frame(Opcode.CLOSE, payload))
-            self.state = ConnectionState.CLOSED
+                self._outgoing.append(self._frame(_OP_CLOSE, payload))
+            self.state = _CO_CLOSED
             self.close_code = code
             self._buffer.clear()
             events.append(CloseReceived(code, reason))
@@ -261,7 +275,7 @@ class WebSocketConnection:
         return encode_frame(opcode, payload, fin=fin, rsv1=rsv1, mask_key=mask_key)
 
     def _check_open(self) -> None:
-        if self.state is not ConnectionState.OPEN:
+        if self.state is not _CO_OPEN:
             raise RuntimeError(f"cannot send on a WebSocket that is {self.state.value}")
 
     def _message(
@@ -282,7 +296,7 @@ class WebSocketConnection:
             last = start + fragment_size >= len(data)
             frames.append(
                 self._frame(
-                    opcode if start == 0 else Opcode.CONTINUATION,
+                    opcode if start == 0 else _OP_CONTINUATION,
                     data[start : start + fragment_size],
                     fin=last,
                     rsv1=rsv1 and start == 0,
@@ -307,7 +321,7 @@ class WebSocketConnection:
         """
         if not isinstance(text, str):
             raise TypeError(f"send_text needs str, not {type(text).__name__}")
-        return self._message(Opcode.TEXT, text.encode("utf-8"), fragment_size)
+        return self._message(_OP_TEXT, text.encode("utf-8"), fragment_size)
 
     def send_binary(
         self, data: bytes | bytearray | memoryview, *, fragment_size: int | None = None
@@ -324,7 +338,7 @@ class WebSocketConnection:
         Raises:
             RuntimeError: This side already sent or received a close frame.
         """
-        return self._message(Opcode.BINARY, data, fragment_size)
+        return self._message(_OP_BINARY, data, fragment_size)
 
     def frame_text(self, payload: bytes) -> bytes:
         """Frame already-encoded UTF-8 text (no re-encoding, no validation).
@@ -341,7 +355,7 @@ class WebSocketConnection:
         Raises:
             RuntimeError: This side already sent or received a close frame.
         """
-        return self._message(Opcode.TEXT, payload, None)
+        return self._message(_OP_TEXT, payload, None)
 
     def frame_binary(self, payload: bytes | bytearray | memoryview) -> bytes:
         """Frame binary data; the same as `send_binary` without fragmentation.
@@ -355,7 +369,7 @@ class WebSocketConnection:
         Raises:
             RuntimeError: This side already sent or received a close frame.
         """
-        return self._message(Opcode.BINARY, payload, None)
+        return self._message(_OP_BINARY, payload, None)
 
     def send_ping(self, data: bytes = b"") -> bytes:
         """Frame a ping.
@@ -370,7 +384,7 @@ class WebSocketConnection:
             ValueError: ``data`` is longer than 125 bytes.
             RuntimeError: This side already sent or received a close frame.
         """
-        return self._control(Opcode.PING, data)
+        return self._control(_OP_PING, data)
 
     def send_pong(self, data: bytes = b"") -> bytes:
         """Frame an unsolicited pong (pings are answered automatically); see `send_ping`.
@@ -385,7 +399,7 @@ class WebSocketConnection:
             ValueError: ``data`` is longer than 125 bytes.
             RuntimeError: This side already sent or received a close frame.
         """
-        return self._control(Opcode.PONG, data)
+        return self._control(_OP_PONG, data)
 
     def _control(self, opcode: Opcode, data: bytes) -> bytes:
         self._check_open()
@@ -397,7 +411,7 @@ class WebSocketConnection:
         """Start the closing handshake.
 
         The reason is cut to 123 UTF-8 bytes at a character boundary.  After this, the peer's
-        close frame arrives as `CloseReceived` and the state becomes `ConnectionState.CLOSED`.
+        close frame arrives as `CloseReceived` and the state becomes `_CO_CLOSED`.
 
         Args:
             code: The status code (1000 by default); None sends an empty close payload.
@@ -413,5 +427,5 @@ class WebSocketConnection:
         """
         payload = encode_close_payload(code, reason)
         self._check_open()
-        self.state = ConnectionState.CLOSING
-        return self._frame(Opcode.CLOSE, payload)
+        self.state = _CO_CLOSING
+        return self._frame(_OP_CLOSE, payload)
