@@ -189,14 +189,16 @@ class SessionCore:
     def writable_directly(self) -> bool:
         """Whether the driver may write WebSocket frames itself, bypassing the outbox.
 
-        True on an open WebSocket transport with nothing queued and no write pause, so bytes
-        written by the driver (a broadcast's shared frames) cannot overtake queued ones.
+        True on an open WebSocket transport with nothing queued, no write pause and no output
+        the driver has yet to collect (``data_to_send()``), so bytes written by the driver (a
+        broadcast's shared frames) cannot overtake earlier ones.
         """
         return (
             self._ws is WebSocketRole.TRANSPORT
             and self._state is State.OPEN
             and not self._ws_paused
             and not self._outbox
+            and not self._outputs
         )
 
     @property

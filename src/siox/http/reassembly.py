@@ -138,6 +138,11 @@ class MessageAssembler:
         self.reset()
         return message
 
+    @property
+    def idle(self) -> bool:
+        """Whether no fragmented message is in progress."""
+        return self._opcode is None
+
     def reset(self) -> None:
         """Forget the message in progress (after it completed, or when the connection failed)."""
         self._opcode = None

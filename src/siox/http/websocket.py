@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import TypeVar
 
 from ..errors import ProtocolError
 from ._mask import apply_mask
@@ -52,6 +53,25 @@ from .websocket_events import (
     TextMessage,
     WebSocketEvent,
 )
+
+_E = TypeVar("_E", TextMessage, BinaryMessage)
+
+
+def _one_field_builder(cls: type[_E]) -> Callable[[object], _E]:
+    """Build instances of a one-field frozen slotted dataclass without its slow ``__init__``."""
+    setter = getattr(cls, "data").__set__  # noqa: B009 - the slot descriptor itself
+    new = object.__new__
+
+    def build(value: object) -> _E:
+        instance: _E = new(cls)
+        setter(instance, value)
+        return instance
+
+    return build
+
+
+_new_text = _one_field_builder(TextMessage)
+_new_binary = _one_field_builder(BinaryMessage)
 
 # Enum attribute access is slow on CPython 3.11: the per-frame code uses these.
 _CL_ABNORMAL = CloseCode.ABNORMAL
@@ -176,6 +196,15 @@ class WebSocketConnection:
         """
         if self.state is _CO_CLOSED:
             return []
+        if (
+            self._is_server
+            and self._decompressor is None
+            and not self._buffer
+            and self.state is _CO_OPEN
+        ):
+            fast = self._whole_frames(data)
+            if fast is not None:
+                return fast
         self._buffer += data
         events: list[WebSocketEvent] = []
         try:
@@ -184,6 +213,51 @@ class WebSocketConnection:
         except ProtocolError as exc:
             code = exc.ws_close_code or _CL_PROTOCOL_ERROR
             self._fail(code, exc.message, events)
+        return events
+
+    def _whole_frames(self, data: bytes | bytearray | memoryview) -> list[WebSocketEvent] | None:
+        """Fast path for reads made of whole, small, unfragmented data frames (the usual case).
+
+        Handles only what needs no state: masked FIN frames with opcode TEXT or BINARY, no RSV
+        bit, a 7- or 16-bit length, within ``max_message_size``, while no fragmented message is
+        in progress. Returns None as soon as anything else shows up, before consuming anything,
+        so the general path then sees the read exactly as it came.
+        """
+        if self._header is not None or not self._assembler.idle:
+            return None
+        size = len(data)
+        limit = self.max_message_size
+        events: list[WebSocketEvent] = []
+        position = 0
+        while position < size:
+            if size - position < 6:
+                return None
+            first = data[position]
+            second = data[position + 1]
+            if (first != 0x81 and first != 0x82) or second < 0x80:
+                return None
+            length = second & 0x7F
+            start = position + 6
+            if length == 126:
+                if size - position < 8:
+                    return None
+                length = (data[position + 2] << 8) | data[position + 3]
+                start = position + 8
+            elif length == 127:
+                return None
+            end = start + length
+            if end > size or (limit is not None and length > limit):
+                return None
+            key = bytes(data[start - 4 : start])
+            payload = apply_mask(data[start:end], key) if length else b""
+            if first == 0x81:
+                try:
+                    events.append(_new_text(payload.decode("utf-8")))
+                except UnicodeDecodeError:
+                    return None  # the general path fails it with 1007
+            else:
+                events.append(_new_binary(payload))
+            position = end
         return events
 
     def receive_eof(self) -> list[WebSocketEvent]:
