@@ -84,6 +84,9 @@ class CloseCode(IntEnum):
 _WIRE_CODES = frozenset({1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014})
 
 
+#: Headers of unmasked FIN text frames with a 7-bit length, by length (the common case).
+_SMALL_TEXT_HEADERS = tuple(bytes((0x81, size)) for size in range(126))
+
 # Enum attribute access is slow on CPython 3.11: the per-frame code uses these.
 _CL_NO_STATUS = CloseCode.NO_STATUS
 _OP_BINARY = Opcode.BINARY
@@ -142,6 +145,9 @@ def frame_text(payload: bytes) -> bytes:
     Returns:
         The frame's bytes.
     """
+    size = len(payload)
+    if size < 126:
+        return _SMALL_TEXT_HEADERS[size] + payload
     return encode_frame(_OP_TEXT, payload)
 
 

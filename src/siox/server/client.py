@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from types import CoroutineType
 import logging
 import secrets
 import time
@@ -133,8 +134,9 @@ class Client:
         if namespace.any_listeners:
             for listener in namespace.any_listeners:
                 self.call_listener(listener, socket, args)
-        if namespace.event_middlewares:
-            self.runner.submit(self._run_event_with_middlewares(socket, event))
+        if namespace.event_middlewares or not self.runner.idle:
+            # Behind a middleware, or behind handlers still running: keep the order.
+            self.runner.submit(self._run_event(socket, event))
             return
         handler = namespace.handlers.get(args[0])
         if handler is None:
@@ -144,20 +146,21 @@ class Client:
         except Exception as exc:
             self.server.report_error(exc)
             return
-        if inspect.iscoroutine(result):
-            if event.ack_id is None:
+        ack_id = event.ack_id
+        if type(result) is CoroutineType:
+            if ack_id is None:
                 self.runner.submit(result)
             else:
-                self.runner.submit(self._await_and_ack(socket, result, event.ack_id))
-        elif event.ack_id is not None and socket.connected:
-            self.write(self.session.ack(event.nsp, event.ack_id, ack_args(result)))
+                self.runner.submit(self._await_and_ack(socket, result, ack_id))
+        elif ack_id is not None and socket.connected:
+            self.conn.write(self.session.ack(event.nsp, ack_id, ack_args(result)))
 
     async def _await_and_ack(self, socket: Socket, coro: Any, ack_id: int) -> None:
         result = await coro
         if socket.connected:
             self.write(self.session.ack(socket.namespace.name, ack_id, ack_args(result)))
 
-    async def _run_event_with_middlewares(self, socket: Socket, event: EventReceived) -> None:
+    async def _run_event(self, socket: Socket, event: EventReceived) -> None:
         namespace = socket.namespace
         for middleware in namespace.event_middlewares:
             outcome = middleware(socket, event.args)
@@ -193,7 +196,10 @@ class Client:
         name = request.nsp
         namespace = server.find_namespace(name, request.auth)
         if namespace is None:
-            self.write(self.session.refuse(name, "Invalid namespace"))
+            # socket.io 4.8 (allowEIO3) sends the object to 2.x clients too, where socket.io 2.x
+            # sent the bare string "Invalid namespace": the pinned reference wins (issue 5).
+            data = {"message": "Invalid namespace"} if self.session.protocol < 5 else None
+            self.write(self.session.refuse(name, "Invalid namespace", data))
             return
         session: SessionState | None = None
         if server.recovery is not None:

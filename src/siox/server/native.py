@@ -26,7 +26,7 @@ from ..http.websocket import (
     TextMessage,
     WebSocketConnection,
 )
-from ..http.websocket_events import Role
+from ..http.websocket_events import ConnectionState, Role
 from .engine_server import EngineServer, WebSocketPlan
 from .engine_socket import WebSocketHandle
 from .http_types import HttpRequest, HttpResponse
@@ -35,6 +35,7 @@ from .static import StaticFiles
 __all__ = ["HttpProtocol"]
 
 logger = logging.getLogger("siox")
+_OPEN = ConnectionState.OPEN
 
 
 def _headers(request: Request) -> dict[str, str]:
@@ -93,21 +94,31 @@ class _Body:
 class _Channel:
     """The engine's view of this connection's WebSocket."""
 
-    __slots__ = ("protocol", "supports_framed")
+    __slots__ = ("plain", "protocol", "supports_framed")
 
     def __init__(self, protocol: HttpProtocol, supports_framed: bool) -> None:
         self.protocol = protocol
         self.supports_framed = supports_framed
+        ws = protocol.ws
+        # Without permessage-deflate a server frame needs no per-connection state.
+        self.plain = ws is not None and ws.deflate is None
 
     def send(self, data: str | bytes) -> None:
-        ws = self.protocol.ws
-        if ws is None or self.protocol.transport is None:
+        protocol = self.protocol
+        ws = protocol.ws
+        if ws is None or protocol.transport is None:
+            return
+        if self.plain and ws.state is _OPEN:
+            if type(data) is str:
+                protocol.queue_write(frame_text(data.encode()))
+            else:
+                protocol.queue_write(frame_binary(data))
             return
         try:
             payload = ws.send_text(data) if type(data) is str else ws.send_binary(data)  # type: ignore[arg-type]
         except RuntimeError:
             return  # closing
-        self.protocol.queue_write(payload)
+        protocol.queue_write(payload)
 
     def send_framed(self, data: bytes) -> bool:
         if self.protocol.transport is None:
