@@ -22,7 +22,7 @@ class PacketType(IntEnum):
     BINARY_ACK = 6
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Packet:
     """One Socket.IO packet.
 
@@ -38,6 +38,16 @@ class Packet:
     nsp: str = "/"
     data: Any = None
     id: int | None = None
+
+    def __init__(
+        self, type: PacketType, nsp: str = "/", data: Any = None, id: int | None = None
+    ) -> None:
+        # The generated frozen ``__init__`` pays ``object.__setattr__`` per field; emitting
+        # builds a packet per message, so the slots are filled through their descriptors.
+        _set_type(self, type)
+        _set_nsp(self, nsp)
+        _set_data(self, data)
+        _set_id(self, id)
 
 
 #: Event names a peer may not send (socket.io-parser 4.2.x refuses them on decode).
