@@ -109,7 +109,7 @@ class _Channel:
         if ws is None or protocol.transport is None:
             return
         if self.plain and ws.state is _OPEN:
-            if type(data) is str:
+            if isinstance(data, str):
                 protocol.queue_write(frame_text(data.encode()))
             else:
                 protocol.queue_write(frame_binary(data))
@@ -171,7 +171,7 @@ class HttpProtocol(asyncio.Protocol):
             max_body_size=engine.max_http_buffer_size * 2 + 65_536,
             request_timeout=request_timeout,
         )
-        self.queue: deque[tuple[Request, _Body]] = deque()
+        self.queue: deque[tuple[Request, _Body]] | None = None  # made by the first request
         self.current: _Body | None = None
         self.pending_upgrade: Request | None = None
         self.worker: asyncio.Task[None] | None = None
@@ -260,6 +260,8 @@ class HttpProtocol(asyncio.Protocol):
                 return
             body = _Body()
             self.current = body
+            if self.queue is None:
+                self.queue = deque()
             self.queue.append((event, body))
             if self.worker is None:
                 self.worker = self._loop.create_task(self._serve_queue())

@@ -61,9 +61,10 @@ class HandlerRunner:
         self._loop = loop
         self._report = report
         self._ordered = ordered
-        self._queue: deque[Coroutine[Any, Any, Any]] = deque()
+        # Created on first use: an idle client holds no deque (~700 bytes) and no set.
+        self._queue: deque[Coroutine[Any, Any, Any]] | None = None
         self._busy = False
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Task[Any]] | None = None
 
     @property
     def idle(self) -> bool:
@@ -74,6 +75,8 @@ class HandlerRunner:
         """Run ``coro`` now or after the ones already queued; exceptions go to ``report``."""
         if self._ordered:
             if self._busy:
+                if self._queue is None:
+                    self._queue = deque()
                 self._queue.append(coro)
                 return
             self._busy = True
@@ -84,6 +87,8 @@ class HandlerRunner:
             task = self._start(self._guard(coro))
             if task is None:
                 return
+        if self._tasks is None:
+            self._tasks = set()
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -112,10 +117,11 @@ class HandlerRunner:
             self._busy = False
             while self._queue:  # cancelled: close what will never run
                 self._queue.popleft().close()
+            self._queue = None
 
     def cancel(self) -> None:
         """Cancel running handlers and drop queued ones (the client is gone)."""
         while self._queue:
             self._queue.popleft().close()
-        for task in list(self._tasks):
+        for task in list(self._tasks or ()):
             task.cancel()
