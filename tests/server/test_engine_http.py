@@ -244,3 +244,15 @@ async def test_polling_responses_are_compressed_when_large() -> None:
         import gzip
 
         assert b"x" * 5000 in gzip.decompress(result.body)
+
+
+async def test_u08_h2c_upgrade_on_the_engine_path_is_refused_cleanly() -> None:
+    async with running(siox.Server()) as port:
+        raw = (
+            b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n"
+            b"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n"
+        )
+        result = await http(port, "GET", "", raw=raw)
+        assert result.status == 400
+        sid, _ = await open_polling(port)  # the server is fine
+        assert sid

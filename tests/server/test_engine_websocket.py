@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from rawpeer import RawWebSocket, eio_url, running, websocket, ws_connect_sio
 
 import siox
+from rawpeer import RawWebSocket, eio_url, running, websocket, ws_connect_sio
 
 
 @pytest.mark.parametrize("frame", ["", "7", "9x", "x"])

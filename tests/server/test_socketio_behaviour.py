@@ -481,3 +481,46 @@ async def test_reserved_names_cannot_be_emitted() -> None:
     sio = siox.Server()
     with pytest.raises(ValueError, match="reserved"):
         await sio.emit("disconnect")
+
+
+async def test_n06_connection_lost_mid_binary_packet_frees_state_and_disconnects_once() -> None:
+    sio = siox.Server()
+    reasons: list[str] = []
+    calls: list[object] = []
+    sio.on("disconnect", lambda socket, reason: reasons.append(reason))
+    sio.on("up", lambda socket, *args: calls.append(args))
+    async with running(sio) as port:
+        peer, _ = await ws_connect_sio(port)
+        await peer.send('452-["up",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]')
+        await peer.send(b"\x01")
+        peer.writer.transport.abort()  # TCP reset with one attachment still missing
+        await asyncio.sleep(0.2)
+        assert sio.clients == {}
+    assert reasons == ["transport close"]
+    assert calls == []
+
+
+@pytest.mark.parametrize("auth", ["big", "many"])
+async def test_n08_huge_auth_objects_are_bounded(auth: str) -> None:
+    sio = siox.Server()
+    seen: list[int] = []
+
+    @sio.on("connect")
+    def connect(socket: siox.Socket, data: dict[str, Any]) -> None:
+        seen.append(len(json.dumps(data)))
+
+    payload = (
+        json.dumps({"blob": "x" * 900_000})
+        if auth == "big"
+        else json.dumps({f"k{i}": i for i in range(10_000)})
+    )
+    async with running(sio) as port:
+        peer = await websocket(port, eio_url("transport=websocket"))
+        assert isinstance(peer, RawWebSocket)
+        await peer.recv()
+        started = asyncio.get_running_loop().time()
+        await peer.send("40" + payload)
+        reply = await peer.recv()
+        assert isinstance(reply, str) and reply.startswith('40{"sid"')
+        assert asyncio.get_running_loop().time() - started < 1.0
+    assert seen == [len(payload)]
