@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ._version import __version__
 from .asgi import ASGIApp
+from .client import Client, ClientSocket, SyncClient, SyncSocket, connect
 from .errors import (
     AckTimeout,
     ConnectionRefused,
@@ -29,6 +30,8 @@ __all__ = [
     "Adapter",
     "BroadcastOperator",
     "BroadcastOptions",
+    "Client",
+    "ClientSocket",
     "ConnectionRefused",
     "EngineServer",
     "Handshake",
@@ -44,7 +47,10 @@ __all__ = [
     "Serving",
     "SioxError",
     "Socket",
+    "SyncClient",
+    "SyncSocket",
     "__version__",
+    "connect",
     "run",
     "serve",
 ]

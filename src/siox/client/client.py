@@ -1,0 +1,482 @@
+"""`Client`: one connection to a Socket.IO server, multiplexing namespaces, with reconnection.
+
+The role of socket.io-client 4.8's ``Manager``: it opens an Engine.IO session
+(`siox.client.engine.EngineClient`), runs the Socket.IO packet layer on it
+(`siox.socketio.connection.SocketConnection`, client role) and routes packets to its
+`siox.client.socket.ClientSocket` objects, one per namespace. When the connection drops it
+reconnects after exponential backoff with jitter (`siox.client.backoff.Backoff`), the first
+connection included, and every active socket joins its namespace again (``auth`` re-sent).
+
+Its own events, registered with `Client.on`: ``reconnect_attempt(attempt)``,
+``reconnect(attempt)``, ``reconnect_error(error)``, ``reconnect_failed()``, as in
+socket.io-client, plus ``open()`` and ``close(reason, description)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
+from typing import Any, TypeVar
+
+from ..engineio.client_session import DEFAULT_CLIENT_MAX_PAYLOAD
+from ..engineio.events import Closed, CloseReason, Event, MessageReceived, Opened
+from ..errors import NotConnected, ProtocolError, SioxError
+from ..http.deflate import DeflateOptions
+from ..socketio.connection import SocketConnection
+from ..socketio.events import AckReceived, Connected, ConnectRefused, Disconnected, EventReceived
+from ..socketio.parsers import ParserLike, resolve_parser
+from .backoff import Backoff
+from .endpoint import CookieJar, SslOption, parse_endpoint
+from .engine import EngineClient, describe
+from .listeners import Listener, run_listener
+from .socket import ClientSocket
+
+__all__ = ["CLIENT_EVENTS", "Client"]
+
+logger = logging.getLogger("siox.client")
+
+F = TypeVar("F", bound=Callable[..., Any])
+#: The events of the connection itself.
+CLIENT_EVENTS = frozenset(
+    {"open", "close", "reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed"}
+)
+#: How long `Client.close` waits for the goodbye to go out.
+_CLOSE_WAIT = 3.0
+
+
+class Client:
+    """A connection to a Socket.IO server (socket.io-client's ``Manager``).
+
+    Args:
+        url: ``http(s)://`` or ``ws(s)://`` host and port; its query string is sent along.
+        reconnection: reconnect after the connection drops (and retry the first one).
+        reconnection_delay: the first delay, seconds (1.0).
+        reconnection_delay_max: the longest delay, seconds (5.0).
+        randomization_factor: jitter, 0 to 1 (0.5).
+        reconnection_attempts: give up after this many attempts (None: never).
+        protocol: Socket.IO revision: 5 (socket.io 3/4), or 4 for socket.io 2.x servers
+            (Engine.IO v3; the main namespace is joined implicitly).
+        path: the server's endpoint path (``"/socket.io/"``).
+        transports: ``("polling", "websocket")`` (polling, then upgrade), ``("websocket",)``
+            or ``("polling",)``; the first opens the connection.
+        upgrade: allow the polling -> WebSocket upgrade.
+        parser: ``"default"``, ``"msgpack"`` or a parser object.
+        headers: extra request headers (sent on the WebSocket upgrade too).
+        query: extra query parameters.
+        ssl: None (verify certificates, the default), an `ssl.SSLContext`, or False to turn
+            verification off explicitly.
+        proxy: an ``http://[user:password@]host[:port]`` proxy to tunnel every connection
+            through (HTTP CONNECT), or None (the default: environment variables are not read).
+        timeout: seconds for one connection attempt (TCP, TLS, Engine.IO handshake) and for
+            the server's answer to a namespace CONNECT (20).
+        cookies: keep the server's cookies and send them back (sticky load balancers).
+        max_payload: the largest polling response or WebSocket message accepted, bytes.
+        max_attachments: the most binary attachments accepted in one packet (10).
+        max_fragments: the most frames one WebSocket message may have (1024).
+        per_message_deflate: offer permessage-deflate on WebSockets (False).
+        retries: default ``retries`` of the sockets (0: off).
+        ack_timeout: default ack timeout of the sockets, seconds (None: none).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        reconnection: bool = True,
+        reconnection_delay: float = 1.0,
+        reconnection_delay_max: float = 5.0,
+        randomization_factor: float = 0.5,
+        reconnection_attempts: int | None = None,
+        protocol: int = 5,
+        path: str = "/socket.io/",
+        transports: Iterable[str] = ("polling", "websocket"),
+        upgrade: bool = True,
+        parser: str | ParserLike = "default",
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        query: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        ssl: SslOption = None,
+        proxy: str | None = None,
+        timeout: float = 20.0,
+        cookies: bool = True,
+        max_payload: int = DEFAULT_CLIENT_MAX_PAYLOAD,
+        max_attachments: int = 10,
+        max_fragments: int = 1024,
+        per_message_deflate: bool = False,
+        retries: int = 0,
+        ack_timeout: float | None = None,
+    ) -> None:
+        if protocol not in (4, 5):
+            raise ValueError("protocol must be 5 (socket.io 3/4) or 4 (socket.io 2.x)")
+        self.transports = tuple(str(t) for t in transports)
+        if not self.transports or not set(self.transports) <= {"polling", "websocket"}:
+            raise ValueError("transports must be a non-empty sequence of polling/websocket")
+        if not timeout > 0:
+            raise ValueError("timeout must be > 0")
+        if reconnection_attempts is not None and reconnection_attempts < 0:
+            raise ValueError("reconnection_attempts must be >= 0 or None")
+        if retries < 0 or (ack_timeout is not None and not ack_timeout > 0):
+            raise ValueError("retries must be >= 0 and ack_timeout > 0 or None")
+        self.url = url
+        self.endpoint = parse_endpoint(
+            url, path=path, query=query, headers=headers, ssl=ssl, proxy=proxy
+        )
+        self.protocol = protocol
+        self.parser: ParserLike = resolve_parser(
+            parser, protocol=protocol, max_attachments=max_attachments
+        )
+        self.timeout = timeout
+        self.reconnection = reconnection
+        self.reconnection_attempts = reconnection_attempts
+        self.retries = retries
+        self.ack_timeout = ack_timeout
+        self._upgrade = upgrade
+        self._max_payload = max_payload
+        self._max_fragments = max_fragments
+        self._deflate = DeflateOptions() if per_message_deflate else None
+        self._cookies = CookieJar() if cookies else None
+        self._backoff = Backoff(reconnection_delay, reconnection_delay_max, randomization_factor)
+        self._sockets: dict[str, ClientSocket] = {}
+        self._handlers: dict[str, Listener] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._engine: EngineClient | None = None
+        self._conn: SocketConnection | None = None
+        self._generation = 0
+        self._state = "closed"  # "opening", "open"
+        self._reconnecting = False  # a reconnection is scheduled or under way
+        self._attempting = False  # the session being opened is a reconnection attempt
+        self._skip_reconnect = False
+        self._reconnect_timer: asyncio.TimerHandle | None = None
+        self._finishing: set[asyncio.Future[None]] = set()
+        self._last_error: SioxError | None = None
+
+    def __repr__(self) -> str:
+        return f"<siox.Client {self.url} {self._state}>"
+
+    # -- the application's side ----------------------------------------------------------------
+
+    def socket(
+        self,
+        nsp: str = "/",
+        *,
+        auth: Any = None,
+        retries: int | None = None,
+        ack_timeout: float | None = None,
+    ) -> ClientSocket:
+        """The socket of namespace ``nsp`` (made on first use); `ClientSocket.connect` it.
+
+        Args:
+            nsp: the namespace, ``"/"`` by default.
+            auth: the CONNECT payload: a dict, or a callable (sync or async) returning one,
+                called for every (re)connection.
+            retries: override the client's ``retries`` for this socket.
+            ack_timeout: override the client's ``ack_timeout`` for this socket.
+        """
+        if not nsp.startswith("/"):
+            nsp = "/" + nsp
+        socket = self._sockets.get(nsp)
+        if socket is None:
+            socket = ClientSocket(
+                self,
+                nsp,
+                auth,
+                retries=self.retries if retries is None else retries,
+                ack_timeout=self.ack_timeout if ack_timeout is None else ack_timeout,
+            )
+            self._sockets[nsp] = socket
+        elif auth is not None:
+            socket.auth = auth
+        return socket
+
+    def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
+        """Register the handler of a connection event; usable as a decorator."""
+        if event not in CLIENT_EVENTS:
+            raise ValueError(f"unknown client event {event!r} (one of {sorted(CLIENT_EVENTS)})")
+
+        def register(func: F) -> F:
+            self._handlers[event] = Listener(func)
+            return func
+
+        return register if handler is None else register(handler)
+
+    @property
+    def connected(self) -> bool:
+        """Whether the Engine.IO connection is open."""
+        return self._state == "open"
+
+    @property
+    def transport(self) -> str | None:
+        """The current transport (``polling``/``websocket``), None while disconnected."""
+        return None if self._engine is None else self._engine.transport
+
+    @property
+    def sid(self) -> str | None:
+        """The Engine.IO session id while connected."""
+        return None if self._engine is None else self._engine.session.sid
+
+    async def close(self) -> None:
+        """Disconnect every socket and close the connection (waits a few seconds at most)."""
+        for socket in list(self._sockets.values()):
+            await socket.disconnect()
+        self._close_engine()
+        if self._finishing:
+            await asyncio.wait(self._finishing, timeout=_CLOSE_WAIT)
+        tasks = set(self._tasks)
+        for socket in self._sockets.values():
+            tasks |= socket.tasks
+        current = asyncio.current_task()
+        for task in tasks:
+            if task is not current:
+                task.cancel()
+
+    # -- what sockets call ---------------------------------------------------------------------
+
+    @property
+    def engine(self) -> EngineClient | None:
+        """The Engine.IO session, while there is one."""
+        return self._engine
+
+    def alive(self) -> bool:
+        """Whether the connection is open (overdue heartbeat timers fired first)."""
+        engine = self._engine
+        if engine is None or self._state != "open":
+            return False
+        engine.check_heartbeat()
+        return self._engine is engine
+
+    def send(self, messages: list[str | bytes], *, volatile: bool = False) -> None:
+        """Send encoded messages on the connection (dropped when there is none)."""
+        engine = self._engine
+        if engine is not None:
+            engine.send(messages, volatile=volatile)
+
+    def join(self, nsp: str, auth: dict[str, Any] | None) -> bool:
+        """Send CONNECT for ``nsp`` unless it is already joined or asked for."""
+        conn, engine = self._conn, self._engine
+        if conn is None or engine is None or self._state != "open":
+            return False
+        if nsp in conn.pending or nsp in conn.connected:
+            return False
+        messages = conn.connect(nsp, auth)
+        if messages:
+            engine.send(messages)
+        return True
+
+    def leave(self, nsp: str) -> None:
+        """Send DISCONNECT for ``nsp``."""
+        conn, engine = self._conn, self._engine
+        if conn is not None and engine is not None:
+            engine.send(conn.disconnect(nsp))
+
+    def socket_activated(self, socket: ClientSocket) -> None:
+        """A socket wants to connect: open the connection, or join at once if open."""
+        if self._state == "open":
+            socket.on_open()
+        elif self._state == "closed" and not self._reconnecting:
+            self._open()
+
+    def socket_deactivated(self, socket: ClientSocket) -> None:
+        """A socket stopped; the connection closes when no socket is active."""
+        del socket
+        if not any(s.active for s in self._sockets.values()):
+            self._close_engine()
+
+    def namespace_timed_out(self, socket: ClientSocket) -> None:
+        """The server did not answer a CONNECT in time: treat the connection as broken."""
+        error = NotConnected(f"no answer to CONNECT {socket.nsp!r} within {self.timeout:g} s")
+        logger.warning("%s", error)
+        self._drop(CloseReason.TRANSPORT_ERROR, error)
+
+    # -- the connection ------------------------------------------------------------------------
+
+    def _open(self) -> None:
+        if self._state != "closed":
+            return
+        self._state = "opening"
+        self._skip_reconnect = False
+        self._generation += 1
+        self._conn = SocketConnection(self.parser, role="client", protocol=self.protocol)
+        self._engine = EngineClient(
+            self.endpoint,
+            partial(self._on_engine_event, self._generation),
+            eio=4 if self.protocol == 5 else 3,
+            transports=self.transports,
+            upgrade=self._upgrade,
+            timeout=self.timeout,
+            max_payload=self._max_payload,
+            max_fragments=self._max_fragments,
+            cookies=self._cookies,
+            deflate=self._deflate,
+        )
+
+    def _detach(self) -> EngineClient | None:
+        """Forget the current session (its later events are ignored); return it."""
+        engine, self._engine, self._conn = self._engine, None, None
+        self._generation += 1
+        self._state = "closed"
+        if engine is not None:
+            self._finishing.add(engine.finished)
+            engine.finished.add_done_callback(self._finishing.discard)
+        return engine
+
+    def _close_engine(self) -> None:
+        self._skip_reconnect = True
+        self._reconnecting = self._attempting = False
+        if self._reconnect_timer is not None:
+            self._reconnect_timer.cancel()
+            self._reconnect_timer = None
+        self._backoff.reset()
+        engine = self._detach()
+        if engine is not None:
+            engine.close()
+
+    def _drop(self, reason: CloseReason, error: SioxError) -> None:
+        """Close the session because of a problem found above Engine.IO, then reconnect."""
+        engine = self._engine
+        if engine is None:
+            return
+        opening = self._state == "opening"
+        self._detach()
+        engine.abort(reason, describe(error))
+        if opening:
+            self._open_failed(error)
+        else:
+            self._closed(reason.value, describe(error), error)
+
+    def _on_engine_event(self, generation: int, event: Event) -> None:
+        if generation != self._generation:
+            return
+        kind = type(event)
+        if kind is MessageReceived:
+            self._on_message(event.data)  # type: ignore[union-attr]
+        elif kind is Opened:
+            self._on_open(event)  # type: ignore[arg-type]
+        elif kind is Closed:
+            opening = self._state == "opening"
+            engine = self._detach()
+            if opening and engine is not None:
+                self._open_failed(self._open_error(engine, event))  # type: ignore[arg-type]
+            else:
+                self._closed(event.reason.value, event.description)  # type: ignore[union-attr]
+
+    def _open_error(self, engine: EngineClient, event: Closed) -> SioxError:
+        cause = engine.error
+        if isinstance(cause, SioxError):
+            return cause
+        detail = event.description or event.reason.value
+        error = NotConnected(f"cannot connect to {self.endpoint.origin}: {detail}")
+        error.__cause__ = cause
+        return error
+
+    def _on_open(self, event: Opened) -> None:
+        self._state = "open"
+        if self._conn is not None:
+            self._conn.eio_sid = event.sid
+        self._emit("open")
+        for socket in list(self._sockets.values()):
+            if socket.active:
+                socket.on_open()
+        if self._attempting:
+            self._attempting = self._reconnecting = False
+            attempt = self._backoff.attempts
+            self._backoff.reset()
+            self._emit("reconnect", attempt)
+
+    def _on_message(self, data: str | bytes) -> None:
+        conn = self._conn
+        if conn is None:
+            return
+        try:
+            events = conn.receive(data)
+        except ProtocolError as exc:
+            logger.warning("closing the connection: %s", exc.message)
+            self._drop(CloseReason.PARSE_ERROR, exc)
+            return
+        sockets = self._sockets
+        for event in events:
+            socket = sockets.get(event.nsp)
+            if socket is None:
+                continue
+            if isinstance(event, EventReceived):
+                if socket.connected:
+                    socket.on_event(event.args, event.ack_id)
+                elif socket.active:
+                    socket.hold_event(event.args, event.ack_id)  # before the CONNECT reply
+            elif isinstance(event, AckReceived):
+                socket.on_ack(event.ack_id, event.args)
+            elif isinstance(event, Connected):
+                if socket.active:
+                    socket.on_connected(event.sid, event.pid)
+            elif isinstance(event, ConnectRefused):
+                socket.on_refused(event.message, event.data)
+            elif isinstance(event, Disconnected) and socket.connected:
+                socket.on_server_disconnect()
+            if self._conn is not conn:
+                return  # a handler closed the connection
+
+    def _open_failed(self, error: SioxError) -> None:
+        self._last_error = error
+        for socket in list(self._sockets.values()):
+            if socket.active and not socket.connected:
+                socket.on_connect_error(error)
+        if self._attempting:
+            self._attempting = self._reconnecting = False
+            self._reconnect()
+            self._emit("reconnect_error", error)
+        elif self.reconnection and not self._reconnecting and self._backoff.attempts == 0:
+            self._reconnect()
+        else:
+            self._give_up(error)
+
+    def _closed(self, reason: str, description: str | None, error: SioxError | None = None) -> None:
+        self._backoff.reset()
+        self._emit("close", reason, description)
+        if error is None:
+            detail = f"{reason} ({description})" if description else reason
+            error = NotConnected(f"connection closed: {detail}")
+        for socket in list(self._sockets.values()):
+            if socket.active or socket.connected:
+                socket.on_closed(reason, description, error)
+        if self.reconnection and not self._skip_reconnect:
+            self._reconnect()
+        else:
+            self._give_up(error)
+
+    def _give_up(self, error: BaseException) -> None:
+        for socket in list(self._sockets.values()):
+            socket.give_up(error)
+
+    def _reconnect(self) -> None:
+        if self._reconnecting or self._skip_reconnect:
+            return
+        limit = self.reconnection_attempts
+        if limit is not None and self._backoff.attempts >= limit:
+            self._backoff.reset()
+            self._emit("reconnect_failed")
+            error = NotConnected(f"reconnection failed after {limit} attempt(s)")
+            error.__cause__ = self._last_error
+            self._give_up(error)
+            return
+        delay = self._backoff.duration()
+        self._reconnecting = True
+        loop = asyncio.get_running_loop()
+        self._reconnect_timer = loop.call_later(delay, self._reconnect_now)
+
+    def _reconnect_now(self) -> None:
+        self._reconnect_timer = None
+        if self._skip_reconnect:
+            return
+        self._emit("reconnect_attempt", self._backoff.attempts)
+        if self._stopped():  # a handler may have closed the client
+            return
+        self._attempting = True
+        self._open()
+
+    def _stopped(self) -> bool:
+        return self._skip_reconnect
+
+    def _emit(self, event: str, *args: Any) -> None:
+        handler = self._handlers.get(event)
+        if handler is not None:
+            run_listener(handler, args, name=event, tasks=self._tasks)
