@@ -43,8 +43,30 @@ SEEDS = [
     '62-/a,7[{"_placeholder":true,"num":1},{"_placeholder":true,"num":0}]',
     '2["é€😀","\\ud83d\\ude00"]',
 ]
-TOKENS = ["[", "]", "{", "}", '"', ",", ":", "-", "/", "0", "9", "_placeholder", "num", "true",
-          "null", "\\u", " ", "\x00", "2", "45", "1e400", "-0"]
+TOKENS = [
+    "[",
+    "]",
+    "{",
+    "}",
+    '"',
+    ",",
+    ":",
+    "-",
+    "/",
+    "0",
+    "9",
+    "_placeholder",
+    "num",
+    "true",
+    "null",
+    "\\u",
+    " ",
+    "\x00",
+    "2",
+    "45",
+    "1e400",
+    "-0",
+]
 
 
 def mutate(text: str, rng: random.Random) -> str:
@@ -127,7 +149,9 @@ def loop_main(runs: int, seed: int) -> None:
         binary = [rng.randbytes(rng.randrange(8)) for _ in range(rng.randrange(3))]
         decoded += check(text, binary)
         if n % 100_000 == 0:
-            print(f"{n} inputs, {decoded} decoded, {time.perf_counter() - started:.0f} s", flush=True)
+            print(
+                f"{n} inputs, {decoded} decoded, {time.perf_counter() - started:.0f} s", flush=True
+            )
     print(f"done: {runs} inputs, {decoded} decoded, no failure", flush=True)
 
 

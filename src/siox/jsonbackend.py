@@ -77,6 +77,16 @@ def _default(obj: Any) -> Any:
     raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
 
+class _BinaryFound(Exception):  # noqa: N818 - a signal, not an error
+    """Raised inside orjson's ``default`` hook when a binary value shows up."""
+
+
+def _default_or_binary(obj: Any) -> Any:
+    if isinstance(obj, (bytes, bytearray, memoryview)):
+        raise _BinaryFound
+    return _default(obj)
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"invalid JSON literal {name}")
 
@@ -234,9 +244,15 @@ class OrjsonBackend:
     def dumps_with_binary(self, obj: Any) -> tuple[str, list[bytes]]:
         """Compact JSON of ``obj`` with binary values replaced by attachment placeholders.
 
-        One orjson pass: its ``default`` hook, called for each binary value in serialization
-        order (depth-first, left to right), records the value and writes the placeholder.
+        Plain data (the usual case) takes one orjson call. When a binary value shows up, a
+        second pass collects them: orjson's ``default`` hook is called for each binary value in
+        serialization order (depth-first, left to right), records it and writes the placeholder.
         """
+        try:
+            return self._orjson_dumps(obj, _default_or_binary, self._option).decode(), []
+        except TypeError as exc:
+            if not isinstance(exc.__cause__, _BinaryFound):
+                return _dumps_with_binary(self._fallback, obj)
         attachments: list[bytes] = []
 
         def collect(value: Any) -> Any:

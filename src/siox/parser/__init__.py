@@ -47,6 +47,12 @@ def _parser(revision: int) -> Parser:
     return parser
 
 
+_CURRENT = Parser(protocol=5)
+_encode_current = _CURRENT.encode
+_decode_current = _CURRENT.decode
+_PARSERS[5] = _CURRENT
+
+
 def encode(packet: Packet, *, protocol: int = 5) -> list[str | bytes]:
     """Encode ``packet``: the text header first, then its binary attachments as ``bytes``.
 
@@ -54,6 +60,8 @@ def encode(packet: Packet, *, protocol: int = 5) -> list[str | bytes]:
         TypeError: the data holds values that are neither JSON data nor binary.
         ValueError: the packet cannot be valid on the wire.
     """
+    if protocol == 5:
+        return _encode_current(packet)
     return _parser(protocol).encode(packet)
 
 
@@ -63,4 +71,6 @@ def decode(text: str, *, protocol: int = 5) -> Packet:
     Raises:
         siox.errors.InvalidPacket: the text is not a valid packet (or announces attachments).
     """
+    if protocol == 5:
+        return _decode_current(text)
     return _parser(protocol).decode(text)

@@ -129,6 +129,31 @@ class Parser:
         self, ptype: PacketType, nsp: str, data: Any, ack_id: int | None
     ) -> list[str | bytes]:
         """`encode` for a packet given by its fields (no `Packet` object needed)."""
+        if (ptype is _EVENT or ptype is _ACK) and nsp == "/" and type(data) is list:
+            # The usual packet: main namespace, a list payload. Same checks, fewer calls.
+            if ptype is _EVENT:
+                name = data[0] if data else None
+                kind = type(name)
+                if kind is str:
+                    if name in RESERVED_EVENTS and self.protocol >= 5:
+                        raise ValueError(f"invalid EVENT payload {data!r:.80}")
+                elif kind is not int and kind is not float:
+                    raise ValueError(f"invalid EVENT payload {data!r:.80}")
+                head = "2"
+            else:
+                head = "3"
+            if ack_id is not None:
+                if type(ack_id) is not int or not 0 <= ack_id <= MAX_ACK_ID:
+                    raise ValueError(f"invalid ack id {ack_id!r}")
+                head += str(ack_id)
+            body, attachments = self._json.dumps_with_binary(data)
+            if not attachments:
+                return [head + body]
+            frames: list[str | bytes] = [
+                f"{'5' if ptype is _EVENT else '6'}{len(attachments)}-{head[1:]}{body}"
+            ]
+            frames.extend(attachments)
+            return frames
         if type(ptype) is not PacketType:
             ptype = _packet_type(ptype)
         if nsp != "/":
@@ -151,7 +176,7 @@ class Parser:
             body, attachments = self._json.dumps_with_binary(data)
             if not attachments:
                 return [_PREFIX[plain_type] + suffix + body]
-            frames: list[str | bytes] = [f"{_PREFIX[binary_type]}{len(attachments)}-{suffix}{body}"]
+            frames = [f"{_PREFIX[binary_type]}{len(attachments)}-{suffix}{body}"]
             frames.extend(attachments)
             return frames
         if data is None:

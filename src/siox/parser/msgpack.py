@@ -384,8 +384,6 @@ def _explain(exc: Exception) -> str:
         return "nested too deeply"
     if "incomplete input" in text:
         return "truncated message"
-    if "map key" in text:
-        return "map keys must be strings"
     return text
 
 
