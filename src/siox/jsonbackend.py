@@ -77,7 +77,7 @@ def _default(obj: Any) -> Any:
     raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
 
-class _BinaryFound(Exception):  # noqa: N818 - a signal, not an error
+class _BinaryFound(Exception):
     """Raised inside orjson's ``default`` hook when a binary value shows up."""
 
 
