@@ -238,20 +238,18 @@ class Parser:
                 index = comma + 1
         ack_id = None
         if index < size and "0" <= text[index] <= "9":
-            # Ids are short: a bounded scan beats a regex match here (17 digits is too many).
-            end = index + 1
-            limit = min(size, index + 17)
-            while end < limit and "0" <= text[end] <= "9":
-                end += 1
-            if (end < size and "0" <= text[end] <= "9") or int(text[index:end]) > MAX_ACK_ID:
+            match = _DIGITS.match(text, index)
+            assert match is not None
+            digits = match.group()
+            if len(digits) > 16 or int(digits) > MAX_ACK_ID:
                 raise InvalidPacket("ack id out of range")
             if _BINARY_OF[ptype] is None:
                 # The reference reads digits after any header as an id, so `40/nsp,123` is a
                 # CONNECT with id 123 there; no encoder writes ids outside events and acks,
                 # and hostile-inputs P19 wants that packet refused.
                 raise InvalidPacket(f"{ptype.name} packets carry no ack id")
-            ack_id = int(text[index:end])
-            index = end
+            ack_id = int(digits)
+            index = match.end()
         data = None
         if index < size:
             if text[index] in _JSON_SPACE:
