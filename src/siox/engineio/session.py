@@ -263,10 +263,17 @@ class EngineSession(SessionCore):
 
     # -- WebSocket ------------------------------------------------------------------------------
 
-    def attach_websocket(self, now: float) -> None:
+    def attach_websocket(self, now: float, *, b64: bool | None = None) -> None:
         """A WebSocket for this sid was accepted: it probes an upgrade of the polling session.
 
         (A WebSocket-only session has its WebSocket from the start: do not call this for it.)
+
+        Args:
+            now: the time.
+            b64: the WebSocket's request asked for binary as base64 (its ``b64`` query
+                parameter); None keeps the handshake's choice. The reference decides per
+                transport: a socket.io 2.x client in Node polls with ``b64=1`` and upgrades
+                without it, and then expects binary frames.
 
         Raises:
             HandshakeError: the session is closed (400, code 1), or it cannot upgrade now (not
@@ -278,6 +285,8 @@ class EngineSession(SessionCore):
             raise handshake_error(EngineErrorCode.UNKNOWN_SID)
         if not self.can_upgrade:
             raise handshake_error(EngineErrorCode.BAD_REQUEST)
+        if b64 is not None:
+            self._b64 = b64  # the polling channel keeps its own
         self._ws = _PROBE
         self._ws_paused = False
         self._probed = False

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from types import CoroutineType
 import logging
 import secrets
 import time
+from types import CoroutineType
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConnectionRefused, ProtocolError
@@ -198,8 +198,8 @@ class Client:
         if namespace is None:
             # socket.io 4.8 (allowEIO3) sends the object to 2.x clients too, where socket.io 2.x
             # sent the bare string "Invalid namespace": the pinned reference wins (issue 5).
-            data = {"message": "Invalid namespace"} if self.session.protocol < 5 else None
-            self.write(self.session.refuse(name, "Invalid namespace", data))
+            legacy = {"message": "Invalid namespace"} if self.session.protocol < 5 else None
+            self.write(self.session.refuse(name, "Invalid namespace", legacy))
             return
         session: SessionState | None = None
         if server.recovery is not None:

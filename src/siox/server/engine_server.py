@@ -232,12 +232,14 @@ class EngineServer:
     def _new_session(self, request: HttpRequest, decision: NewSession) -> EngineSocket:
         loop = asyncio.get_running_loop()
         sid = new_sid()
+        # JSONP (a polling handshake with ``j``) is for v3 sessions, and carries text only.
+        jsonp_index = decision.jsonp_index if decision.eio == 3 else None
         core = EngineSession(
             sid,
             transport=decision.transport,
             now=loop.time(),
             eio=decision.eio,
-            b64=decision.b64,
+            b64=decision.b64 or jsonp_index is not None,
             ping_interval=self.ping_interval,
             ping_timeout=self.ping_timeout,
             upgrade_timeout=self.upgrade_timeout,
@@ -246,7 +248,7 @@ class EngineServer:
             max_buffer_size=self.max_buffer_size,
             allow_upgrades=self.allow_upgrades and Transport.WEBSOCKET in self.transports,
         )
-        socket = EngineSocket(self, core, request, _query(request), time.time())
+        socket = EngineSocket(self, core, request, _query(request), time.time(), jsonp_index)
         self.sessions[sid] = socket
         self._cores[sid] = core
         return socket
@@ -297,8 +299,10 @@ class EngineServer:
     def _live_sid(self, request: HttpRequest) -> bool:
         sid = _query(request).get("sid")
         core = self._cores.get(sid) if sid else None
-        return core is not None and not core.closed and self.cors.allows(
-            request.headers, request.secure
+        return (
+            core is not None
+            and not core.closed
+            and self.cors.allows(request.headers, request.secure)
         )
 
     def open_websocket(self, plan: WebSocketPlan, channel: WebSocketChannel) -> WebSocketHandle:
@@ -310,7 +314,8 @@ class EngineServer:
         if isinstance(decision, NewSession):
             socket = self._new_session(plan.request, decision)
             return socket.attach_transport_websocket(channel)
-        return self.sessions[decision.sid].attach_probe_websocket(channel)
+        b64 = bool(_query(plan.request).get("b64"))
+        return self.sessions[decision.sid].attach_probe_websocket(channel, b64=b64)
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -325,8 +330,18 @@ class EngineServer:
         self.accepting = False
         for socket in list(self.sessions.values()):
             socket.close(CloseReason.SERVER_SHUTTING_DOWN)
-        deadline = asyncio.get_running_loop().time() + timeout
-        while self.sessions and asyncio.get_running_loop().time() < deadline:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        # A polling client that has no GET pending a moment after the close was asked for is
+        # not polling any more: its close can never be delivered, so it is not waited for.
+        idle_deadline = loop.time() + min(1.0, timeout)
+        while self.sessions and loop.time() < deadline:
+            if loop.time() >= idle_deadline:
+                for socket in list(self.sessions.values()):
+                    if socket.transport == "polling" and not socket.polling_pending:
+                        socket.abort(CloseReason.SERVER_SHUTTING_DOWN)
+                if not self.sessions:
+                    break
             await asyncio.sleep(0.05)
         if self.sessions:
             logger.info("shutdown: aborting %d sessions that did not close", len(self.sessions))

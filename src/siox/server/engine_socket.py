@@ -19,6 +19,7 @@ from ..engineio.outputs import PollingResponse, WebSocketClose, WebSocketSend
 from ..engineio.session import EngineSession
 from .engine_api import RequestInfo
 from .http_types import HttpRequest, HttpResponse, WebSocketChannel
+from .jsonp import JSONP_CONTENT_TYPE, jsonp_form_payload, jsonp_script
 from .outgoing import Outgoing
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ class EngineSocket:
         "_ready",
         "_timer",
         "core",
+        "jsonp_index",
         "query",
         "request",
         "server",
@@ -58,11 +60,14 @@ class EngineSocket:
         request: HttpRequest,
         query: dict[str, str],
         issued: float,
+        jsonp_index: int | None = None,
     ) -> None:
         self.server = server
         self.core = core
         self.sid = core.sid
         self.query = query
+        #: The JSONP callback index of a v3 session opened with ``j`` (siox.server.jsonp).
+        self.jsonp_index = jsonp_index
         self.request = RequestInfo(
             headers=request.headers,
             query=query,
@@ -101,13 +106,19 @@ class EngineSocket:
         """Whether the session ended."""
         return self._closed
 
+    @property
+    def polling_pending(self) -> bool:
+        """Whether a long-polling GET is waiting for data."""
+        return self._get_waiter is not None
+
     def write(self, messages: list[str | bytes], *, volatile: bool = False) -> None:
         """Queue messages; they leave as soon as the transport allows."""
         if self._closed:
             return
         channel = self._channel
-        if channel is not None and self.core.writable_directly:
+        if channel is not None and self.core.writable_directly and not self.core.b64:
             # Steady WebSocket: nothing queued, nothing to pace; frame and write right away.
+            # (Not for a client that asked for base64: the session encodes its binary.)
             v4 = self.core.eio >= 4
             for message in messages:
                 if type(message) is str:
@@ -131,6 +142,7 @@ class EngineSocket:
             and core.transport is _WEBSOCKET
             and core.state is _OPEN
             and core.writable_directly
+            and not core.b64
             and getattr(channel, "supports_framed", False)
         ):
             channel.send_framed(outgoing.ws_bytes(core.eio, channel.build_frames))  # type: ignore[attr-defined]
@@ -249,19 +261,43 @@ class EngineSocket:
                     self.core.transport_closed(Transport.POLLING, self._loop.time())
                     self._pump()
                 raise
-        return server.polling_response(request, 200, response.body, response.content_type)
+        body = response.body
+        if self.jsonp_index is not None and isinstance(body, str):  # JSONP is b64: always text
+            answer = server.polling_response(
+                request, 200, jsonp_script(self.jsonp_index, body), JSONP_CONTENT_TYPE
+            )
+            answer.headers.append(("X-Content-Type-Options", "nosniff"))
+            return answer
+        return server.polling_response(request, 200, body, response.content_type)
 
     async def polling_post(self, request: HttpRequest, server: EngineServer) -> HttpResponse:
-        """Answer a long-polling POST, feeding its body to the session as it arrives."""
+        """Answer a long-polling POST, feeding its body to the session as it arrives.
+
+        A JSONP session's body is a form: it is counted against the size limit as it arrives
+        and its ``d`` field is fed to the session once whole (`siox.server.jsonp`).
+        """
         core = self.core
         loop = self._loop
+        jsonp = self.jsonp_index is not None
+        form = bytearray()
         try:
-            core.begin_polling_post(request.headers.get("content-type"), loop.time())
+            core.begin_polling_post(
+                None if jsonp else request.headers.get("content-type"), loop.time()
+            )
             while True:
                 chunk = await request.receive()
                 if chunk is None:
                     break
-                core.feed_polling_post(chunk, loop.time())
+                if not jsonp:
+                    core.feed_polling_post(chunk, loop.time())
+                    continue
+                form += chunk
+                if len(form) > core.max_payload:
+                    core.feed_polling_post(bytes(form), loop.time())  # 413; the session closes
+            if jsonp:
+                payload = jsonp_form_payload(bytes(form))
+                # No single "d" field: nothing to deliver ("0:" is the empty v3 payload).
+                core.feed_polling_post(b"0:" if payload is None else payload.encode(), loop.time())
             answer = core.end_polling_post(loop.time())
         except asyncio.CancelledError:
             core.transport_closed(Transport.POLLING, loop.time())
@@ -278,10 +314,16 @@ class EngineSocket:
         self._pump()
         return WebSocketHandle(self, channel)
 
-    def attach_probe_websocket(self, channel: WebSocketChannel) -> WebSocketHandle:
-        """A WebSocket probing an upgrade of this polling session."""
+    def attach_probe_websocket(
+        self, channel: WebSocketChannel, *, b64: bool = False
+    ) -> WebSocketHandle:
+        """A WebSocket probing an upgrade of this polling session.
+
+        ``b64``: the WebSocket's own request asked for binary as base64 text (``b64`` query
+        parameter); the polling requests' choice does not carry over, as in the reference.
+        """
         try:
-            self.core.attach_websocket(self._loop.time())
+            self.core.attach_websocket(self._loop.time(), b64=b64)
         except Exception:
             self._pump()
             channel.close(1000)

@@ -267,7 +267,9 @@ class Server:
         """A new Engine.IO session: make its `Client` (and join "/" for socket.io 2.x)."""
         client = self.clients[conn.sid] = Client(self, conn)
         if client.session.protocol < 5:
-            request = client.session.open_implicit(dict(conn.request.query))
+            # auth is {} as in socket.io 4.8: a 2.x client's query for "/" is in the handshake
+            # URL (socket.handshake.query), not in a namespace of its own.
+            request = client.session.open_implicit({})
             client.runner.submit(client._connect(request))
 
     def engine_message(self, conn: EngineConnection, data: str | bytes) -> None:

@@ -45,6 +45,19 @@ __all__ = ["InvalidState", "SocketConnection"]
 _CONNECT, _DISCONNECT, _EVENT, _ACK, _CONNECT_ERROR, _BINARY_EVENT, _BINARY_ACK = PacketType
 
 
+def _legacy_error_payload(message: str, data: Any) -> Any:
+    """A protocol-4 ERROR payload: ``err.data || err.message``, as socket.io 4.8 and 2.x send.
+
+    JavaScript's truthiness decides: ``None``, ``0``, ``""``, ``False`` give the message, ``{}``
+    is truthy. An ERROR payload is a string or an object (socket.io-parser's rule, which the
+    encoder enforces), so other data (a number, a list) gives the message too, where the
+    reference would send it as it is.
+    """
+    if isinstance(data, dict) or (isinstance(data, str) and data):
+        return data
+    return message
+
+
 class InvalidState(InvalidPacket):
     """A well-formed packet that the connection's state does not allow."""
 
@@ -196,6 +209,10 @@ class SocketConnection:
             self.pending.discard(nsp)
             self.connected.discard(nsp)
             data = packet.data
+            if isinstance(data, dict) and self.protocol < 5:
+                # A 2.x server sends ``err.data || err.message``: the object is the data.
+                message = data.get("message")
+                return ConnectRefused(nsp, message if isinstance(message, str) else "", data)
             if isinstance(data, dict):
                 return ConnectRefused(nsp, str(data.get("message", "")), data.get("data"))
             return ConnectRefused(nsp, str(data) if data is not None else "", data)
@@ -225,7 +242,7 @@ class SocketConnection:
         """Protocol 4: the session's opening is a CONNECT to the main namespace.
 
         The seed's rule, unchanged through revision 4: "the server behaves as if the client had
-        sent a CONNECT packet to the / namespace". ``auth`` is the handshake's query.
+        sent a CONNECT packet to the / namespace". socket.io 4.8 passes ``auth={}``.
         """
         self.pending.add("/")
         return ConnectRequested("/", auth)
@@ -243,10 +260,8 @@ class SocketConnection:
         """Answer a `ConnectRequested` negatively (CONNECT_ERROR; ERROR in protocol 4)."""
         self.pending.discard(nsp)
         if self.protocol < 5:
-            # socket.io 2.x sends the error's data when there is some, else its message.
-            return self.parser.encode(
-                Packet(_CONNECT_ERROR, nsp, message if data is None else data)
-            )
+            payload = _legacy_error_payload(message, data)
+            return self.parser.encode(Packet(_CONNECT_ERROR, nsp, payload))
         payload = {"message": message} if data is None else {"message": message, "data": data}
         return self.parser.encode(Packet(_CONNECT_ERROR, nsp, payload))
 
