@@ -340,8 +340,11 @@ class ASGIApp:
             await send({"type": "websocket.close", "code": 1000})
             return
         channel.handle = handle
+        accept: dict[str, Any] = {"type": "websocket.accept"}
+        if plan.headers:
+            accept["headers"] = [(k.lower().encode(), v.encode()) for k, v in plan.headers]
         try:
-            await send({"type": "websocket.accept"})
+            await send(accept)
         except OSError:
             handle.closed()
             return

@@ -256,3 +256,19 @@ async def test_u08_h2c_upgrade_on_the_engine_path_is_refused_cleanly() -> None:
         assert result.status == 400
         sid, _ = await open_polling(port)  # the server is fine
         assert sid
+
+
+async def test_affinity_cookie_is_set_on_websocket_only_handshakes_too() -> None:
+    async with running(siox.Server(cookie="io")) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\n"
+            b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        )
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        frame = await asyncio.wait_for(reader.read(1000), 5)
+        writer.close()
+    assert head.startswith(b"HTTP/1.1 101")
+    sid = json.loads(frame[2:].decode()[1:])["sid"]
+    assert f"Set-Cookie: io={sid}; Path=/; HttpOnly".encode() in head

@@ -48,13 +48,21 @@ _TEXT = "text/plain; charset=UTF-8"
 class WebSocketPlan:
     """A WebSocket request the engine agreed to take (`EngineServer.check_websocket`)."""
 
-    __slots__ = ("decision", "request")
+    __slots__ = ("decision", "headers", "request", "sid")
 
     def __init__(
-        self, request: HttpRequest, decision: NewSession | ExistingSession[EngineSession] | None
+        self,
+        request: HttpRequest,
+        decision: NewSession | ExistingSession[EngineSession] | None,
+        sid: str | None = None,
+        headers: list[tuple[str, str]] | None = None,
     ) -> None:
         self.request = request
         self.decision = decision
+        #: the sid a new session will get (chosen early so the 101 can carry the cookie)
+        self.sid = sid
+        #: extra headers for the 101 response
+        self.headers = headers or []
 
 
 def _query(request: HttpRequest) -> dict[str, str]:
@@ -229,9 +237,11 @@ class EngineServer:
         if not verdict:
             raise forbidden()
 
-    def _new_session(self, request: HttpRequest, decision: NewSession) -> EngineSocket:
+    def _new_session(
+        self, request: HttpRequest, decision: NewSession, sid: str | None = None
+    ) -> EngineSocket:
         loop = asyncio.get_running_loop()
-        sid = new_sid()
+        sid = sid or new_sid()
         # JSONP (a polling handshake with ``j``) is for v3 sessions, and carries text only.
         jsonp_index = decision.jsonp_index if decision.eio == 3 else None
         core = EngineSession(
@@ -257,11 +267,14 @@ class EngineServer:
         await self._allowed(request)
         socket = self._new_session(request, decision)
         response = await socket.polling_get(request, self)
-        if self.cookie:
-            response.headers.append(
-                ("Set-Cookie", f"{self.cookie}={socket.sid}; Path=/; HttpOnly; SameSite=Lax")
-            )
+        response.headers.extend(self._cookie_headers(socket.sid))
         return response
+
+    def _cookie_headers(self, sid: str) -> list[tuple[str, str]]:
+        """The affinity cookie for a new session (polling handshake or WebSocket 101)."""
+        if not self.cookie:
+            return []
+        return [("Set-Cookie", f"{self.cookie}={sid}; Path=/; HttpOnly; SameSite=Lax")]
 
     def polling_response(
         self, request: HttpRequest, status: int, body: str | bytes, content_type: str
@@ -288,6 +301,8 @@ class EngineServer:
             decision = self._validate(request, is_upgrade=True)
             if isinstance(decision, NewSession):
                 await self._allowed(request)
+                sid = new_sid()
+                return WebSocketPlan(request, decision, sid, self._cookie_headers(sid))
             return WebSocketPlan(request, decision)
         except ProtocolError as error:
             if error.eio_error == EngineErrorCode.BAD_REQUEST and self._live_sid(request):
@@ -312,7 +327,7 @@ class EngineServer:
             channel.close(1000)
             return WebSocketHandle(None, channel)
         if isinstance(decision, NewSession):
-            socket = self._new_session(plan.request, decision)
+            socket = self._new_session(plan.request, decision, plan.sid)
             return socket.attach_transport_websocket(channel)
         b64 = bool(_query(plan.request).get("b64"))
         return self.sessions[decision.sid].attach_probe_websocket(channel, b64=b64)

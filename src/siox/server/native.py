@@ -364,7 +364,12 @@ class HttpProtocol(asyncio.Protocol):
             self._close()
             return
         try:
-            agreed = accept_upgrade(head.method, head.headers, deflate=self._deflate_options())
+            agreed = accept_upgrade(
+                head.method,
+                head.headers,
+                deflate=self._deflate_options(),
+                extra_headers=plan.headers,
+            )
         except ProtocolError as error:
             self._write(rejection_response(error))
             self._close()
