@@ -16,29 +16,13 @@ from collections.abc import Callable, Sequence
 from types import CoroutineType
 from typing import Any
 
+from ..callables import positional_capacity
+
 __all__ = ["Listener", "run_listener"]
 
 logger = logging.getLogger("siox.client")
 
 ResultCallback = Callable[[Any], None]
-
-
-def _capacity(func: Callable[..., Any]) -> int | None:
-    """How many positional arguments ``func`` accepts (None: any number)."""
-    try:
-        signature = inspect.signature(func)
-    except (TypeError, ValueError):
-        return None
-    count = 0
-    for parameter in signature.parameters.values():
-        if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
-            return None
-        if parameter.kind in (
-            inspect.Parameter.POSITIONAL_ONLY,
-            inspect.Parameter.POSITIONAL_OR_KEYWORD,
-        ):
-            count += 1
-    return count
 
 
 class Listener:
@@ -54,7 +38,7 @@ class Listener:
         if not callable(func):
             raise TypeError(f"a handler must be callable, not {type(func).__name__}")
         self.func = func
-        self.capacity = _capacity(func)
+        self.capacity = positional_capacity(func)
 
     def __call__(self, args: Sequence[Any]) -> Any:
         """Call the handler with ``args``, dropping the ones it does not declare."""

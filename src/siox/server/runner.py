@@ -10,11 +10,12 @@ finishes without suspending runs eagerly, without ever being scheduled.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import sys
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
+
+from ..callables import positional_capacity
 
 __all__ = ["HandlerRunner", "accepts_positional", "ack_args"]
 
@@ -25,20 +26,8 @@ ErrorReporter = Callable[[BaseException], None]
 
 def accepts_positional(func: Callable[..., Any], count: int) -> bool:
     """Whether ``func`` can be called with ``count`` positional arguments."""
-    try:
-        signature = inspect.signature(func)
-    except (TypeError, ValueError):
-        return True
-    positional = 0
-    for parameter in signature.parameters.values():
-        if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
-            return True
-        if parameter.kind in (
-            inspect.Parameter.POSITIONAL_ONLY,
-            inspect.Parameter.POSITIONAL_OR_KEYWORD,
-        ):
-            positional += 1
-    return positional >= count
+    capacity = positional_capacity(func)
+    return capacity is None or capacity >= count
 
 
 def ack_args(value: Any) -> list[Any]:

@@ -1,0 +1,27 @@
+"""What a handler can take: the one place that inspects application callables' signatures."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["positional_capacity"]
+
+
+def positional_capacity(func: Callable[..., Any]) -> int | None:
+    """How many positional arguments ``func`` accepts (None: any number, or unknown)."""
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):
+        return None
+    count = 0
+    for parameter in signature.parameters.values():
+        if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
+            return None
+        if parameter.kind in (
+            inspect.Parameter.POSITIONAL_ONLY,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        ):
+            count += 1
+    return count
