@@ -208,6 +208,38 @@ class EngineServer:
         except ProtocolError as error:
             return self._error(error, request)
 
+    def handle_http_now(
+        self,
+        request: HttpRequest,
+        body: bytes,
+        respond: Callable[[HttpResponse], None],
+    ) -> EngineSocket | bool | None:
+        """Serve a polling request of an existing session without a task, if it can be.
+
+        For front ends that hold the whole request (the native one). Returns False when the
+        request needs `handle_http` (handshakes with their ``allow_request`` hook, preflights,
+        JSONP sessions); otherwise ``respond`` is called now or, for a GET that waits, later —
+        and the session is returned so the front end can `EngineSocket.cancel_get` it if the
+        connection goes first (None when the answer was given already).
+        """
+        if request.method not in ("GET", "POST") or "sid=" not in request.query_string:
+            return False
+        try:
+            decision = self._validate(request, is_upgrade=False)
+            if isinstance(decision, NewSession):
+                return False
+            socket = self.sessions[decision.sid]
+            if socket.jsonp_index is not None:
+                return False
+            if request.method == "POST":
+                respond(socket.polling_post_now(request, self, body))
+                return None
+            socket.polling_get_now(request, self, respond)
+            return socket if socket.polling_pending else None
+        except ProtocolError as error:
+            respond(self._error(error, request))
+            return None
+
     def _validate(
         self, request: HttpRequest, *, is_upgrade: bool
     ) -> NewSession | ExistingSession[EngineSession]:

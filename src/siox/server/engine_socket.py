@@ -10,6 +10,7 @@ reported is picked up by the loop already running.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..engineio.events import Closed, CloseReason, MessageReceived, Opened
@@ -40,6 +41,7 @@ class EngineSocket:
         "_channel",
         "_closed",
         "_deadline",
+        "_get_callback",
         "_get_waiter",
         "_loop",
         "_pumping",
@@ -81,6 +83,7 @@ class EngineSocket:
         self._deadline: float | None = None
         self._pumping = False
         self._get_waiter: asyncio.Future[PollingResponse] | None = None
+        self._get_callback: Callable[[PollingResponse], None] | None = None
         self._ready: PollingResponse | None = None
         self._channel: WebSocketChannel | None = None
         self._closed = False
@@ -109,7 +112,7 @@ class EngineSocket:
     @property
     def polling_pending(self) -> bool:
         """Whether a long-polling GET is waiting for data."""
-        return self._get_waiter is not None
+        return self._get_waiter is not None or self._get_callback is not None
 
     def write(self, messages: list[str | bytes], *, volatile: bool = False) -> None:
         """Queue messages; they leave as soon as the transport allows."""
@@ -209,10 +212,14 @@ class EngineSocket:
                     channel.send(output.frame)
             elif kind is PollingResponse:
                 waiter = self._get_waiter
+                callback = self._get_callback
                 if waiter is not None:
                     self._get_waiter = None
                     if not waiter.done():
                         waiter.set_result(output)
+                elif callback is not None:
+                    self._get_callback = None
+                    callback(output)
                 else:
                     self._ready = output
             elif kind is WebSocketClose:
@@ -243,6 +250,46 @@ class EngineSocket:
         self._pump()
 
     # -- long-polling -----------------------------------------------------------------------------
+
+    # The synchronous forms below serve a front end that has the whole request at hand (the
+    # native one): no task, no future. They do what the async forms do, JSONP aside.
+
+    def polling_get_now(
+        self, request: HttpRequest, server: EngineServer, respond: Callable[[HttpResponse], None]
+    ) -> None:
+        """Answer a long-polling GET through ``respond``, now or when data comes."""
+        try:
+            self.core.polling_get(self._loop.time())
+        finally:
+            self._pump()
+        response, self._ready = self._ready, None
+
+        def answer(output: PollingResponse) -> None:
+            respond(server.polling_response(request, 200, output.body, output.content_type))
+
+        if response is not None:
+            answer(response)
+        else:
+            self._get_callback = answer
+
+    def cancel_get(self) -> None:
+        """The connection of a GET waiting through `polling_get_now` is gone."""
+        if self._get_callback is not None:
+            self._get_callback = None
+            self.core.transport_closed(Transport.POLLING, self._loop.time())
+            self._pump()
+
+    def polling_post_now(
+        self, request: HttpRequest, server: EngineServer, body: bytes
+    ) -> HttpResponse:
+        """Answer a long-polling POST whose body is already whole."""
+        try:
+            answer = self.core.receive_polling_post(
+                body, request.headers.get("content-type"), self._loop.time()
+            )
+        finally:
+            self._pump()
+        return server.polling_response(request, 200, answer.body, answer.content_type)
 
     async def polling_get(self, request: HttpRequest, server: EngineServer) -> HttpResponse:
         """Answer a long-polling GET (the handshake's first one included)."""

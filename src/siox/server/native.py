@@ -28,7 +28,7 @@ from ..http.websocket import (
 )
 from ..http.websocket_events import ConnectionState, Role
 from .engine_server import EngineServer, WebSocketPlan
-from .engine_socket import WebSocketHandle
+from .engine_socket import EngineSocket, WebSocketHandle
 from .http_types import HttpRequest, HttpResponse
 from .static import StaticFiles
 
@@ -152,6 +152,7 @@ class HttpProtocol(asyncio.Protocol):
         "secure",
         "static",
         "transport",
+        "waiting_get",
         "worker",
         "ws",
     )
@@ -175,6 +176,8 @@ class HttpProtocol(asyncio.Protocol):
         self.current: _Body | None = None
         self.pending_upgrade: Request | None = None
         self.worker: asyncio.Task[None] | None = None
+        #: the session whose long-polling GET this connection waits on (served without a task)
+        self.waiting_get: EngineSocket | None = None
         self.ws: WebSocketConnection | None = None
         self.handle: WebSocketHandle | None = None
         self.address = ""
@@ -207,6 +210,11 @@ class HttpProtocol(asyncio.Protocol):
             return
         for event in parser.receive_data(data, self._loop.time()):
             self._http_event(event)
+        queue = self.queue
+        if queue and self.worker is None and self.waiting_get is None and not queue[0][1].done:
+            # A request whose body is still coming streams into the engine from a task (so a
+            # POST is "in progress" for the session from its first byte, as the reference has it).
+            self.worker = self._loop.create_task(self._serve_queue())
         self._arm_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -216,6 +224,9 @@ class HttpProtocol(asyncio.Protocol):
             self._timer.cancel()
         if self.worker is not None:
             self.worker.cancel()
+        waiting, self.waiting_get = self.waiting_get, None
+        if waiting is not None:
+            waiting.cancel_get()
         handle, self.handle = self.handle, None
         if handle is not None:
             handle.closed()
@@ -263,7 +274,8 @@ class HttpProtocol(asyncio.Protocol):
             if self.queue is None:
                 self.queue = deque()
             self.queue.append((event, body))
-            if self.worker is None:
+            # A request alone in the queue may be served without a task once it is whole.
+            if self.worker is None and self.waiting_get is None and len(self.queue) > 1:
                 self.worker = self._loop.create_task(self._serve_queue())
         elif kind is Body:
             if self.current is not None:
@@ -272,12 +284,49 @@ class HttpProtocol(asyncio.Protocol):
             if self.current is not None:
                 self.current.push(None)
                 self.current = None
+            if self.worker is None and self.waiting_get is None and self.queue:
+                self._serve_now()
         elif kind is Upgraded:
             request, self.pending_upgrade = self.pending_upgrade, None
             if request is not None:
                 self._loop.create_task(self._upgrade(request, event.data))
         elif kind is HttpError:
             self._write(write_response(event.status, [("Connection", "close")], b""))
+            self._close()
+
+    def _serve_now(self) -> None:
+        """Serve the whole request at the head of the queue without a task, if the engine can.
+
+        Long-polling requests of existing sessions are answered synchronously (a GET that has
+        to wait is answered by a callback); everything else goes to the worker task.
+        """
+        assert self.queue
+        head, body = self.queue[0]
+        if self.engine.handles(head.path) and body.done:
+            request = self._request(head, None)
+            keep_alive = head.keep_alive
+
+            def respond(response: HttpResponse) -> None:
+                self.waiting_get = None
+                self._send_response(response, keep_alive)
+                if self.queue and self.worker is None and self.transport is not None:
+                    self._serve_now()
+
+            self.queue.popleft()
+            outcome = self.engine.handle_http_now(request, b"".join(body.chunks), respond)
+            if outcome is not False:
+                if outcome is not None:  # a GET waiting for data: answered by `respond`
+                    self.waiting_get = outcome
+                return
+            self.queue.appendleft((head, body))
+        self.worker = self._loop.create_task(self._serve_queue())
+
+    def _send_response(self, response: HttpResponse, keep_alive: bool) -> None:
+        headers = list(response.headers)
+        if not keep_alive:
+            headers.append(("Connection", "close"))
+        self._write(write_response(response.status, headers, response.body))
+        if not keep_alive:
             self._close()
 
     def _request(self, head: Request, body: _Body | None) -> HttpRequest:
@@ -296,13 +345,8 @@ class HttpProtocol(asyncio.Protocol):
             while self.queue:
                 head, body = self.queue.popleft()
                 response = await self._respond(self._request(head, body))
-                keep_alive = head.keep_alive
-                headers = list(response.headers)
-                if not keep_alive:
-                    headers.append(("Connection", "close"))
-                self._write(write_response(response.status, headers, response.body))
-                if not keep_alive:
-                    self._close()
+                self._send_response(response, head.keep_alive)
+                if not head.keep_alive:
                     return
         except asyncio.CancelledError:
             pass
