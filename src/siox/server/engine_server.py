@@ -16,7 +16,7 @@ import logging
 import time
 import zlib
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 from ..engineio.events import CloseReason
@@ -213,7 +213,7 @@ class EngineServer:
         request: HttpRequest,
         body: bytes,
         respond: Callable[[HttpResponse], None],
-    ) -> EngineSocket | bool | None:
+    ) -> EngineSocket | Literal[False] | None:
         """Serve a polling request of an existing session without a task, if it can be.
 
         For front ends that hold the whole request (the native one). Returns False when the
