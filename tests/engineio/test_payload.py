@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import base64
-import gc
-import time
-from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -19,6 +16,7 @@ from siox.engineio import (
     encode_payload,
 )
 from siox.errors import InvalidPacket, PayloadTooLarge, ProtocolError
+from timing import best_time
 
 MESSAGE = PacketType.MESSAGE
 MB = 1_000_000
@@ -27,34 +25,6 @@ v4_text = st.text(alphabet=st.characters(codec="utf-8", exclude_characters=SEPAR
 v4_packets = st.builds(Packet, st.sampled_from(PacketType), v4_text) | st.builds(
     Packet, st.just(MESSAGE), st.binary(max_size=40)
 )
-
-
-def best_time(action: Callable[[], object], repeat: int = 3) -> float:
-    """Best wall time of ``repeat`` runs, in seconds.
-
-    The garbage collector is off while timing: its full collections grow with the number of
-    live objects, which is not the decoder's complexity (and made these checks flaky on CI).
-    """
-    best = float("inf")
-    gc.collect()
-    gc.disable()
-    try:
-        best = _best(action, repeat)
-    finally:
-        gc.enable()
-    return best
-
-
-def _best(action: Callable[[], object], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        try:
-            action()
-        except ProtocolError:
-            pass
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 # --- encoding --------------------------------------------------------------------------------
