@@ -41,3 +41,29 @@ def test_mask_accepts_memoryview_and_bytearray() -> None:
 def test_mask_matches_the_bytewise_reference(data: bytes, key: bytes) -> None:
     assert apply_mask(data, key) == reference_mask(data, key)
     assert apply_mask(apply_mask(data, key), key) == data
+
+
+def test_compiled_mask_matches_the_pure_one_when_built() -> None:
+    import os
+
+    from hypothesis import given, strategies as st
+
+    from siox.http import _mask
+
+    if _mask.apply_mask is _mask.pure_apply_mask:
+        import pytest
+
+        pytest.skip("the optional compiled speedups are not built here")
+
+    @given(st.binary(max_size=300), st.binary(min_size=4, max_size=4))
+    def same(data: bytes, key: bytes) -> None:
+        assert _mask.apply_mask(data, key) == _mask.pure_apply_mask(data, key)
+        assert _mask.apply_mask(memoryview(bytearray(data)), key) == _mask.pure_apply_mask(
+            data, key
+        )
+
+    same()
+    big = os.urandom(100_003)
+    assert _mask.apply_mask(big, b"\x01\x02\x03\x04") == _mask.pure_apply_mask(
+        big, b"\x01\x02\x03\x04"
+    )

@@ -7,10 +7,12 @@ operation: linear in the payload size, with no per-byte Python loop.
 
 from __future__ import annotations
 
-__all__ = ["apply_mask"]
+import os
+
+__all__ = ["apply_mask", "pure_apply_mask"]
 
 
-def apply_mask(data: bytes | bytearray | memoryview, key: bytes) -> bytes:
+def pure_apply_mask(data: bytes | bytearray | memoryview, key: bytes) -> bytes:
     """XOR ``data`` with the four-byte ``key`` repeated; masking and unmasking are the same.
 
     Args:
@@ -26,3 +28,11 @@ def apply_mask(data: bytes | bytearray | memoryview, key: bytes) -> bytes:
     repeated = key * (size // 4 + 1)
     masked = int.from_bytes(data, "little") ^ int.from_bytes(repeated[:size], "little")
     return masked.to_bytes(size, "little")
+
+
+apply_mask = pure_apply_mask
+if not os.environ.get("SIOX_NO_EXTENSIONS"):
+    try:
+        from ._speedups import apply_mask  # the compiled version, when it was built
+    except ImportError:
+        pass
