@@ -39,3 +39,18 @@ def test_core_module_imports_no_io_or_clock(path: Path) -> None:
     assert not imports & FORBIDDEN, imports & FORBIDDEN
     # ...and nothing from the asyncio layers above it.
     assert not {".server", ".client", ".asgi"} & imports, imports
+
+
+def test_importing_the_core_loads_no_io_modules() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, siox.parser, siox.engineio, siox.socketio.connection, siox.parser.rev1\n"
+        "loaded = {'asyncio', 'socket', 'ssl', 'threading', 'httptools', 'siox.server'}\n"
+        "print(sorted(loaded & set(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"

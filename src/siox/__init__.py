@@ -1,10 +1,15 @@
-"""siox: Socket.IO for Python — a strict sans-I/O protocol core, asyncio server and client."""
+"""siox: Socket.IO for Python — a strict sans-I/O protocol core, asyncio server and client.
+
+The server, client and front ends are imported on first use, so ``import siox.parser`` (the
+sans-I/O core) loads only the standard library (and orjson/msgpack when used).
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .asgi import ASGIApp
-from .client import Client, ClientSocket, SyncClient, SyncSocket, connect
 from .errors import (
     AckTimeout,
     ConnectionRefused,
@@ -15,13 +20,54 @@ from .errors import (
     ProtocolError,
     SioxError,
 )
-from .server.adapter import Adapter, BroadcastOptions, InMemoryAdapter
-from .server.engine_server import EngineServer
-from .server.namespace import Namespace
-from .server.operators import AckResults, BroadcastOperator
-from .server.serve import Serving, run, serve
-from .server.server import Recovery, Server
-from .server.socket import Handshake, Socket
+
+if TYPE_CHECKING:
+    from .asgi import ASGIApp
+    from .client import Client, ClientSocket, SyncClient, SyncSocket, connect
+    from .server.adapter import Adapter, BroadcastOptions, InMemoryAdapter
+    from .server.engine_server import EngineServer
+    from .server.namespace import Namespace
+    from .server.operators import AckResults, BroadcastOperator
+    from .server.serve import Serving, run, serve
+    from .server.server import Recovery, Server
+    from .server.socket import Handshake, Socket
+
+_LAZY = {
+    "ASGIApp": ".asgi",
+    "Client": ".client",
+    "ClientSocket": ".client",
+    "SyncClient": ".client",
+    "SyncSocket": ".client",
+    "connect": ".client",
+    "Adapter": ".server.adapter",
+    "BroadcastOptions": ".server.adapter",
+    "InMemoryAdapter": ".server.adapter",
+    "EngineServer": ".server.engine_server",
+    "Namespace": ".server.namespace",
+    "AckResults": ".server.operators",
+    "BroadcastOperator": ".server.operators",
+    "Serving": ".server.serve",
+    "run": ".server.serve",
+    "serve": ".server.serve",
+    "Recovery": ".server.server",
+    "Server": ".server.server",
+    "Handshake": ".server.socket",
+    "Socket": ".server.socket",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'siox' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "ASGIApp",
