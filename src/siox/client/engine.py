@@ -269,17 +269,12 @@ class EngineClient:
         try:
             result = await self._http.request("GET", query)
         except (OSError, ProtocolError, RuntimeError) as exc:
-            if not session.closed:
-                self._fail(exc)
-                session.transport_closed(Transport.POLLING, self._loop.time())
-                self._pump()
+            self._polling_failed(exc)
             return
         if session.closed:
             return
         if result.status != 200:
-            self._fail(http_failure(result.status, result.headers, result.body))
-            session.transport_closed(Transport.POLLING, self._loop.time())
-            self._pump()
+            self._polling_failed(http_failure(result.status, result.headers, result.body))
             return
         content_type = result.header(b"content-type")
         body: str | bytes = result.body
@@ -300,18 +295,22 @@ class EngineClient:
                 "POST", output.query, body=body, content_type=output.content_type
             )
         except (OSError, ProtocolError, RuntimeError) as exc:
-            if not session.closed:
-                self._fail(exc)
-                session.transport_closed(Transport.POLLING, self._loop.time())
-                self._pump()
+            self._polling_failed(exc)
             return
         if session.closed:
             return
         if result.status != 200:
-            self._fail(http_failure(result.status, result.headers, result.body))
-            session.transport_closed(Transport.POLLING, self._loop.time())
-        else:
-            session.polling_post_done(self._loop.time())
+            self._polling_failed(http_failure(result.status, result.headers, result.body))
+            return
+        session.polling_post_done(self._loop.time())
+        self._pump()
+
+    def _polling_failed(self, error: BaseException) -> None:
+        """A polling request failed (network, protocol, or a non-200 answer)."""
+        if self.session.closed:
+            return
+        self._fail(error)
+        self.session.transport_closed(Transport.POLLING, self._loop.time())
         self._pump()
 
     # -- WebSocket -----------------------------------------------------------------------------

@@ -79,14 +79,20 @@ class _Stop(Exception):
 class _MessageParser:
     """What request and response parsing share; subclasses build the head event."""
 
+    #: The httptools parser class a subclass drives.
+    _llhttp: Any = None
+
     def __init__(
-        self, *, max_header_size: int, max_body_size: int | None, request_timeout: float | None
+        self,
+        *,
+        max_header_size: int = DEFAULT_MAX_HEADER_SIZE,
+        max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+        request_timeout: float | None = None,
     ) -> None:
         self.max_header_size = max_header_size
         self.max_body_size = max_body_size
         self.request_timeout = request_timeout
         self.state = ParserState.IDLE
-        self._parser: Any = None
         self._events: list[HttpEvent] = []
         self._head_bytes = 0
         self._completed = False  # a message ended during the current feed_data call
@@ -97,6 +103,7 @@ class _MessageParser:
         self._deadline: float | None = None
         self._eof_body = False
         self._stopped = False
+        self._parser = self._llhttp(self)
 
     # llhttp callbacks (called from inside feed_data)
 
@@ -253,19 +260,7 @@ class RequestParser(_MessageParser):
             (default) for no timer; 408 past it.
     """
 
-    def __init__(
-        self,
-        *,
-        max_header_size: int = DEFAULT_MAX_HEADER_SIZE,
-        max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
-        request_timeout: float | None = None,
-    ) -> None:
-        super().__init__(
-            max_header_size=max_header_size,
-            max_body_size=max_body_size,
-            request_timeout=request_timeout,
-        )
-        self._parser = httptools.HttpRequestParser(self)
+    _llhttp = httptools.HttpRequestParser
 
     def on_url(self, piece: bytes) -> None:
         """Httptools callback: a piece of the request target."""
@@ -295,19 +290,7 @@ class ResponseParser(_MessageParser):
         request_timeout: Seconds a response may take from its first byte, or None.
     """
 
-    def __init__(
-        self,
-        *,
-        max_header_size: int = DEFAULT_MAX_HEADER_SIZE,
-        max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
-        request_timeout: float | None = None,
-    ) -> None:
-        super().__init__(
-            max_header_size=max_header_size,
-            max_body_size=max_body_size,
-            request_timeout=request_timeout,
-        )
-        self._parser = httptools.HttpResponseParser(self)
+    _llhttp = httptools.HttpResponseParser
 
     def on_status(self, piece: bytes) -> None:
         """Httptools callback: a piece of the reason phrase."""
