@@ -22,12 +22,13 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from .adapters import Adapter, BroadcastOptions, InMemoryAdapter
     from .asgi import ASGIApp
     from .client import Client, ClientSocket, SyncClient, SyncSocket, connect
-    from .server.adapter import Adapter, BroadcastOptions, InMemoryAdapter
     from .server.engine_server import EngineServer
     from .server.namespace import Namespace
     from .server.operators import AckResults, BroadcastOperator
+    from .server.runner import ErrorContext
     from .server.serve import Serving, run, serve
     from .server.server import Recovery, Server
     from .server.socket import Handshake, Socket
@@ -39,9 +40,10 @@ _LAZY = {
     "SyncClient": ".client",
     "SyncSocket": ".client",
     "connect": ".client",
-    "Adapter": ".server.adapter",
-    "BroadcastOptions": ".server.adapter",
-    "InMemoryAdapter": ".server.adapter",
+    "Adapter": ".adapters",
+    "BroadcastOptions": ".adapters",
+    "InMemoryAdapter": ".adapters",
+    "ErrorContext": ".server.runner",
     "EngineServer": ".server.engine_server",
     "Namespace": ".server.namespace",
     "AckResults": ".server.operators",
@@ -80,6 +82,7 @@ __all__ = [
     "ClientSocket",
     "ConnectionRefused",
     "EngineServer",
+    "ErrorContext",
     "Handshake",
     "HandshakeError",
     "InMemoryAdapter",

@@ -92,7 +92,7 @@ def make_server(*, recovery: bool = False, parser: str = "default", **options: A
         @ns.on("drop")
         async def drop(socket: siox.Socket, count: int) -> None:
             room = socket.id
-            socket.client.conn.close()
+            socket.conn.close()
             for i in range(count):
                 await ns.to(room).emit("missed", i)
 

@@ -35,7 +35,7 @@ async def test_r01_handshakes_that_never_poll_again_are_all_reaped() -> None:
         assert sio.engine.sessions  # the latest are still alive...
         await asyncio.sleep(1.0)  # ...and gone after interval + timeout, plus margin
         assert len(sio.engine.sessions) == 0
-        assert len(sio.clients) == 0
+        assert len(sio.connections) == 0
 
 
 async def test_r02_connect_disconnect_churn_leaves_nothing_behind() -> None:
@@ -65,10 +65,10 @@ async def test_r02_connect_disconnect_churn_leaves_nothing_behind() -> None:
         await asyncio.sleep(0.5)
         namespace = sio.of("/")
         assert sio.engine.sessions == {}
-        assert sio.clients == {}
+        assert sio.connections == {}
         assert namespace.sockets == {}
-        assert namespace.adapter.rooms == {}
-        assert namespace.adapter.sids == {}
+        assert namespace.adapter.local.rooms.rooms() == {}
+        assert namespace.adapter.local.rooms.sids() == frozenset()
         assert len(asyncio.all_tasks()) <= tasks_before + 1
 
 
@@ -91,7 +91,7 @@ async def test_r05_a_stalled_polling_client_is_dropped_and_others_are_unaffected
             await asyncio.sleep(0)
         await asyncio.sleep(0.1)
         assert reasons == ["transport error"]
-        assert len(sio.clients) == 1
+        assert len(sio.connections) == 1
         received = 0
         while received < 100:
             message = await healthy.recv()

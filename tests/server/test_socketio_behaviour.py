@@ -387,7 +387,7 @@ async def test_n02_connect_timeout_closes_a_session_that_joins_nothing() -> None
         started = asyncio.get_running_loop().time()
         await peer.closed(timeout=3)
         assert asyncio.get_running_loop().time() - started < 2
-        assert not sio.clients
+        assert not sio.connections
 
 
 async def test_e10_silent_client_times_out_once_with_ping_timeout() -> None:
@@ -495,7 +495,7 @@ async def test_n06_connection_lost_mid_binary_packet_frees_state_and_disconnects
         await peer.send(b"\x01")
         peer.writer.transport.abort()  # TCP reset with one attachment still missing
         await asyncio.sleep(0.2)
-        assert sio.clients == {}
+        assert sio.connections == {}
     assert reasons == ["transport close"]
     assert calls == []
 

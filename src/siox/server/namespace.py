@@ -1,22 +1,26 @@
-"""`Namespace`: handlers, connect middlewares, sockets and the adapter of one namespace."""
+"""`Namespace`: the handler table of one namespace, its local sockets and its adapter.
+
+A namespace knows nothing of the server that holds it: what it needs (how to make its adapter,
+whether recovery is on) is given at construction.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-from .adapter import Adapter, BroadcastOptions
+from ..adapters.base import Adapter, BroadcastOptions, FetchedSocket, LocalSockets
+from ..adapters.memory import InMemoryAdapter
+from .local import LocalSocketSet
 from .operators import AckResults, BroadcastOperator
 from .runner import accepts_positional
+from .socket import Socket
 
-if TYPE_CHECKING:
-    from .server import Server
-    from .socket import Socket
-
-__all__ = ["Handler", "Middleware", "Namespace"]
+__all__ = ["AdapterFactory", "Handler", "Middleware", "Namespace", "ParentNamespace"]
 
 Handler = Callable[..., Any]
 Middleware = Callable[..., Awaitable[None] | None]
+AdapterFactory = Callable[[LocalSockets], Adapter]
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Handlers called with the socket and one more argument when they accept it.
@@ -36,21 +40,49 @@ class Namespace:
     and ``disconnect`` get ``(socket, reason)`` (or just ``(socket)``).
     """
 
-    def __init__(self, server: Server, name: str, *, parent: Namespace | None = None) -> None:
-        self.server = server
+    def __init__(
+        self,
+        name: str,
+        adapter_factory: AdapterFactory,
+        *,
+        recovery: bool = False,
+        parent: ParentNamespace | None = None,
+    ) -> None:
         self.name = name
         self.parent = parent
-        self.sockets: dict[str, Socket] = {}
+        #: whether emits go through the adapter to be kept for connection state recovery
+        self.recovery = recovery
+        self._adapter_factory = adapter_factory
+        self.local_sockets = LocalSocketSet(name)
         self.handlers: dict[Any, Handler] = {}
         self.handler_wants_arg: dict[str, bool] = {}
         self.middlewares: list[Middleware] = []
         self.any_listeners: list[Handler] = []
         self.any_outgoing_listeners: list[Handler] = []
         self.event_middlewares: list[Middleware] = []
-        self.adapter: Adapter = server.make_adapter(self)
+        self.adapter: Adapter = adapter_factory(self.local_sockets)
 
     def __repr__(self) -> str:
-        return f"<Namespace {self.name} sockets={len(self.sockets)}>"
+        return f"<Namespace {self.name} sockets={len(self.local_sockets)}>"
+
+    @property
+    def sockets(self) -> dict[str, Socket]:
+        """The connected sockets of this namespace held by this process, by id."""
+        return self.local_sockets.by_id
+
+    def attach(self, socket: Socket) -> None:
+        """``socket`` is connected: one of this namespace's local sockets."""
+        self.local_sockets.by_id[socket.id] = socket
+
+    def detach(self, socket: Socket) -> None:
+        """``socket`` is gone from this namespace's local sockets."""
+        by_id = self.local_sockets.by_id
+        if by_id.get(socket.id) is socket:
+            del by_id[socket.id]
+
+    def adapters(self) -> tuple[Adapter, ...]:
+        """The adapters a broadcast on this namespace goes through: its own."""
+        return (self.adapter,)
 
     # -- registration -----------------------------------------------------------------------------
 
@@ -143,7 +175,7 @@ class Namespace:
         """Send ``event`` to everyone and collect the acks."""
         return await self._operator().emit_with_ack(event, *args)
 
-    async def fetch_sockets(self) -> list[Socket]:
+    async def fetch_sockets(self) -> list[FetchedSocket]:
         """Every socket of the namespace."""
         return await self._operator().fetch_sockets()
 
@@ -161,16 +193,28 @@ class Namespace:
 
 
 class ParentNamespace(Namespace):
-    """A dynamic namespace rule: its handlers and middlewares apply to every child."""
+    """A dynamic namespace rule: its handlers and middlewares apply to every child.
 
-    def __init__(self, server: Server, matcher: Callable[[str, dict[str, Any]], bool]) -> None:
-        super().__init__(server, f"<dynamic {matcher!r}>")
+    Broadcasts and bulk operations on the rule act on every child namespace it created.
+    """
+
+    def __init__(
+        self,
+        matcher: Callable[[str, dict[str, Any]], bool],
+        adapter_factory: AdapterFactory,
+        *,
+        recovery: bool = False,
+    ) -> None:
+        # No socket ever joins the rule itself: its own adapter is a local one that stays empty
+        # (a cluster adapter would otherwise subscribe to a namespace nobody uses).
+        super().__init__(f"<dynamic {matcher!r}>", InMemoryAdapter, recovery=recovery)
+        self._adapter_factory = adapter_factory
         self.matcher = matcher
         self.children: set[Namespace] = set()
 
     def create_child(self, name: str) -> Namespace:
         """The namespace ``name`` created from this rule (sharing handlers and middlewares)."""
-        child = Namespace(self.server, name, parent=self)
+        child = Namespace(name, self._adapter_factory, recovery=self.recovery, parent=self)
         child.handlers = self.handlers
         child.handler_wants_arg = self.handler_wants_arg
         child.middlewares = self.middlewares
@@ -180,7 +224,6 @@ class ParentNamespace(Namespace):
         self.children.add(child)
         return child
 
-    async def emit(self, event: str, *args: Any) -> None:
-        """Send ``event`` to every socket of every child namespace."""
-        for child in list(self.children):
-            await child.emit(event, *args)
+    def adapters(self) -> tuple[Adapter, ...]:
+        """The adapters of every child namespace."""
+        return tuple(child.adapter for child in self.children)

@@ -2,8 +2,9 @@
 
 The operators are ``to``/``in_``/``except_``/``volatile``/``compress``/``local``/``timeout``.
 
-Each operator returns a new immutable `BroadcastOperator`; ``emit`` hands the packet and the
-targeting to the namespace's adapter, which encodes it once for all recipients.
+Each operator returns a new immutable `BroadcastOperator`; its actions hand the packet and the
+targeting to the adapters of its source (one namespace, or every child of a dynamic namespace
+rule), which encode it once for all recipients.
 """
 
 from __future__ import annotations
@@ -11,17 +12,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from ..adapters.base import Adapter, BroadcastOptions, FetchedSocket
 from ..parser import Packet, PacketType
-from .adapter import BroadcastOptions
 from .events import check_event_name
 
-if TYPE_CHECKING:
-    from .namespace import Namespace
-    from .socket import Socket
+__all__ = ["AckResults", "AdapterSource", "BroadcastOperator"]
 
-__all__ = ["AckResults", "BroadcastOperator"]
+
+class AdapterSource(Protocol):
+    """Where a broadcast goes: a namespace (its adapter) or a dynamic rule (its children's)."""
+
+    def adapters(self) -> Iterable[Adapter]:
+        """The adapters to broadcast through, at the time of the call."""
+        ...
 
 
 def _rooms(room: str | Iterable[str]) -> frozenset[str]:
@@ -64,7 +69,7 @@ def reply_value(args: list[Any]) -> Any:
 class BroadcastOperator:
     """An immutable broadcast target; build it with ``sio.to(...)`` and friends."""
 
-    namespace: Namespace
+    source: AdapterSource
     options: BroadcastOptions = _NO_OPTIONS
 
     def to(self, room: str | Iterable[str]) -> BroadcastOperator:
@@ -100,8 +105,9 @@ class BroadcastOperator:
     async def emit(self, event: str, *args: Any) -> None:
         """Send ``event`` to every targeted socket."""
         check_event_name(event)
-        packet = Packet(PacketType.EVENT, self.namespace.name, [event, *args])
-        await self.namespace.adapter.broadcast(packet, self.options)
+        data = [event, *args]
+        for adapter in self.source.adapters():
+            await adapter.broadcast(Packet(PacketType.EVENT, adapter.nsp, data), self.options)
 
     async def emit_with_ack(self, event: str, *args: Any) -> AckResults:
         """Send ``event`` and collect the acknowledgements; never raises on timeout.
@@ -135,8 +141,12 @@ class BroadcastOperator:
                     by_socket[sid] = value
             check_done()
 
-        packet = Packet(PacketType.EVENT, self.namespace.name, [event, *args])
-        await self.namespace.adapter.broadcast_with_ack(packet, self.options, on_count, on_reply)
+        data = [event, *args]
+        for adapter in self.source.adapters():
+            packet = Packet(PacketType.EVENT, adapter.nsp, data)
+            await adapter.broadcast_with_ack(packet, self.options, on_count, on_reply)
+        if state["expected"] < 0:
+            state["expected"] = 0  # no adapter at all (a dynamic rule without children)
         try:
             if self.options.timeout is None:
                 await done
@@ -149,18 +159,24 @@ class BroadcastOperator:
             list(replies), missing, dict(by_socket), frozenset(sent_to - set(by_socket))
         )
 
-    async def fetch_sockets(self) -> list[Socket]:
+    async def fetch_sockets(self) -> list[FetchedSocket]:
         """The targeted sockets."""
-        return await self.namespace.adapter.fetch_sockets(self.options)
+        sockets: list[FetchedSocket] = []
+        for adapter in self.source.adapters():
+            sockets += await adapter.fetch_sockets(self.options)
+        return sockets
 
     async def sockets_join(self, room: str | Iterable[str]) -> None:
         """Make the targeted sockets join ``room``."""
-        await self.namespace.adapter.add_sockets(self.options, _rooms(room))
+        for adapter in self.source.adapters():
+            await adapter.add_sockets(self.options, _rooms(room))
 
     async def sockets_leave(self, room: str | Iterable[str]) -> None:
         """Make the targeted sockets leave ``room``."""
-        await self.namespace.adapter.del_sockets(self.options, _rooms(room))
+        for adapter in self.source.adapters():
+            await adapter.del_sockets(self.options, _rooms(room))
 
     async def disconnect_sockets(self, close: bool = False) -> None:
         """Disconnect the targeted sockets (their whole connection when ``close``)."""
-        await self.namespace.adapter.disconnect_sockets(self.options, close)
+        for adapter in self.source.adapters():
+            await adapter.disconnect_sockets(self.options, close)

@@ -13,15 +13,43 @@ import asyncio
 import sys
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 from ..callables import positional_capacity
 
-__all__ = ["HandlerRunner", "accepts_positional", "ack_args"]
+__all__ = ["ErrorContext", "HandlerRunner", "accepts_positional", "ack_args"]
 
 _EAGER = sys.version_info >= (3, 12)
 
 ErrorReporter = Callable[[BaseException], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorContext:
+    """Where application code failed, as the error hook is told.
+
+    Attributes:
+        event: the event being handled (``"connect"``, ``"disconnect"``... for those handlers),
+            None when not known.
+        namespace: the namespace name, None when not known.
+        socket_id: the socket id, None when not known.
+    """
+
+    event: str | None = None
+    namespace: str | None = None
+    socket_id: str | None = None
+
+    def describe(self) -> str:
+        """A short description, e.g. ``event 'chat' on namespace '/' (socket abc)``."""
+        parts = []
+        if self.event is not None:
+            parts.append(f"event {self.event!r}")
+        if self.namespace is not None:
+            parts.append(f"on namespace {self.namespace!r}")
+        if self.socket_id is not None:
+            parts.append(f"(socket {self.socket_id})")
+        return " ".join(parts) or "application code"
 
 
 def accepts_positional(func: Callable[..., Any], count: int) -> bool:

@@ -8,14 +8,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from ..adapters.base import Adapter, FetchedSocket, LocalSockets
+from ..adapters.memory import InMemoryAdapter
 from ..socketio.parsers import ParserLike, resolve_parser
-from .adapter import Adapter, InMemoryAdapter
-from .client import Client
+from .driver import ConnectionDriver
 from .engine_api import EngineConnection
 from .engine_server import EngineServer
 from .namespace import Handler, Namespace, ParentNamespace
 from .operators import AckResults, BroadcastOperator
-from .socket import Socket
+from .runner import ErrorContext, accepts_positional
 
 __all__ = ["Recovery", "Server"]
 
@@ -53,7 +54,8 @@ class Server:
         parser: ``"default"``, ``"msgpack"`` or a parser object.
         allow_eio3: also serve socket.io 2.x clients (Engine.IO v3), off by default.
         connection_state_recovery: ``True`` or a `Recovery` to enable recovery.
-        adapter: a callable ``namespace -> Adapter`` (the in-memory adapter by default).
+        adapter: a callable ``local -> Adapter`` building a namespace's adapter from the
+            namespace's `siox.adapters.LocalSockets` (the in-memory adapter by default).
         ordered_handlers: run one client's coroutine handlers one at a time, in order (True).
         max_attachments: most binary attachments accepted in one packet (10).
         **engine_options: further Engine.IO options (``upgrade_timeout``, ``allow_upgrades``,
@@ -74,7 +76,7 @@ class Server:
         parser: str | ParserLike = "default",
         allow_eio3: bool = False,
         connection_state_recovery: bool | Recovery = False,
-        adapter: Callable[[Namespace], Adapter] | None = None,
+        adapter: Callable[[LocalSockets], Adapter] | None = None,
         ordered_handlers: bool = True,
         max_attachments: int = 10,
         **engine_options: Any,
@@ -94,10 +96,11 @@ class Server:
                 protocol=4,
                 max_attachments=max_attachments,
             )
-        self._error_handlers: list[Callable[[BaseException], Any]] = []
+        self._error_handlers: list[tuple[Callable[..., Any], bool]] = []
         self.namespaces: dict[str, Namespace] = {}
         self._dynamic: list[ParentNamespace] = []
-        self.clients: dict[str, Client] = {}
+        #: the connection driver of each Engine.IO session, by session id
+        self.connections: dict[str, ConnectionDriver] = {}
         self.engine = EngineServer(
             self,
             path=path,
@@ -113,12 +116,12 @@ class Server:
 
     # -- namespaces -------------------------------------------------------------------------------
 
-    def make_adapter(self, namespace: Namespace) -> Adapter:
-        """The adapter for a new namespace."""
+    def make_adapter(self, local: LocalSockets) -> Adapter:
+        """The adapter of a new namespace, over its local sockets."""
         if self._adapter_factory is not None:
-            return self._adapter_factory(namespace)
+            return self._adapter_factory(local)
         window = self.recovery.max_disconnection_duration if self.recovery else None
-        return InMemoryAdapter(namespace, max_disconnection_duration=window)
+        return InMemoryAdapter(local, max_disconnection_duration=window)
 
     def of(self, name: str | NamespaceMatcher) -> Namespace:
         """The namespace ``name``, created on first use.
@@ -131,7 +134,9 @@ class Server:
                 name = "/" + name
             namespace = self.namespaces.get(name)
             if namespace is None:
-                namespace = self.namespaces[name] = Namespace(self, name)
+                namespace = self.namespaces[name] = Namespace(
+                    name, self.make_adapter, recovery=self.recovery is not None
+                )
             return namespace
         if isinstance(name, re.Pattern):
             pattern = name
@@ -139,9 +144,9 @@ class Server:
             def matcher(candidate: str, auth: dict[str, Any]) -> bool:
                 return pattern.fullmatch(candidate) is not None
 
-            parent = ParentNamespace(self, matcher)
+            parent = ParentNamespace(matcher, self.make_adapter, recovery=self.recovery is not None)
         else:
-            parent = ParentNamespace(self, name)
+            parent = ParentNamespace(name, self.make_adapter, recovery=self.recovery is not None)
         self._dynamic.append(parent)
         return parent
 
@@ -154,7 +159,7 @@ class Server:
             try:
                 matched = parent.matcher(name, auth)
             except Exception as exc:
-                self.report_error(exc)
+                self.report_error(exc, ErrorContext(namespace=name))
                 continue
             if matched:
                 child = self.namespaces[name] = parent.create_child(name)
@@ -165,6 +170,7 @@ class Server:
         """The parser for sessions of Socket.IO ``protocol``."""
         return self._parsers[protocol]
 
+    @property
     def recovery_skips_middlewares(self) -> bool:
         """Whether restored sessions skip the ``use`` middlewares."""
         return self.recovery is not None and self.recovery.skip_middlewares
@@ -192,18 +198,29 @@ class Server:
         return self.of("/").on_any_outgoing(listener)
 
     def on_error(self, handler: F) -> F:
-        """Register the hook handler exceptions are reported to: ``handler(exc)``."""
-        self._error_handlers.append(handler)
+        """Register the hook application errors are reported to.
+
+        The hook is called as ``handler(exc)``, or ``handler(exc, context)`` when it takes two
+        arguments; ``context`` is a `siox.ErrorContext` naming the event, namespace and socket
+        id (the same description is also added to the exception as a note).
+        """
+        self._error_handlers.append((handler, accepts_positional(handler, 2)))
         return handler
 
-    def report_error(self, exc: BaseException) -> None:
-        """Report an exception raised by application code (never kills the connection)."""
+    def report_error(self, exc: BaseException, context: ErrorContext | None = None) -> None:
+        """Report an exception raised by application code (it never kills the connection)."""
+        context = context if context is not None else ErrorContext()
+        where = context.describe()
+        exc.add_note(f"siox: raised by the handler of {where}")
         if not self._error_handlers:
-            logger.error("error in a handler", exc_info=exc)
+            logger.error("error in the handler of %s", where, exc_info=exc)
             return
-        for handler in self._error_handlers:
+        for handler, wants_context in self._error_handlers:
             try:
-                handler(exc)
+                if wants_context:
+                    handler(exc, context)
+                else:
+                    handler(exc)
             except Exception:
                 logger.exception("error in the error hook")
 
@@ -245,7 +262,7 @@ class Server:
         """Send ``event`` to everyone in ``"/"`` and collect the acks."""
         return await self.of("/").emit_with_ack(event, *args)
 
-    async def fetch_sockets(self) -> list[Socket]:
+    async def fetch_sockets(self) -> list[FetchedSocket]:
         """Every socket of ``"/"``."""
         return await self.of("/").fetch_sockets()
 
@@ -264,25 +281,20 @@ class Server:
     # -- the Engine.IO application ----------------------------------------------------------------
 
     def engine_opened(self, conn: EngineConnection) -> None:
-        """A new Engine.IO session: make its `Client` (and join "/" for socket.io 2.x)."""
-        client = self.clients[conn.sid] = Client(self, conn)
-        if client.session.protocol < 5:
-            # auth is {} as in socket.io 4.8: a 2.x client's query for "/" is in the handshake
-            # URL (socket.handshake.query), not in a namespace of its own.
-            request = client.session.open_implicit({})
-            client.runner.submit(client._connect(request))
+        """A new Engine.IO session: make its connection driver."""
+        self.connections[conn.sid] = ConnectionDriver(self, conn)
 
     def engine_message(self, conn: EngineConnection, data: str | bytes) -> None:
         """A message on a session."""
-        client = self.clients.get(conn.sid)
-        if client is not None:
-            client.receive(data)
+        driver = self.connections.get(conn.sid)
+        if driver is not None:
+            driver.receive(data)
 
     def engine_closed(self, conn: EngineConnection, reason: str) -> None:
         """A session ended."""
-        client = self.clients.pop(conn.sid, None)
-        if client is not None:
-            client.engine_closed(reason)
+        driver = self.connections.pop(conn.sid, None)
+        if driver is not None:
+            driver.engine_closed(reason)
 
     # -- lifecycle --------------------------------------------------------------------------------
 

@@ -1,25 +1,26 @@
-"""`Socket`: the application's handle on one client in one namespace."""
+"""`Socket`: the application's handle on one client in one namespace.
+
+A handle is three things: the connection driver it writes through, its namespace (handlers,
+adapter) and its id. It keeps the socket's own state (acks awaited, ``data``, whether it is
+connected); membership lives in the adapter, sending in the driver.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from ..adapters.base import Adapter, BroadcastOptions
 from ..errors import AckTimeout, NotConnected
 from ..parser import Packet, PacketType
-from .adapter import BroadcastOptions
+from .engine_api import EngineConnection
 from .events import check_event_name
 from .operators import BroadcastOperator, reply_value
 from .outgoing import Outgoing
 
-if TYPE_CHECKING:
-    from .client import Client
-    from .namespace import Namespace
-    from .server import Server
-
-__all__ = ["Handshake", "Socket"]
+__all__ = ["Handshake", "Socket", "SocketDriver", "SocketNamespace"]
 
 AckCallback = Callable[[str, "list[Any] | None"], None]
 
@@ -49,24 +50,124 @@ class Handshake:
     time: str = ""
 
 
+class SocketDriver(Protocol):
+    """What a socket needs of the connection it lives on (`siox.server.driver`)."""
+
+    @property
+    def conn(self) -> EngineConnection:
+        """The Engine.IO connection."""
+        ...
+
+    @property
+    def parser_key(self) -> object:
+        """Connections with equal keys encode packets alike (one encoding per broadcast)."""
+        ...
+
+    def encode(self, packet: Packet) -> list[str | bytes]:
+        """The connection's encoding of ``packet``."""
+        ...
+
+    def write(self, messages: list[str | bytes], *, volatile: bool = False) -> None:
+        """Send encoded messages."""
+        ...
+
+    def write_outgoing(self, outgoing: Outgoing) -> None:
+        """Send shared pre-encoded messages."""
+        ...
+
+    def notify_outgoing(self, socket: Socket, args: list[Any]) -> None:
+        """Tell the namespace's outgoing catch-all listeners about ``args``."""
+        ...
+
+    def leave_namespace(self, socket: Socket) -> None:
+        """Send DISCONNECT for ``socket``'s namespace and close the socket."""
+        ...
+
+    def close_all(self, reason: str) -> None:
+        """Disconnect every socket of the connection and close it."""
+        ...
+
+
+class SocketNamespace(Protocol):
+    """What a socket and its driver need of its namespace (`siox.server.namespace.Namespace`)."""
+
+    @property
+    def name(self) -> str:
+        """The namespace name."""
+        ...
+
+    @property
+    def adapter(self) -> Adapter:
+        """The namespace's adapter."""
+        ...
+
+    @property
+    def recovery(self) -> bool:
+        """Whether emits go through the adapter to be kept for connection state recovery."""
+        ...
+
+    @property
+    def handlers(self) -> dict[Any, Callable[..., Any]]:
+        """Event handlers by event name."""
+        ...
+
+    @property
+    def handler_wants_arg(self) -> dict[str, bool]:
+        """For ``connect``/``disconnect``...: whether the handler takes its second argument."""
+        ...
+
+    @property
+    def middlewares(self) -> list[Callable[..., Any]]:
+        """Connect middlewares."""
+        ...
+
+    @property
+    def event_middlewares(self) -> list[Callable[..., Any]]:
+        """Event middlewares."""
+        ...
+
+    @property
+    def any_listeners(self) -> list[Callable[..., Any]]:
+        """The incoming catch-all listeners."""
+        ...
+
+    @property
+    def any_outgoing_listeners(self) -> list[Callable[..., Any]]:
+        """The outgoing catch-all listeners."""
+        ...
+
+    def adapters(self) -> Iterable[Adapter]:
+        """The adapters a broadcast from here goes through (just its own)."""
+        ...
+
+    def attach(self, socket: Socket) -> None:
+        """``socket`` is connected: it is one of the namespace's local sockets."""
+        ...
+
+    def detach(self, socket: Socket) -> None:
+        """``socket`` is gone from the namespace's local sockets."""
+        ...
+
+
 class Socket:
     """One client in one namespace.
 
     Attributes:
         id: the socket id (also the name of a room the socket is always in).
-        namespace: the `siox.server.namespace.Namespace`.
+        namespace: the `siox.Namespace` the socket joined.
         handshake: see `Handshake`.
         data: free-form per-socket storage (kept by connection state recovery).
         recovered: whether this socket was restored by connection state recovery.
+        connected: whether the socket is connected.
     """
 
     __slots__ = (
         "_ack_counter",
         "_acks",
         "_buffer",
-        "client",
         "connected",
         "data",
+        "driver",
         "handshake",
         "id",
         "namespace",
@@ -75,10 +176,10 @@ class Socket:
     )
 
     def __init__(
-        self, namespace: Namespace, client: Client, sid: str, handshake: Handshake
+        self, driver: SocketDriver, namespace: SocketNamespace, sid: str, handshake: Handshake
     ) -> None:
+        self.driver = driver
         self.namespace = namespace
-        self.client = client
         self.id = sid
         self.handshake = handshake
         self.data: dict[str, Any] = {}
@@ -87,15 +188,11 @@ class Socket:
         self.pid: str | None = None
         self._acks: dict[int, Callable[[list[Any] | None], None]] = {}
         self._ack_counter = 0
+        # Writes are held here until the CONNECT reply is out (None: write through).
         self._buffer: list[Outgoing | list[str | bytes]] | None = []
 
     def __repr__(self) -> str:
         return f"<Socket {self.id} {self.namespace.name} connected={self.connected}>"
-
-    @property
-    def server(self) -> Server:
-        """The `siox.Server`."""
-        return self.namespace.server
 
     @property
     def nsp(self) -> str:
@@ -105,63 +202,68 @@ class Socket:
     @property
     def rooms(self) -> frozenset[str]:
         """The rooms this socket is in (its own id included)."""
-        return frozenset(self.namespace.adapter.socket_rooms(self.id))
+        return self.namespace.adapter.local.rooms.rooms_of(self.id)
+
+    @property
+    def conn(self) -> EngineConnection:
+        """The underlying Engine.IO connection (``socket.conn`` in socket.io)."""
+        return self.driver.conn
 
     @property
     def transport(self) -> str:
         """The connection's current transport, ``"polling"`` or ``"websocket"``."""
-        return self.client.conn.transport
+        return self.driver.conn.transport
 
     # -- writing ----------------------------------------------------------------------------------
 
     def write_outgoing(self, outgoing: Outgoing) -> None:
-        """Write pre-encoded messages (held back until the CONNECT reply is out)."""
+        """Write shared pre-encoded messages (held back until the CONNECT reply is out)."""
         if self._buffer is not None:
             self._buffer.append(outgoing)
         elif self.connected:
-            self.client.write_outgoing(outgoing)
+            self.driver.write_outgoing(outgoing)
 
-    def _write(self, messages: list[str | bytes], volatile: bool = False) -> None:
+    def write(self, messages: list[str | bytes], volatile: bool = False) -> None:
+        """Write encoded messages (held back until the CONNECT reply is out)."""
         if self._buffer is not None:
             self._buffer.append(messages)
         elif self.connected:
-            self.client.write(messages, volatile=volatile)
+            self.driver.write(messages, volatile=volatile)
 
-    def _flush_buffer(self) -> None:
+    def release(self) -> None:
+        """The CONNECT reply is out: send what was held back, then write through."""
         buffered, self._buffer = self._buffer, None
         for item in buffered or ():
             if isinstance(item, Outgoing):
-                self.client.write_outgoing(item)
+                self.driver.write_outgoing(item)
             else:
-                self.client.write(item)
+                self.driver.write(item)
+
+    def drop_held(self) -> None:
+        """The connection was refused: what was held back is never sent."""
+        self._buffer = None
 
     def notify_outgoing(self, args: list[Any]) -> None:
-        """Tell the catch-all outgoing listeners about an emitted event."""
-        for listener in self.namespace.any_outgoing_listeners:
-            self.client.call_listener(listener, self, args)
+        """Tell the outgoing catch-all listeners about an emitted event."""
+        self.driver.notify_outgoing(self, args)
 
     # -- emitting ---------------------------------------------------------------------------------
 
     async def emit(self, event: str, *args: Any) -> None:
         """Send ``event`` with ``args`` to this client (binary values allowed anywhere)."""
-        self.emit_now(event, args)
-
-    def emit_now(self, event: str, args: tuple[Any, ...] | list[Any]) -> None:
-        """Synchronous `emit`, for code that is not async."""
         check_event_name(event)
         if not self.connected:
             return
         data = [event, *args]
-        if self.namespace.server.recovery is not None:
+        namespace = self.namespace
+        packet = Packet(PacketType.EVENT, namespace.name, data)
+        if namespace.recovery:
             # Through the adapter, so the packet gets an offset and is kept for recovery.
-            self.namespace.adapter.broadcast_now(
-                Packet(PacketType.EVENT, self.namespace.name, data),
-                BroadcastOptions(rooms=frozenset((self.id,))),
-            )
+            await namespace.adapter.broadcast(packet, BroadcastOptions(rooms=frozenset((self.id,))))
             return
-        if self.namespace.any_outgoing_listeners:
+        if namespace.any_outgoing_listeners:
             self.notify_outgoing(data)
-        self._write(self.client.encode(Packet(PacketType.EVENT, self.namespace.name, data)))
+        self.write(self.driver.encode(packet))
 
     async def emit_with_ack(self, event: str, *args: Any, timeout: float | None = None) -> Any:
         """Send ``event`` and wait for the client's acknowledgement.
@@ -190,7 +292,7 @@ class Socket:
         data = [event, *args]
         if self.namespace.any_outgoing_listeners:
             self.notify_outgoing(data)
-        self._write(self.client.encode(Packet(PacketType.EVENT, self.namespace.name, data, ack_id)))
+        self.write(self.driver.encode(Packet(PacketType.EVENT, self.namespace.name, data, ack_id)))
         if timeout is None:
             return await future
         try:
@@ -199,21 +301,24 @@ class Socket:
             self._acks.pop(ack_id, None)
             raise AckTimeout(f"no ack for {event!r} within {timeout} s") from None
 
-    def send_with_ack_callback(self, packet: Packet, on_reply: AckCallback) -> None:
-        """Send ``packet`` with a fresh ack id; ``on_reply(socket id, args or None)`` follows."""
+    def send_with_ack_callback(self, packet: Packet, on_reply: AckCallback) -> bool:
+        """Send ``packet`` with a fresh ack id; ``on_reply(socket id, args or None)`` follows.
+
+        Returns:
+            False when the socket is not connected (nothing sent, no reply will come).
+        """
+        if not self.connected:
+            return False
         sid = self.id
 
         def settle(args: list[Any] | None) -> None:
             on_reply(sid, args)
 
-        if not self.connected:
-            settle(None)
-            return
         ack_id = self._register_ack(settle)
-        ack_packet = Packet(packet.type, packet.nsp, packet.data, ack_id)
         if self.namespace.any_outgoing_listeners:
             self.notify_outgoing(packet.data)
-        self._write(self.client.encode(ack_packet))
+        self.write(self.driver.encode(Packet(packet.type, packet.nsp, packet.data, ack_id)))
+        return True
 
     def _register_ack(self, callback: Callable[[list[Any] | None], None]) -> int:
         ack_id = self._ack_counter
@@ -246,6 +351,9 @@ class Socket:
         """Leave ``room``."""
         await self.namespace.adapter.delete(self.id, room)
 
+    def _operator(self, options: BroadcastOptions) -> BroadcastOperator:
+        return BroadcastOperator(self.namespace, options)
+
     def to(self, room: str | Iterable[str]) -> BroadcastOperator:
         """Everyone in ``room`` except this socket."""
         return self.broadcast.to(room)
@@ -259,25 +367,22 @@ class Socket:
     @property
     def broadcast(self) -> BroadcastOperator:
         """Everyone in the namespace except this socket."""
-        return BroadcastOperator(
-            self.namespace, BroadcastOptions(except_rooms=frozenset((self.id,)))
-        )
+        return self._operator(BroadcastOptions(except_rooms=frozenset((self.id,))))
 
     @property
     def volatile(self) -> BroadcastOperator:
         """This socket only, dropping the packet if the client is not ready."""
-        return BroadcastOperator(
-            self.namespace, BroadcastOptions(rooms=frozenset((self.id,)), volatile=True)
-        )
+        return self._operator(BroadcastOptions(rooms=frozenset((self.id,)), volatile=True))
 
     # -- leaving ----------------------------------------------------------------------------------
 
     async def disconnect(self, close: bool = False) -> None:
         """Disconnect from this namespace (and close the whole connection when ``close``)."""
+        self.disconnect_now(close)
+
+    def disconnect_now(self, close: bool = False) -> None:
+        """`disconnect`, synchronously (what the adapter's bulk disconnect uses)."""
         if close:
-            self.client.close_all("forced server close")
-            return
-        if not self.connected:
-            return
-        self.client.write(self.client.session.disconnect(self.namespace.name))
-        self.client.socket_closed(self, "server namespace disconnect")
+            self.driver.close_all("forced server close")
+        elif self.connected:
+            self.driver.leave_namespace(self)

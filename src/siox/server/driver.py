@@ -1,0 +1,404 @@
+"""`ConnectionDriver`: the Socket.IO server side of one Engine.IO connection.
+
+The engine hands each message to `ConnectionDriver.receive`; the sans-I/O `SocketConnection`
+turns it into events, which the driver dispatches: namespace connections (middlewares, connect
+handler, CONNECT reply), events to handlers, acks to the sockets waiting for them,
+disconnections. Everything the driver needs of the server comes through the `Registry` it is
+given; it holds no reference to `siox.Server` itself.
+
+Application code runs inside one guard (`ConnectionDriver.dispatch`): the handler call, the
+await, and the encoding of its ack. Whatever it raises goes to the error hook with the event,
+namespace and socket id, and never reaches the transport.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import secrets
+import time
+from collections.abc import Coroutine
+from types import CoroutineType
+from typing import Any, Protocol
+
+from ..adapters.base import SessionState
+from ..errors import ConnectionRefused, ProtocolError
+from ..socketio.connection import InvalidState, SocketConnection
+from ..socketio.events import AckReceived, ConnectRequested, DisconnectRequested, EventReceived
+from ..socketio.parsers import ParserLike
+from .engine_api import EngineConnection
+from .events import RECOVERABLE_REASONS
+from .namespace import Handler, Namespace
+from .outgoing import Outgoing
+from .runner import ErrorContext, HandlerRunner, ack_args
+from .socket import Handshake, Socket, SocketNamespace
+
+__all__ = ["ConnectionDriver", "Registry"]
+
+logger = logging.getLogger("siox")
+
+
+def new_socket_id() -> str:
+    """A random, URL-safe socket id of 20 characters (as the reference's base64id)."""
+    return secrets.token_urlsafe(15)
+
+
+class Registry(Protocol):
+    """What a connection driver needs of the server holding it."""
+
+    @property
+    def connect_timeout(self) -> float:
+        """Seconds a connection may stay without joining a namespace."""
+        ...
+
+    @property
+    def ordered_handlers(self) -> bool:
+        """Whether one client's coroutine handlers run one at a time, in order."""
+        ...
+
+    @property
+    def recovery_skips_middlewares(self) -> bool:
+        """Whether a restored session skips the ``use`` middlewares."""
+        ...
+
+    def find_namespace(self, name: str, auth: dict[str, Any]) -> Namespace | None:
+        """The namespace a CONNECT for ``name`` joins, or None."""
+        ...
+
+    def parser_for(self, protocol: int) -> ParserLike:
+        """The parser for sessions of Socket.IO ``protocol``."""
+        ...
+
+    def report_error(self, exc: BaseException, context: ErrorContext | None = None) -> None:
+        """Report an exception raised by application code."""
+        ...
+
+
+class ConnectionDriver:
+    """The Socket.IO side of one Engine.IO connection."""
+
+    __slots__ = (
+        "_connect_timer",
+        "conn",
+        "encode",
+        "parser_key",
+        "registry",
+        "runner",
+        "session",
+        "sockets",
+    )
+
+    def __init__(self, registry: Registry, conn: EngineConnection) -> None:
+        self.registry = registry
+        self.conn = conn
+        protocol = 5 if conn.eio >= 4 else 4
+        parser = registry.parser_for(protocol)
+        self.session = SocketConnection(parser, role="server", protocol=protocol, eio_sid=conn.sid)
+        self.encode = parser.encode
+        self.parser_key: object = (protocol, id(parser))
+        #: connected sockets by namespace name
+        self.sockets: dict[str, Socket] = {}
+        loop = asyncio.get_running_loop()
+        self.runner = HandlerRunner(loop, registry.report_error, ordered=registry.ordered_handlers)
+        self._connect_timer: asyncio.TimerHandle | None = loop.call_later(
+            registry.connect_timeout, self._connect_timed_out
+        )
+        if protocol < 5:
+            # auth is {} as in socket.io 4.8: a 2.x client's query for "/" is in the handshake
+            # URL (socket.handshake.query), not in a namespace of its own.
+            self.runner.submit(self._connect(self.session.open_implicit({})))
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def write(self, messages: list[str | bytes], *, volatile: bool = False) -> None:
+        """Send Engine.IO messages on this connection."""
+        self.conn.write(messages, volatile=volatile)
+
+    def write_outgoing(self, outgoing: Outgoing) -> None:
+        """Send shared pre-encoded messages on this connection."""
+        self.conn.write_outgoing(outgoing)
+
+    def _connect_timed_out(self) -> None:
+        self._connect_timer = None
+        if not self.sockets:
+            self.conn.close("connect timeout")
+
+    # -- application code, guarded ----------------------------------------------------------------
+
+    def _report(self, exc: BaseException, socket: Socket | None, event: str | None) -> None:
+        context = ErrorContext(
+            event=event,
+            namespace=socket.nsp if socket is not None else None,
+            socket_id=socket.id if socket is not None else None,
+        )
+        self.registry.report_error(exc, context)
+
+    def _ack(self, socket: Socket, ack_id: int | None, result: Any) -> None:
+        if ack_id is not None and socket.connected:
+            self.write(self.session.ack(socket.nsp, ack_id, ack_args(result)))
+
+    def dispatch(self, socket: Socket, args: list[Any], ack_id: int | None) -> None:
+        """One event for ``socket``: event middlewares, its handler and the ack of its result.
+
+        A handler runs right away when nothing is queued before it and no event middleware
+        applies (a plain function then finishes here; a coroutine continues on the ordered
+        runner); otherwise the whole sequence runs on the runner, behind what came first.
+        """
+        namespace = socket.namespace
+        if namespace.event_middlewares or not self.runner.idle:
+            self.runner.submit(self._handle(socket, args, ack_id, None))
+            return
+        handler = namespace.handlers.get(args[0])
+        if handler is None:
+            return  # no listener: dropped, as the reference drops it (P03)
+        try:
+            result = handler(socket, *args[1:])
+            if type(result) is not CoroutineType:
+                self._ack(socket, ack_id, result)
+                return
+        except Exception as exc:
+            self._report(exc, socket, args[0])
+            return
+        self.runner.submit(self._handle(socket, args, ack_id, result))
+
+    async def _handle(
+        self,
+        socket: Socket,
+        args: list[Any],
+        ack_id: int | None,
+        started: Coroutine[Any, Any, Any] | None,
+    ) -> None:
+        try:
+            if started is None:
+                namespace = socket.namespace
+                for middleware in namespace.event_middlewares:
+                    outcome = middleware(socket, args)
+                    if inspect.isawaitable(outcome):
+                        await outcome
+                handler = namespace.handlers.get(args[0])
+                if handler is None:
+                    return
+                result = handler(socket, *args[1:])
+                if inspect.isawaitable(result):
+                    result = await result
+            else:
+                result = await started
+            self._ack(socket, ack_id, result)
+        except Exception as exc:
+            self._report(exc, socket, args[0])
+
+    def _call_listener(self, listener: Handler, socket: Socket, args: list[Any]) -> None:
+        try:
+            result = listener(socket, *args)
+            if inspect.iscoroutine(result):
+                self.runner.submit(self._await_listener(result, socket, args[0]))
+        except Exception as exc:
+            self._report(exc, socket, args[0] if args else None)
+
+    async def _await_listener(
+        self, coro: Coroutine[Any, Any, Any], socket: Socket, event: str
+    ) -> None:
+        try:
+            await coro
+        except Exception as exc:
+            self._report(exc, socket, event)
+
+    def notify_outgoing(self, socket: Socket, args: list[Any]) -> None:
+        """Call the namespace's outgoing catch-all listeners with ``args``."""
+        for listener in socket.namespace.any_outgoing_listeners:
+            self._call_listener(listener, socket, args)
+
+    # -- receiving --------------------------------------------------------------------------------
+
+    def receive(self, data: str | bytes) -> None:
+        """One Engine.IO message from the client."""
+        try:
+            events = self.session.receive(data)
+        except InvalidState as exc:
+            logger.debug("invalid state from %s: %s", self.conn.sid, exc)
+            self.close_all("forced server close", send_disconnect=False)
+            return
+        except ProtocolError as exc:
+            logger.debug("parse error from %s: %s", self.conn.sid, exc)
+            self.conn.close("parse error")
+            return
+        for event in events:
+            kind = type(event)
+            if kind is EventReceived:
+                socket = self.sockets.get(event.nsp)
+                if socket is not None:
+                    args = event.args  # type: ignore[union-attr]
+                    for listener in socket.namespace.any_listeners:
+                        self._call_listener(listener, socket, args)
+                    self.dispatch(socket, args, event.ack_id)  # type: ignore[union-attr]
+            elif kind is AckReceived:
+                socket = self.sockets.get(event.nsp)
+                if socket is not None:
+                    socket.receive_ack(event.ack_id, event.args)  # type: ignore[union-attr,arg-type]
+            elif kind is ConnectRequested:
+                self.runner.submit(self._connect(event))  # type: ignore[arg-type]
+            elif kind is DisconnectRequested:
+                socket = self.sockets.get(event.nsp)
+                if socket is not None:
+                    if self.runner.idle:
+                        self.socket_closed(socket, "client namespace disconnect")
+                    else:  # after the handlers of the events that came before it
+                        self.runner.submit(self._close_later(socket))
+
+    # -- connecting to a namespace ----------------------------------------------------------------
+
+    def _handshake(self, auth: dict[str, Any]) -> Handshake:
+        request = self.conn.request
+        return Handshake(
+            headers=request.headers,
+            query=request.query,
+            auth=auth,
+            address=request.address,
+            secure=request.secure,
+            url=request.url,
+            issued=int(request.issued * 1000),
+            time=time.strftime("%a %b %d %Y %H:%M:%S GMT", time.gmtime(request.issued)),
+        )
+
+    async def _connect(self, request: ConnectRequested) -> None:
+        name = request.nsp
+        namespace = self.registry.find_namespace(name, request.auth)
+        if namespace is None:
+            # socket.io 4.8 (allowEIO3) sends the object to 2.x clients too, where socket.io 2.x
+            # sent the bare string "Invalid namespace": the pinned reference wins (issue 5).
+            legacy = {"message": "Invalid namespace"} if self.session.protocol < 5 else None
+            self.write(self.session.refuse(name, "Invalid namespace", legacy))
+            return
+        session: SessionState | None = None
+        if namespace.recovery:
+            pid, offset = request.auth.get("pid"), request.auth.get("offset")
+            if isinstance(pid, str) and isinstance(offset, str):
+                session = await namespace.adapter.restore_session(pid, offset)
+        if self.session.protocol < 5:
+            sid = self.session.legacy_socket_id(name)
+        else:
+            sid = session.sid if session is not None else new_socket_id()
+        socket = Socket(self, namespace, sid, self._handshake(request.auth))
+        try:
+            if session is None or not self.registry.recovery_skips_middlewares:
+                for middleware in namespace.middlewares:
+                    outcome = middleware(socket, request.auth)
+                    if inspect.isawaitable(outcome):
+                        await outcome
+            if self.conn.closed:
+                return
+            await self._register(socket, session)
+            handler = namespace.handlers.get("connect")
+            if handler is not None:
+                wants_auth = namespace.handler_wants_arg.get("connect", True)
+                outcome = handler(socket, request.auth) if wants_auth else handler(socket)
+                if inspect.isawaitable(outcome):
+                    await outcome
+        except ConnectionRefused as refusal:
+            await self._unregister(socket)
+            self.write(self.session.refuse(name, refusal.message, refusal.data))
+            return
+        except Exception as exc:
+            await self._unregister(socket)
+            self._report(exc, socket, "connect")
+            self.write(self.session.refuse(name, "Internal server error"))
+            return
+        if not socket.connected:
+            return  # disconnected by its own connect handler
+        self.write(self.session.accept(name, socket.id, socket.pid))
+        if session is not None:
+            for data in session.missed_packets:
+                self.write(self.session.event(name, data))
+        socket.release()
+
+    async def _register(self, socket: Socket, session: SessionState | None) -> None:
+        namespace = socket.namespace
+        if self._connect_timer is not None:
+            self._connect_timer.cancel()
+            self._connect_timer = None
+        if namespace.recovery:
+            socket.pid = session.pid if session is not None else new_socket_id()
+        if session is not None:
+            socket.recovered = True
+            socket.data = session.data
+        namespace.attach(socket)
+        self.sockets[namespace.name] = socket
+        socket.connected = True
+        rooms = [socket.id, *(session.rooms if session is not None else ())]
+        await namespace.adapter.add_all(socket.id, rooms)
+
+    async def _unregister(self, socket: Socket) -> None:
+        namespace = socket.namespace
+        socket.connected = False
+        socket.drop_held()
+        self._forget(socket)
+        self.session.forget(namespace.name)
+        await namespace.adapter.delete_all(socket.id)
+
+    def _forget(self, socket: Socket) -> None:
+        namespace = socket.namespace
+        namespace.detach(socket)
+        if self.sockets.get(namespace.name) is socket:
+            del self.sockets[namespace.name]
+
+    # -- disconnecting ----------------------------------------------------------------------------
+
+    def socket_closed(self, socket: Socket, reason: str) -> None:
+        """``socket`` left its namespace: it gets no more packets, its handlers run after."""
+        if not socket.connected:
+            return
+        socket.connected = False
+        self._forget(socket)
+        self.session.forget(socket.nsp)
+        socket.fail_acks()
+        self.runner.submit(self._close_sequence(socket, reason))
+
+    def leave_namespace(self, socket: Socket) -> None:
+        """Send DISCONNECT for ``socket``'s namespace, then close the socket."""
+        self.write(self.session.disconnect(socket.nsp))
+        self.socket_closed(socket, "server namespace disconnect")
+
+    async def _close_later(self, socket: Socket) -> None:
+        self.socket_closed(socket, "client namespace disconnect")
+
+    async def _close_sequence(self, socket: Socket, reason: str) -> None:
+        namespace = socket.namespace
+        try:
+            await self._call_with_reason(namespace, "disconnecting", socket, reason)
+        finally:
+            if namespace.recovery and reason in RECOVERABLE_REASONS and socket.pid:
+                state = SessionState(socket.id, socket.pid, sorted(socket.rooms), socket.data)
+                await namespace.adapter.persist_session(state)
+            await namespace.adapter.delete_all(socket.id)
+        await self._call_with_reason(namespace, "disconnect", socket, reason)
+
+    async def _call_with_reason(
+        self, namespace: SocketNamespace, name: str, socket: Socket, reason: str
+    ) -> None:
+        handler = namespace.handlers.get(name)
+        if handler is None:
+            return
+        try:
+            wants_reason = namespace.handler_wants_arg.get(name, True)
+            outcome = handler(socket, reason) if wants_reason else handler(socket)
+            if inspect.isawaitable(outcome):
+                await outcome
+        except Exception as exc:
+            self._report(exc, socket, name)
+
+    def close_all(self, reason: str, *, send_disconnect: bool = True) -> None:
+        """Disconnect every socket of this connection, then close it."""
+        for socket in list(self.sockets.values()):
+            if send_disconnect and socket.connected:
+                self.write(self.session.disconnect(socket.nsp))
+            self.socket_closed(socket, reason)
+        self.conn.close(reason)
+
+    def engine_closed(self, reason: str) -> None:
+        """The Engine.IO connection ended."""
+        if self._connect_timer is not None:
+            self._connect_timer.cancel()
+            self._connect_timer = None
+        for socket in list(self.sockets.values()):
+            self.socket_closed(socket, reason)

@@ -1,0 +1,72 @@
+"""`LocalSocketSet`: one namespace's sockets in this process, as the adapter contract sees them.
+
+This is the server's implementation of `siox.adapters.LocalSockets`: the socket table and room
+index of one namespace, and the three things an adapter may ask of local sockets — send one
+packet to many (encoded once per parser and protocol, framed once per Engine.IO revision), send
+with acks, disconnect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ..adapters.base import AckReply, BroadcastOptions, FetchedSocket
+from ..parser import Packet
+from ..socketio.rooms import RoomIndex
+from .outgoing import Outgoing
+from .socket import Socket
+
+__all__ = ["LocalSocketSet"]
+
+
+class LocalSocketSet:
+    """The sockets of namespace ``name`` held by this process, with their room index."""
+
+    __slots__ = ("by_id", "name", "rooms")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.rooms = RoomIndex()
+        #: connected sockets by id
+        self.by_id: dict[str, Socket] = {}
+
+    def __len__(self) -> int:
+        return len(self.by_id)
+
+    def send(self, sids: Iterable[str], packet: Packet, opts: BroadcastOptions) -> None:
+        """Write ``packet`` to each connected socket of ``sids``, encoded once per parser."""
+        by_id = self.by_id
+        encoded: dict[Any, Outgoing] = {}
+        for sid in sids:
+            socket = by_id.get(sid)
+            if socket is None:
+                continue
+            driver = socket.driver
+            key = driver.parser_key
+            outgoing = encoded.get(key)
+            if outgoing is None:
+                outgoing = encoded[key] = Outgoing(driver.encode(packet), volatile=opts.volatile)
+            if socket.namespace.any_outgoing_listeners:
+                socket.notify_outgoing(packet.data)
+            socket.write_outgoing(outgoing)
+
+    def send_with_ack(self, sids: Iterable[str], packet: Packet, on_reply: AckReply) -> list[str]:
+        """Send ``packet`` with an ack id to each connected socket; return the ids sent to."""
+        by_id = self.by_id
+        return [
+            sid
+            for sid in sids
+            if (socket := by_id.get(sid)) is not None
+            and socket.send_with_ack_callback(packet, on_reply)
+        ]
+
+    def disconnect(self, sids: Iterable[str], close: bool) -> None:
+        """Disconnect each socket of ``sids``."""
+        for socket in [s for sid in sids if (s := self.by_id.get(sid)) is not None]:
+            socket.disconnect_now(close)
+
+    def sockets(self, sids: Iterable[str]) -> list[FetchedSocket]:
+        """The sockets of ``sids`` that are here."""
+        by_id = self.by_id
+        return [socket for sid in sids if (socket := by_id.get(sid)) is not None]
