@@ -27,7 +27,7 @@ from ..errors import ConnectionRefused, ProtocolError
 from ..socketio.connection import InvalidState, SocketConnection
 from ..socketio.events import AckReceived, ConnectRequested, DisconnectRequested, EventReceived
 from ..socketio.parsers import ParserLike
-from .engine_api import EngineConnection
+from .engine_api import EngineConnection, Timers
 from .events import RECOVERABLE_REASONS
 from .namespace import Handler, Namespace
 from .outgoing import Outgoing
@@ -62,6 +62,10 @@ class Registry(Protocol):
         """Whether a restored session skips the ``use`` middlewares."""
         ...
 
+    def session_timers(self) -> Timers:
+        """The clock and timers connections run on."""
+        ...
+
     def find_namespace(self, name: str, auth: dict[str, Any]) -> Namespace | None:
         """The namespace a CONNECT for ``name`` joins, or None."""
         ...
@@ -87,6 +91,7 @@ class ConnectionDriver:
         "runner",
         "session",
         "sockets",
+        "timers",
     )
 
     def __init__(self, registry: Registry, conn: EngineConnection) -> None:
@@ -101,7 +106,9 @@ class ConnectionDriver:
         self.sockets: dict[str, Socket] = {}
         loop = asyncio.get_running_loop()
         self.runner = HandlerRunner(loop, registry.report_error, ordered=registry.ordered_handlers)
-        self._connect_timer: asyncio.TimerHandle | None = loop.call_later(
+        #: the clock timeouts run on
+        self.timers = registry.session_timers()
+        self._connect_timer: asyncio.TimerHandle | None = self.timers.call_later(
             registry.connect_timeout, self._connect_timed_out
         )
         if protocol < 5:

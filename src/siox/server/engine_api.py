@@ -8,12 +8,37 @@ transports.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from .outgoing import Outgoing
 
-__all__ = ["EngineApp", "EngineConnection", "RequestInfo"]
+__all__ = ["EngineApp", "EngineConnection", "RequestInfo", "Timers"]
+
+
+class Timers(Protocol):
+    """The clock and timers the server's sessions run on: the event loop, or a manual clock.
+
+    `siox.testing.ManualClock` implements it to drive heartbeats and timeouts by hand.
+    """
+
+    def time(self) -> float:
+        """Now, in the clock's seconds."""
+        ...
+
+    def call_at(self, when: float, callback: Callable[..., object], *args: Any) -> Any:
+        """Call ``callback(*args)`` at ``when``; the result has ``cancel()``."""
+        ...
+
+    def call_later(self, delay: float, callback: Callable[..., object], *args: Any) -> Any:
+        """Call ``callback(*args)`` after ``delay`` seconds; the result has ``cancel()``."""
+        ...
+
+    def create_future(self) -> asyncio.Future[Any]:
+        """A future of the running event loop."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

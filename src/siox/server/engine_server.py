@@ -34,6 +34,7 @@ from ..engineio.handshake import (
 from ..engineio.session import EngineSession
 from ..errors import HandshakeError, ProtocolError
 from .cors import CorsPolicy
+from .engine_api import Timers
 from .engine_socket import EngineSocket, WebSocketHandle
 from .http_types import HttpRequest, HttpResponse, WebSocketChannel
 
@@ -130,9 +131,16 @@ class EngineServer:
         self.per_message_deflate = per_message_deflate
         self.close_timeout = close_timeout
         self.sessions: dict[str, EngineSocket] = {}
+        #: the clock sessions run on: None for the running event loop (`siox.testing` sets a
+        #: manual clock here)
+        self.timers: Timers | None = None
         self._cores: dict[str, EngineSession] = {}
         self.accepting = True
         self._handlers: dict[str, Callable[..., Any]] = {}
+
+    def session_timers(self) -> Timers:
+        """The clock and timers sessions use now."""
+        return self.timers if self.timers is not None else asyncio.get_running_loop()
 
     # -- the bare-server application --------------------------------------------------------------
 
@@ -272,14 +280,14 @@ class EngineServer:
     def _new_session(
         self, request: HttpRequest, decision: NewSession, sid: str | None = None
     ) -> EngineSocket:
-        loop = asyncio.get_running_loop()
+        clock = self.session_timers()
         sid = sid or new_sid()
         # JSONP (a polling handshake with ``j``) is for v3 sessions, and carries text only.
         jsonp_index = decision.jsonp_index if decision.eio == 3 else None
         core = EngineSession(
             sid,
             transport=decision.transport,
-            now=loop.time(),
+            now=clock.time(),
             eio=decision.eio,
             b64=decision.b64 or jsonp_index is not None,
             ping_interval=self.ping_interval,

@@ -78,7 +78,7 @@ class EngineSocket:
             url=request.path + ("?" + request.query_string if request.query_string else ""),
             issued=issued,
         )
-        self._loop = asyncio.get_running_loop()
+        self._loop = server.session_timers()
         self._timer: asyncio.TimerHandle | None = None
         self._deadline: float | None = None
         self._pumping = False

@@ -6,11 +6,13 @@ whether recovery is on) is given at construction.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 from ..adapters.base import Adapter, BroadcastOptions, FetchedSocket, LocalSockets
 from ..adapters.memory import InMemoryAdapter
+from .engine_api import Timers
 from .local import LocalSocketSet
 from .operators import AckResults, BroadcastOperator
 from .runner import accepts_positional
@@ -46,10 +48,13 @@ class Namespace:
         adapter_factory: AdapterFactory,
         *,
         recovery: bool = False,
+        timers: Callable[[], Timers] = asyncio.get_running_loop,
         parent: ParentNamespace | None = None,
     ) -> None:
         self.name = name
         self.parent = parent
+        #: the clock broadcast ack timeouts run on (the server's)
+        self.session_timers = timers
         #: whether emits go through the adapter to be kept for connection state recovery
         self.recovery = recovery
         self._adapter_factory = adapter_factory
@@ -204,17 +209,26 @@ class ParentNamespace(Namespace):
         adapter_factory: AdapterFactory,
         *,
         recovery: bool = False,
+        timers: Callable[[], Timers] = asyncio.get_running_loop,
     ) -> None:
         # No socket ever joins the rule itself: its own adapter is a local one that stays empty
         # (a cluster adapter would otherwise subscribe to a namespace nobody uses).
-        super().__init__(f"<dynamic {matcher!r}>", InMemoryAdapter, recovery=recovery)
+        super().__init__(
+            f"<dynamic {matcher!r}>", InMemoryAdapter, recovery=recovery, timers=timers
+        )
         self._adapter_factory = adapter_factory
         self.matcher = matcher
         self.children: set[Namespace] = set()
 
     def create_child(self, name: str) -> Namespace:
         """The namespace ``name`` created from this rule (sharing handlers and middlewares)."""
-        child = Namespace(name, self._adapter_factory, recovery=self.recovery, parent=self)
+        child = Namespace(
+            name,
+            self._adapter_factory,
+            recovery=self.recovery,
+            timers=self.session_timers,
+            parent=self,
+        )
         child.handlers = self.handlers
         child.handler_wants_arg = self.handler_wants_arg
         child.middlewares = self.middlewares

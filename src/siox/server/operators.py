@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from ..adapters.base import Adapter, BroadcastOptions, FetchedSocket
 from ..parser import Packet, PacketType
+from .engine_api import Timers
 from .events import check_event_name
 
 __all__ = ["AckResults", "AdapterSource", "BroadcastOperator"]
@@ -26,6 +27,10 @@ class AdapterSource(Protocol):
 
     def adapters(self) -> Iterable[Adapter]:
         """The adapters to broadcast through, at the time of the call."""
+        ...
+
+    def session_timers(self) -> Timers:
+        """The clock ack timeouts run on."""
         ...
 
 
@@ -147,13 +152,21 @@ class BroadcastOperator:
             await adapter.broadcast_with_ack(packet, self.options, on_count, on_reply)
         if state["expected"] < 0:
             state["expected"] = 0  # no adapter at all (a dynamic rule without children)
-        try:
-            if self.options.timeout is None:
+            check_done()
+        if self.options.timeout is None:
+            await done
+        else:
+
+            def expire() -> None:
+                if not done.done():
+                    done.set_result(None)
+
+            # On the server's clock (the loop's, or a test's manual clock).
+            timer = self.source.session_timers().call_later(self.options.timeout, expire)
+            try:
                 await done
-            else:
-                await asyncio.wait_for(asyncio.shield(done), self.options.timeout)
-        except TimeoutError:
-            pass
+            finally:
+                timer.cancel()
         missing = max(state["expected"], 0) - len(replies)
         return AckResults(
             list(replies), missing, dict(by_socket), frozenset(sent_to - set(by_socket))

@@ -12,7 +12,7 @@ from ..adapters.base import Adapter, FetchedSocket, LocalSockets
 from ..adapters.memory import InMemoryAdapter
 from ..socketio.parsers import ParserLike, resolve_parser
 from .driver import ConnectionDriver
-from .engine_api import EngineConnection
+from .engine_api import EngineConnection, Timers
 from .engine_server import EngineServer
 from .namespace import Handler, Namespace, ParentNamespace
 from .operators import AckResults, BroadcastOperator
@@ -135,7 +135,10 @@ class Server:
             namespace = self.namespaces.get(name)
             if namespace is None:
                 namespace = self.namespaces[name] = Namespace(
-                    name, self.make_adapter, recovery=self.recovery is not None
+                    name,
+                    self.make_adapter,
+                    recovery=self.recovery is not None,
+                    timers=self.session_timers,
                 )
             return namespace
         if isinstance(name, re.Pattern):
@@ -144,9 +147,12 @@ class Server:
             def matcher(candidate: str, auth: dict[str, Any]) -> bool:
                 return pattern.fullmatch(candidate) is not None
 
-            parent = ParentNamespace(matcher, self.make_adapter, recovery=self.recovery is not None)
+            rule: Callable[[str, dict[str, Any]], bool] = matcher
         else:
-            parent = ParentNamespace(name, self.make_adapter, recovery=self.recovery is not None)
+            rule = name
+        parent = ParentNamespace(
+            rule, self.make_adapter, recovery=self.recovery is not None, timers=self.session_timers
+        )
         self._dynamic.append(parent)
         return parent
 
@@ -165,6 +171,10 @@ class Server:
                 child = self.namespaces[name] = parent.create_child(name)
                 return child
         return None
+
+    def session_timers(self) -> Timers:
+        """The clock and timers the connections run on (the event loop unless testing)."""
+        return self.engine.session_timers()
 
     def parser_for(self, protocol: int) -> ParserLike:
         """The parser for sessions of Socket.IO ``protocol``."""

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from ..adapters.base import Adapter, BroadcastOptions
 from ..errors import AckTimeout, NotConnected
 from ..parser import Packet, PacketType
-from .engine_api import EngineConnection
+from .engine_api import EngineConnection, Timers
 from .events import check_event_name
 from .operators import BroadcastOperator, reply_value
 from .outgoing import Outgoing
@@ -56,6 +56,11 @@ class SocketDriver(Protocol):
     @property
     def conn(self) -> EngineConnection:
         """The Engine.IO connection."""
+        ...
+
+    @property
+    def timers(self) -> Timers:
+        """The clock the connection's timeouts run on."""
         ...
 
     @property
@@ -138,6 +143,10 @@ class SocketNamespace(Protocol):
 
     def adapters(self) -> Iterable[Adapter]:
         """The adapters a broadcast from here goes through (just its own)."""
+        ...
+
+    def session_timers(self) -> Timers:
+        """The clock broadcast ack timeouts run on."""
         ...
 
     def attach(self, socket: Socket) -> None:
@@ -295,11 +304,17 @@ class Socket:
         self.write(self.driver.encode(Packet(PacketType.EVENT, self.namespace.name, data, ack_id)))
         if timeout is None:
             return await future
+
+        def expire() -> None:
+            if self._acks.pop(ack_id, None) is not None and not future.done():
+                future.set_exception(AckTimeout(f"no ack for {event!r} within {timeout} s"))
+
+        # On the connection's clock (the loop's, or a test's manual clock), not asyncio's.
+        timer = self.driver.timers.call_later(timeout, expire)
         try:
-            return await asyncio.wait_for(future, timeout)
-        except TimeoutError:
-            self._acks.pop(ack_id, None)
-            raise AckTimeout(f"no ack for {event!r} within {timeout} s") from None
+            return await future
+        finally:
+            timer.cancel()
 
     def send_with_ack_callback(self, packet: Packet, on_reply: AckCallback) -> bool:
         """Send ``packet`` with a fresh ack id; ``on_reply(socket id, args or None)`` follows.
