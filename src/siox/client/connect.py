@@ -7,7 +7,7 @@ from types import TracebackType
 from typing import Any
 
 from ..options import DEFAULT_CLIENT_OPTIONS, ClientOptions
-from ..socketio.parsers import ParserSpec, check_parser
+from ..socketio.parsers import ParserSpec, check_parser, resolve_parser
 from .client import Client
 from .endpoint import SslOption
 from .socket import ClientSocket
@@ -168,4 +168,6 @@ def connect(
         retries=retries,
         ack_timeout=ack_timeout,
     )
+    # Build the parser once now, so that a wrong parser object fails here, not when awaited.
+    resolve_parser(options.parser, protocol=protocol, limits=options.limits)
     return Connecting(url, namespace, auth, wait_timeout, options)
