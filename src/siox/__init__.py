@@ -25,12 +25,13 @@ if TYPE_CHECKING:
     from .adapters import Adapter, BroadcastOptions, InMemoryAdapter
     from .asgi import ASGIApp
     from .client import Client, ClientSocket, SyncClient, SyncSocket, connect
+    from .options import Recovery
     from .server.engine_server import EngineServer
     from .server.namespace import Namespace
     from .server.operators import AckResults, BroadcastOperator
     from .server.runner import ErrorContext
     from .server.serve import Serving, run, serve
-    from .server.server import Recovery, Server
+    from .server.server import Server
     from .server.socket import Handshake, Socket
 
 _LAZY = {
@@ -51,7 +52,7 @@ _LAZY = {
     "Serving": ".server.serve",
     "run": ".server.serve",
     "serve": ".server.serve",
-    "Recovery": ".server.server",
+    "Recovery": ".options",
     "Server": ".server.server",
     "Handshake": ".server.socket",
     "Socket": ".server.socket",

@@ -19,6 +19,7 @@ from typing import Any
 
 from ._asgi_types import ASGICallable, Message, Receive, Scope, Send
 from .errors import ProtocolError
+from .options import DEFAULT_SERVE_OPTIONS
 from .server.engine_server import EngineServer
 from .server.engine_socket import WebSocketHandle
 from .server.http_types import HttpRequest, HttpResponse
@@ -241,7 +242,7 @@ class ASGIApp:
         *,
         other_asgi_app: ASGICallable | None = None,
         static_files: Mapping[str, str | Path] | None = None,
-        shutdown_timeout: float = 10.0,
+        shutdown_timeout: float = DEFAULT_SERVE_OPTIONS.shutdown_timeout,
     ) -> None:
         self.app = app
         self.engine = _engine_of(app)

@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from .errors import InvalidPacket
+from .options import DEFAULT_LIMITS
 
 __all__ = [
     "DEFAULT_MAX_DEPTH",
@@ -38,7 +39,7 @@ __all__ = [
     "get_backend",
 ]
 
-DEFAULT_MAX_DEPTH = 32
+DEFAULT_MAX_DEPTH = DEFAULT_LIMITS.max_depth
 
 _U64_MAX = 2**64 - 1
 _I64_MIN = -(2**63)

@@ -100,6 +100,27 @@ async def test_msgpack_parser(
             await peer.stop()
 
 
+@pytest.mark.parametrize("kind", ["node", "siox"])
+async def test_the_msgpack_module_as_client_parser_talks_to_msgpack_servers(
+    kind: str, node_peers: dict[tuple[str, ...], NodePeer]
+) -> None:
+    import siox.parser.msgpack
+
+    peer: NodePeer | SioxPeer
+    if kind == "node":
+        peer = shared_node(node_peers, "--parser", "msgpack")
+    else:
+        peer = SioxPeer(parser="msgpack")
+        await peer.start()
+    try:
+        async with siox.connect(peer.url, parser=siox.parser.msgpack, wait_timeout=5) as socket:
+            value = {"bin": b"\x00\xff", "n": [1, None]}
+            assert await socket.emit_with_ack("echo", value, timeout=5) == value
+    finally:
+        if isinstance(peer, SioxPeer):
+            await peer.stop()
+
+
 @ALL_TRANSPORTS
 async def test_protocol_4_talks_to_socket_io_2(
     transport: str, node_peers: dict[tuple[str, ...], NodePeer]

@@ -83,6 +83,14 @@ def msgpack_server(server_kind: ServerKind, server_pool: ServerPool) -> ServerPr
 
 
 @pytest.fixture
+def msgpack_module_server(server_kind: ServerKind, server_pool: ServerPool) -> ServerProcess:
+    """The siox app given ``parser=siox.parser.msgpack`` (the module object itself)."""
+    if server_kind == "reference":
+        pytest.skip("a parser given as a module object is a siox configuration")
+    return server_pool.get(ServerConfig(server_kind, profile="interop", parser="msgpack-module"))
+
+
+@pytest.fixture
 def recovery_server(server_kind: ServerKind, server_pool: ServerPool) -> ServerProcess:
     """The app with connection state recovery on."""
     return server_pool.get(ServerConfig(server_kind, profile="recovery"))

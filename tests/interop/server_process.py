@@ -56,7 +56,7 @@ class ServerConfig:
     kind: ServerKind
     app: Literal["socketio", "engineio"] = "socketio"
     profile: Literal["conformance", "interop", "recovery"] = "conformance"
-    parser: Literal["default", "msgpack"] = "default"
+    parser: Literal["default", "msgpack", "msgpack-module"] = "default"
     eio3: bool = False
 
     def command(self, port: int) -> list[str]:

@@ -4,7 +4,8 @@ It mirrors tests/node/reference_server.js (the Node control) event for event; th
 header lists the namespaces and events, and the two must stay in step. Run it with::
 
     python tests/interop/siox_app.py --port 3000 [--app socketio|engineio]
-        [--profile conformance|interop|recovery] [--parser default|msgpack] [--eio3]
+        [--profile conformance|interop|recovery] [--parser default|msgpack|msgpack-module]
+        [--eio3]
 
 Profiles: ``conformance`` is what the socket.io-protocol suite expects (ping 0.3 s / timeout
 0.2 s, no state recovery); ``interop`` uses a slower heartbeat for the Node client scenarios;
@@ -151,6 +152,16 @@ async def require_token(socket: siox.Socket, auth: dict[str, Any]) -> None:
         raise siox.ConnectionRefused("not authorized", {"reason": "bad token"})
 
 
+def parser_option(name: str) -> Any:
+    """The ``parser=`` for a command-line name; ``msgpack-module`` is the module object itself
+    (the documented parser shape: ``encode`` and ``Decoder``)."""
+    if name == "msgpack-module":
+        import siox.parser.msgpack
+
+        return siox.parser.msgpack
+    return name
+
+
 def build_socketio_app(
     *, profile: str = "conformance", parser: str = "default", eio3: bool = False
 ) -> siox.Server:
@@ -163,7 +174,7 @@ def build_socketio_app(
         ping_interval=ping_interval,
         ping_timeout=ping_timeout,
         connect_timeout=1.0,
-        parser=parser,
+        parser=parser_option(parser),
         allow_eio3=eio3,
         connection_state_recovery=recovery,
     )
@@ -210,7 +221,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--profile", choices=("conformance", "interop", "recovery"), default="conformance"
     )
-    parser.add_argument("--parser", choices=("default", "msgpack"), default="default")
+    parser.add_argument(
+        "--parser", choices=("default", "msgpack", "msgpack-module"), default="default"
+    )
     parser.add_argument("--eio3", action="store_true")
     options = parser.parse_args(argv)
     app: siox.Server | siox.EngineServer

@@ -34,3 +34,18 @@ def test_msgpack_namespaces(msgpack_server: ServerProcess) -> None:
     result = run_scenario("namespaces", msgpack_server, parser="msgpack")
     assert result["greetings"]["/dyn-42"] == ["/dyn-42"]
     assert result["refused"]["/random"] == {"message": "Invalid namespace", "data": None}
+
+
+@pytest.mark.parametrize("transports", ["websocket", "polling"])
+def test_msgpack_module_as_the_server_parser_serves_the_npm_msgpack_client(
+    msgpack_module_server: ServerProcess, transports: str
+) -> None:
+    result = run_scenario(
+        "transport", msgpack_module_server, parser="msgpack", transports=transports
+    )
+    echo = {"message_back": [1, "2", {"3": [True]}], "ack": [1, "2", {"3": [False]}]}
+    assert result["before"] == echo
+    assert result["after"] == echo
+    check_binary(
+        run_scenario("binary", msgpack_module_server, parser="msgpack", transports=transports)
+    )

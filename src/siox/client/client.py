@@ -20,13 +20,13 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import Any, TypeVar
 
-from ..engineio.client_session import DEFAULT_CLIENT_MAX_PAYLOAD
 from ..engineio.events import Closed, CloseReason, Event, MessageReceived, Opened
 from ..errors import NotConnected, ProtocolError, SioxError
 from ..http.deflate import DeflateOptions
+from ..options import DEFAULT_CLIENT_OPTIONS, ClientOptions
 from ..socketio.connection import SocketConnection
 from ..socketio.events import AckReceived, Connected, ConnectRefused, Disconnected, EventReceived
-from ..socketio.parsers import ParserLike, resolve_parser
+from ..socketio.parsers import ParserLike, ParserSpec, check_parser, resolve_parser
 from .backoff import Backoff
 from .endpoint import CookieJar, SslOption, parse_endpoint
 from .engine import EngineClient, describe
@@ -42,6 +42,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 CLIENT_EVENTS = frozenset(
     {"open", "close", "reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed"}
 )
+_DEFAULTS = DEFAULT_CLIENT_OPTIONS
 #: How long `Client.close` waits for the goodbye to go out.
 _CLOSE_WAIT = 3.0
 
@@ -49,63 +50,76 @@ _CLOSE_WAIT = 3.0
 class Client:
     """A connection to a Socket.IO server (socket.io-client's ``Manager``).
 
+    Every option is keyword-only; the defaults live in `siox.options.ClientOptions`, and the
+    options are kept, as a `ClientOptions`, in ``options``.
+
     Args:
         url: ``http(s)://`` or ``ws(s)://`` host and port; its query string is sent along.
-        reconnection: reconnect after the connection drops (and retry the first one).
+        reconnection: reconnect after the connection drops (and retry the first one) (True).
         reconnection_delay: the first delay, seconds (1.0).
         reconnection_delay_max: the longest delay, seconds (5.0).
         randomization_factor: jitter, 0 to 1 (0.5).
         reconnection_attempts: give up after this many attempts (None: never).
-        protocol: Socket.IO revision: 5 (socket.io 3/4), or 4 for socket.io 2.x servers
-            (Engine.IO v3; the main namespace is joined implicitly).
+        protocol: Socket.IO revision: 5 (socket.io 3/4, the default), or 4 for socket.io 2.x
+            servers (Engine.IO v3; the main namespace is joined implicitly).
         path: the server's endpoint path (``"/socket.io/"``).
-        transports: ``("polling", "websocket")`` (polling, then upgrade), ``("websocket",)``
-            or ``("polling",)``; the first opens the connection.
-        upgrade: allow the polling -> WebSocket upgrade.
-        parser: ``"default"``, ``"msgpack"`` or a parser object.
-        headers: extra request headers (sent on the WebSocket upgrade too).
-        query: extra query parameters.
+        transports: ``("polling", "websocket")`` (polling, then upgrade; the default),
+            ``("websocket",)`` or ``("polling",)``; the first opens the connection.
+        upgrade: allow the polling -> WebSocket upgrade (True).
+        parser: ``"default"``, ``"msgpack"``, or a parser object: anything with
+            ``encode(packet)`` and a ``Decoder`` class, such as the module
+            `siox.parser.msgpack` (see `siox.socketio.parsers`).
+        headers: extra request headers (sent on the WebSocket upgrade too) (None).
+        query: extra query parameters (None).
         ssl: None (verify certificates, the default), an `ssl.SSLContext`, or False to turn
             verification off explicitly.
         proxy: an ``http://[user:password@]host[:port]`` proxy to tunnel every connection
             through (HTTP CONNECT), or None (the default: environment variables are not read).
         timeout: seconds for one connection attempt (TCP, TLS, Engine.IO handshake) and for
-            the server's answer to a namespace CONNECT (20).
-        cookies: keep the server's cookies and send them back (sticky load balancers).
-        max_payload: the largest polling response or WebSocket message accepted, bytes.
+            the server's answer to a namespace CONNECT (20.0).
+        cookies: keep the server's cookies and send them back (sticky load balancers) (True).
+        max_payload: the largest polling response or WebSocket message accepted, bytes
+            (100,000,000); the parser's decoder gets it too.
         max_attachments: the most binary attachments accepted in one packet (10).
+        max_depth: the deepest nesting of a packet's data accepted (32).
         max_fragments: the most frames one WebSocket message may have (1024).
         per_message_deflate: offer permessage-deflate on WebSockets (False).
         retries: default ``retries`` of the sockets (0: off).
         ack_timeout: default ack timeout of the sockets, seconds (None: none).
+
+    Raises:
+        TypeError: an unknown option (a misspelled name), or a ``parser`` object without
+            ``encode`` and ``Decoder``.
+        ValueError: an option out of range, or an unknown parser name.
     """
 
     def __init__(
         self,
         url: str,
         *,
-        reconnection: bool = True,
-        reconnection_delay: float = 1.0,
-        reconnection_delay_max: float = 5.0,
-        randomization_factor: float = 0.5,
-        reconnection_attempts: int | None = None,
-        protocol: int = 5,
-        path: str = "/socket.io/",
-        transports: Iterable[str] = ("polling", "websocket"),
-        upgrade: bool = True,
-        parser: str | ParserLike = "default",
-        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
-        query: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        reconnection: bool = _DEFAULTS.reconnection,
+        reconnection_delay: float = _DEFAULTS.reconnection_delay,
+        reconnection_delay_max: float = _DEFAULTS.reconnection_delay_max,
+        randomization_factor: float = _DEFAULTS.randomization_factor,
+        reconnection_attempts: int | None = _DEFAULTS.reconnection_attempts,
+        protocol: int = _DEFAULTS.protocol,
+        path: str = _DEFAULTS.path,
+        transports: Iterable[str] = _DEFAULTS.transports,
+        upgrade: bool = _DEFAULTS.upgrade,
+        parser: ParserSpec = "default",
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = _DEFAULTS.headers,
+        query: Mapping[str, str] | Iterable[tuple[str, str]] | None = _DEFAULTS.query,
         ssl: SslOption = None,
-        proxy: str | None = None,
-        timeout: float = 20.0,
-        cookies: bool = True,
-        max_payload: int = DEFAULT_CLIENT_MAX_PAYLOAD,
-        max_attachments: int = 10,
-        max_fragments: int = 1024,
-        per_message_deflate: bool = False,
-        retries: int = 0,
-        ack_timeout: float | None = None,
+        proxy: str | None = _DEFAULTS.proxy,
+        timeout: float = _DEFAULTS.timeout,
+        cookies: bool = _DEFAULTS.cookies,
+        max_payload: int = _DEFAULTS.max_payload,
+        max_attachments: int = _DEFAULTS.max_attachments,
+        max_depth: int = _DEFAULTS.max_depth,
+        max_fragments: int = _DEFAULTS.max_fragments,
+        per_message_deflate: bool = _DEFAULTS.per_message_deflate,
+        retries: int = _DEFAULTS.retries,
+        ack_timeout: float | None = _DEFAULTS.ack_timeout,
     ) -> None:
         if protocol not in (4, 5):
             raise ValueError("protocol must be 5 (socket.io 3/4) or 4 (socket.io 2.x)")
@@ -118,13 +132,40 @@ class Client:
             raise ValueError("reconnection_attempts must be >= 0 or None")
         if retries < 0 or (ack_timeout is not None and not ack_timeout > 0):
             raise ValueError("retries must be >= 0 and ack_timeout > 0 or None")
+        spec = check_parser(parser)
+        #: The options this client was built with.
+        self.options = ClientOptions(
+            reconnection=reconnection,
+            reconnection_delay=reconnection_delay,
+            reconnection_delay_max=reconnection_delay_max,
+            randomization_factor=randomization_factor,
+            reconnection_attempts=reconnection_attempts,
+            protocol=protocol,
+            path=path,
+            transports=self.transports,
+            upgrade=upgrade,
+            parser=spec,
+            headers=headers,
+            query=query,
+            ssl=ssl,
+            proxy=proxy,
+            timeout=timeout,
+            cookies=cookies,
+            max_payload=max_payload,
+            max_attachments=max_attachments,
+            max_depth=max_depth,
+            max_fragments=max_fragments,
+            per_message_deflate=per_message_deflate,
+            retries=retries,
+            ack_timeout=ack_timeout,
+        )
         self.url = url
         self.endpoint = parse_endpoint(
             url, path=path, query=query, headers=headers, ssl=ssl, proxy=proxy
         )
         self.protocol = protocol
         self.parser: ParserLike = resolve_parser(
-            parser, protocol=protocol, max_attachments=max_attachments
+            spec, protocol=protocol, limits=self.options.limits
         )
         self.timeout = timeout
         self.reconnection = reconnection
@@ -150,6 +191,11 @@ class Client:
         self._reconnect_timer: asyncio.TimerHandle | None = None
         self._finishing: set[asyncio.Future[None]] = set()
         self._last_error: SioxError | None = None
+
+    @classmethod
+    def from_options(cls, url: str, options: ClientOptions) -> Client:
+        """A client configured by a `ClientOptions` (its fields are this class's options)."""
+        return cls(url, **options.as_kwargs())
 
     def __repr__(self) -> str:
         return f"<siox.Client {self.url} {self._state}>"

@@ -31,6 +31,7 @@ from ..engineio.outputs import (
 )
 from ..errors import InvalidPacket, PayloadTooLarge, ProtocolError
 from ..http.deflate import DeflateOptions
+from ..options import DEFAULT_CLIENT_OPTIONS
 from .endpoint import CookieJar, Endpoint
 from .transport import HttpClient, http_failure
 from .websocket import CLOSE_GRACE, WebSocketChannel, open_websocket
@@ -80,11 +81,11 @@ class EngineClient:
         on_event: Callable[[Event], None],
         *,
         eio: int = 4,
-        transports: Iterable[str] = ("polling", "websocket"),
-        upgrade: bool = True,
-        timeout: float = 20.0,
-        max_payload: int = 100_000_000,
-        max_fragments: int = 1024,
+        transports: Iterable[str] = DEFAULT_CLIENT_OPTIONS.transports,
+        upgrade: bool = DEFAULT_CLIENT_OPTIONS.upgrade,
+        timeout: float = DEFAULT_CLIENT_OPTIONS.timeout,
+        max_payload: int = DEFAULT_CLIENT_OPTIONS.max_payload,
+        max_fragments: int = DEFAULT_CLIENT_OPTIONS.max_fragments,
         cookies: CookieJar | None = None,
         deflate: DeflateOptions | None = None,
     ) -> None:

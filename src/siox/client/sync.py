@@ -14,6 +14,7 @@ from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any, TypeVar
 
+from ..options import ClientOptions
 from .client import Client
 from .socket import ClientSocket
 
@@ -29,10 +30,16 @@ class SyncClient:
 
     Args:
         url: the server URL.
-        **options: any `siox.Client` option.
+        **options: any `siox.Client` option (see `siox.options.ClientOptions`).
+
+    Raises:
+        TypeError: an option `siox.Client` does not have.
     """
 
     def __init__(self, url: str, **options: Any) -> None:
+        unknown = sorted(set(options) - set(ClientOptions.__dataclass_fields__))
+        if unknown:
+            raise TypeError(f"SyncClient() got an unexpected keyword argument {unknown[0]!r}")
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run_loop, name="siox-client", daemon=True)
         self._thread.start()

@@ -31,6 +31,7 @@ resumes. ``close()`` flushes the queue, then POSTs ``1`` (polling) or closes the
 from __future__ import annotations
 
 from ..errors import InvalidPacket, PayloadTooLarge
+from ..options import DEFAULT_CLIENT_OPTIONS, DEFAULT_ENGINE_OPTIONS
 from .events import CloseReason, MessageReceived, Opened, Upgraded
 from .handshake import HandshakeInfo, Transport, parse_open_data
 from .heartbeat import Heartbeat, HeartbeatAction, Role
@@ -58,7 +59,7 @@ from .payload import decode_payload, encode_payload
 __all__ = ["DEFAULT_CLIENT_MAX_PAYLOAD", "POST_CONTENT_TYPE", "ClientEngineSession"]
 
 #: Default limit for one polling response or WebSocket message from the server, bytes.
-DEFAULT_CLIENT_MAX_PAYLOAD = 100_000_000
+DEFAULT_CLIENT_MAX_PAYLOAD = DEFAULT_CLIENT_OPTIONS.max_payload
 #: Content-Type of a text POST, as engine.io-client sends it.
 POST_CONTENT_TYPE = "text/plain;charset=UTF-8"
 
@@ -96,9 +97,9 @@ class ClientEngineSession(SessionCore):
         eio: int = 4,
         b64: bool = False,
         upgrade: bool = True,
-        open_timeout: float = 20.0,
-        upgrade_timeout: float = 10.0,
-        close_timeout: float = 30.0,
+        open_timeout: float = DEFAULT_CLIENT_OPTIONS.timeout,
+        upgrade_timeout: float = DEFAULT_ENGINE_OPTIONS.upgrade_timeout,
+        close_timeout: float = DEFAULT_ENGINE_OPTIONS.close_timeout,
         max_payload: int = DEFAULT_CLIENT_MAX_PAYLOAD,
         max_buffer_size: int = DEFAULT_MAX_BUFFER_SIZE,
     ) -> None:

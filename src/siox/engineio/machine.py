@@ -14,6 +14,7 @@ from enum import Enum
 from types import MappingProxyType
 
 from ..errors import InvalidPacket
+from ..options import DEFAULT_LIMITS
 from .events import Closed, CloseReason, Event
 from .handshake import Transport
 from .heartbeat import Heartbeat
@@ -37,7 +38,7 @@ __all__ = [
 ]
 
 #: Default outgoing buffer limit (``max_buffer_size``), bytes.
-DEFAULT_MAX_BUFFER_SIZE = 10_000_000
+DEFAULT_MAX_BUFFER_SIZE = DEFAULT_LIMITS.max_buffer_size
 WS_NORMAL = 1000
 WS_PROTOCOL_ERROR = 1002
 WS_POLICY_VIOLATION = 1008

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from ..errors import InvalidPacket, PayloadTooLarge
+from ..options import DEFAULT_LIMITS
 
 __all__ = [
     "DEFAULT_MAX_PAYLOAD",
@@ -40,7 +41,7 @@ __all__ = [
 ]
 
 #: Default for ``max_payload`` (bytes), engine.io's ``maxHttpBufferSize`` default.
-DEFAULT_MAX_PAYLOAD = 1_000_000
+DEFAULT_MAX_PAYLOAD = DEFAULT_LIMITS.max_http_buffer_size
 
 
 class PacketType(IntEnum):

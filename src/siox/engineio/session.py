@@ -66,6 +66,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from ..errors import InvalidPacket, ProtocolError
+from ..options import DEFAULT_ENGINE_OPTIONS
 from .events import CloseReason, MessageReceived, Opened, Upgraded
 from .handshake import EngineErrorCode, Transport, build_open_data, handshake_error
 from .heartbeat import Heartbeat, HeartbeatAction, Role
@@ -79,13 +80,14 @@ from .machine import (
     WebSocketRole,
 )
 from .outputs import PollingResponse
-from .packet import Packet, PacketType
+from .packet import DEFAULT_MAX_PAYLOAD, Packet, PacketType
 from .polling import POST_RESPONSE, PollingChannel
 
 __all__ = ["DEFAULT_MAX_BUFFER_SIZE", "NOOP_INTERVAL", "POST_RESPONSE", "EngineSession"]
 
 #: Seconds a GET that arrives during an upgrade (after the probe) is held before its NOOP.
 NOOP_INTERVAL = 0.1
+_DEFAULTS = DEFAULT_ENGINE_OPTIONS
 
 _T = PacketType
 _PROBE = WebSocketRole.PROBE
@@ -121,11 +123,11 @@ class EngineSession(SessionCore):
         now: float,
         eio: int = 4,
         b64: bool = False,
-        ping_interval: float = 25.0,
-        ping_timeout: float = 20.0,
-        upgrade_timeout: float = 10.0,
-        close_timeout: float = 30.0,
-        max_payload: int = 1_000_000,
+        ping_interval: float = _DEFAULTS.ping_interval,
+        ping_timeout: float = _DEFAULTS.ping_timeout,
+        upgrade_timeout: float = _DEFAULTS.upgrade_timeout,
+        close_timeout: float = _DEFAULTS.close_timeout,
+        max_payload: int = DEFAULT_MAX_PAYLOAD,
         max_buffer_size: int = DEFAULT_MAX_BUFFER_SIZE,
         allow_upgrades: bool = True,
     ) -> None:

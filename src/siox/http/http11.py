@@ -2,7 +2,7 @@
 
 Feed bytes, get events::
 
-    parser = RequestParser(max_body_size=1_000_000)
+    parser = RequestParser(max_body_size=2_000_000)
     for event in parser.receive_data(chunk, now=loop.time()):
         ...   # Request, Body..., EndOfMessage; or Upgraded(data); or HttpError(status, message)
 
@@ -31,6 +31,7 @@ from typing import Any
 
 import httptools
 
+from ..options import DEFAULT_LIMITS
 from .http11_events import (
     Body,
     EndOfMessage,
@@ -59,7 +60,7 @@ __all__ = [
 ]
 
 DEFAULT_MAX_HEADER_SIZE = 16_384
-DEFAULT_MAX_BODY_SIZE = 1_000_000
+DEFAULT_MAX_BODY_SIZE = DEFAULT_LIMITS.max_http_buffer_size
 
 
 class ParserState(Enum):

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from ..errors import ProtocolError
+from ..options import DEFAULT_LIMITS
 from ._mask import apply_mask
 from .deflate import DeflateParams, MessageCompressor, MessageDecompressor
 from .frames import (
@@ -102,8 +103,8 @@ __all__ = [
     "WebSocketEvent",
 ]
 
-DEFAULT_MAX_MESSAGE_SIZE = 1_000_000
-DEFAULT_MAX_FRAGMENTS = 1024
+DEFAULT_MAX_MESSAGE_SIZE = DEFAULT_LIMITS.max_http_buffer_size
+DEFAULT_MAX_FRAGMENTS = DEFAULT_LIMITS.max_fragments
 
 
 class WebSocketConnection:

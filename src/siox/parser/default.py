@@ -27,12 +27,13 @@ from typing import Any
 
 from ..errors import InvalidPacket
 from ..jsonbackend import JsonBackend, get_backend
+from ..options import DEFAULT_LIMITS
 from .binary import BINARY_TYPES, reconstruct
 from .packet import RESERVED_EVENTS, Packet, PacketType, make_packet
 
 __all__ = ["DEFAULT_MAX_ATTACHMENTS", "MAX_ACK_ID", "Decoder", "Parser"]
 
-DEFAULT_MAX_ATTACHMENTS = 10
+DEFAULT_MAX_ATTACHMENTS = DEFAULT_LIMITS.max_attachments
 #: Largest ack id accepted or produced: JavaScript's Number.MAX_SAFE_INTEGER.
 MAX_ACK_ID = 2**53 - 1
 

@@ -48,6 +48,7 @@ import uuid
 from typing import Any
 
 from ..errors import InvalidPacket, PayloadTooLarge
+from ..options import DEFAULT_LIMITS
 from .packet import RESERVED_EVENTS, Packet, PacketType, make_packet
 
 try:
@@ -72,9 +73,9 @@ __all__ = [
 #: Socket.IO protocol revision this parser speaks.
 protocol = 5
 #: Default nesting limit of ``data`` (the payload list/map itself is level 1).
-DEFAULT_MAX_DEPTH = 32
+DEFAULT_MAX_DEPTH = DEFAULT_LIMITS.max_depth
 #: Default size limit of one message in bytes (Engine.IO's default ``maxHttpBufferSize``).
-DEFAULT_MAX_SIZE = 1_000_000
+DEFAULT_MAX_SIZE = DEFAULT_LIMITS.max_http_buffer_size
 #: Largest depth a `Decoder` accepts as its limit (keeps the decoder's recursion shallow).
 MAX_DEPTH_LIMIT = 200
 

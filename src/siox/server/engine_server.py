@@ -33,6 +33,13 @@ from ..engineio.handshake import (
 )
 from ..engineio.session import EngineSession
 from ..errors import HandshakeError, ProtocolError
+from ..options import (
+    DEFAULT_ENGINE_OPTIONS,
+    DEFAULT_LIMITS,
+    DEFAULT_SERVE_OPTIONS,
+    EngineOptions,
+    Limits,
+)
 from .cors import CorsPolicy
 from .engine_api import Timers
 from .engine_socket import EngineSocket, WebSocketHandle
@@ -44,6 +51,12 @@ logger = logging.getLogger("siox")
 
 AllowRequest = Callable[[HttpRequest], "bool | str | Awaitable[bool | str | None] | None"]
 _TEXT = "text/plain; charset=UTF-8"
+_ENGINE = DEFAULT_ENGINE_OPTIONS
+_LIMITS = DEFAULT_LIMITS
+
+
+def _origins(value: str | Iterable[str] | None) -> str | tuple[str, ...] | None:
+    return value if value is None or isinstance(value, str) else tuple(value)
 
 
 class WebSocketPlan:
@@ -73,63 +86,109 @@ def _query(request: HttpRequest) -> dict[str, str]:
 class EngineServer:
     """An Engine.IO server, usable alone (an echo server is a few lines) or under `siox.Server`.
 
+    Every option is keyword-only; the defaults live in `siox.options` (`EngineOptions`,
+    `Limits`) and the options are kept, as an `EngineOptions`, in ``options``.
+
     Args:
         app: what the sessions are reported to; None for a bare server whose handlers are
             registered with `on`.
-        path: the endpoint path (``"/engine.io/"``; `siox.Server` passes ``"/socket.io/"``).
-        cors_allowed_origins: see `siox.server.cors` (same origin only by default).
-        ping_interval: seconds between pings (25).
-        ping_timeout: seconds to wait for a pong (20).
-        max_http_buffer_size: largest polling body or WebSocket message, bytes (1,000,000).
-        transports: allowed transports.
-        allow_eio3: serve Engine.IO v3 clients too (off).
-        upgrade_timeout: seconds a WebSocket probe may take (10).
+        path: the endpoint path (``"/engine.io/"``; `siox.Server` uses ``"/socket.io/"``).
+        cors_allowed_origins: ``None`` (same origin only, the default), ``"*"``, or the
+            allowed origins; checked on WebSocket handshakes too (see `siox.server.cors`).
+        ping_interval: seconds between pings (25.0).
+        ping_timeout: seconds to wait for a pong (20.0).
+        max_http_buffer_size: the largest polling body or WebSocket message accepted, bytes
+            (1,000,000).
+        transports: the allowed transports (``("polling", "websocket")``).
+        allow_eio3: serve Engine.IO v3 (socket.io 2.x) clients too (False).
+        upgrade_timeout: seconds a WebSocket upgrade probe may take (10.0).
         allow_upgrades: offer the polling -> WebSocket upgrade (True).
-        allow_request: ``hook(request)`` run on each handshake; a false value or a string
-            (the message) refuses it with 403.
-        cookie: name of an affinity cookie set on the handshake, or None (the default).
-        max_buffer_size: outgoing bytes queued for a slow client before it is dropped (10 MB).
-        http_compression: gzip/deflate polling responses larger than 1 KiB (True).
+        allow_request: ``hook(request)`` run on each handshake, sync or async; a false value
+            or a string (the message) refuses it with 403 (None: every handshake allowed).
+        cookie: the name of an affinity cookie set on the handshake, or None (the default).
+        max_buffer_size: outgoing bytes queued for a slow client before it is dropped
+            (10,000,000).
+        http_compression: gzip/deflate polling responses of 1 KiB or more (True).
         per_message_deflate: offer permessage-deflate on WebSockets (False).
-        close_timeout: seconds a closing polling session waits for a GET (30).
+        close_timeout: seconds a closing polling session waits for its last GET (30.0).
+        max_fragments: the most frames one WebSocket message may have, on the native server
+            (1024; an ASGI server applies its own limits).
+
+    Raises:
+        TypeError: an unknown option (a misspelled name).
     """
 
     def __init__(
         self,
         app: Any = None,
         *,
-        path: str = "/engine.io/",
-        cors_allowed_origins: str | Iterable[str] | None = None,
-        ping_interval: float = 25.0,
-        ping_timeout: float = 20.0,
-        max_http_buffer_size: int = 1_000_000,
-        transports: Iterable[str] = ("polling", "websocket"),
-        allow_eio3: bool = False,
-        upgrade_timeout: float = 10.0,
-        allow_upgrades: bool = True,
-        allow_request: AllowRequest | None = None,
-        cookie: str | None = None,
-        max_buffer_size: int = 10_000_000,
-        http_compression: bool = True,
-        per_message_deflate: bool = False,
-        close_timeout: float = 30.0,
+        path: str = _ENGINE.path,
+        cors_allowed_origins: str | Iterable[str] | None = _ENGINE.cors_allowed_origins,
+        ping_interval: float = _ENGINE.ping_interval,
+        ping_timeout: float = _ENGINE.ping_timeout,
+        max_http_buffer_size: int = _LIMITS.max_http_buffer_size,
+        transports: Iterable[str] = _ENGINE.transports,
+        allow_eio3: bool = _ENGINE.allow_eio3,
+        upgrade_timeout: float = _ENGINE.upgrade_timeout,
+        allow_upgrades: bool = _ENGINE.allow_upgrades,
+        allow_request: AllowRequest | None = _ENGINE.allow_request,
+        cookie: str | None = _ENGINE.cookie,
+        max_buffer_size: int = _LIMITS.max_buffer_size,
+        http_compression: bool = _ENGINE.http_compression,
+        per_message_deflate: bool = _ENGINE.per_message_deflate,
+        close_timeout: float = _ENGINE.close_timeout,
+        max_fragments: int = _LIMITS.max_fragments,
     ) -> None:
+        limits = Limits(
+            max_http_buffer_size=max_http_buffer_size,
+            max_buffer_size=max_buffer_size,
+            max_fragments=max_fragments,
+        )
+        options = EngineOptions(
+            path=path,
+            cors_allowed_origins=_origins(cors_allowed_origins),
+            ping_interval=ping_interval,
+            ping_timeout=ping_timeout,
+            upgrade_timeout=upgrade_timeout,
+            close_timeout=close_timeout,
+            allow_upgrades=allow_upgrades,
+            transports=tuple(transports),
+            allow_request=allow_request,
+            cookie=cookie,
+            http_compression=http_compression,
+            per_message_deflate=per_message_deflate,
+            allow_eio3=allow_eio3,
+            limits=limits,
+        )
+        self._configure(app, options)
+
+    @classmethod
+    def from_options(cls, app: Any = None, options: EngineOptions | None = None) -> EngineServer:
+        """An engine configured by an `EngineOptions` (how `siox.Server` builds its engine)."""
+        engine = cls.__new__(cls)
+        engine._configure(app, DEFAULT_ENGINE_OPTIONS if options is None else options)
+        return engine
+
+    def _configure(self, app: Any, options: EngineOptions) -> None:
+        #: The options this engine was built with.
+        self.options = options
         self.app = app if app is not None else self
-        self.path = path if path.endswith("/") else path + "/"
-        self.cors = CorsPolicy(cors_allowed_origins)
-        self.ping_interval = ping_interval
-        self.ping_timeout = ping_timeout
-        self.max_http_buffer_size = max_http_buffer_size
-        self.transports = tuple(Transport(t) for t in transports)
-        self.allow_eio3 = allow_eio3
-        self.upgrade_timeout = upgrade_timeout
-        self.allow_upgrades = allow_upgrades
-        self.allow_request = allow_request
-        self.cookie = cookie
-        self.max_buffer_size = max_buffer_size
-        self.http_compression = http_compression
-        self.per_message_deflate = per_message_deflate
-        self.close_timeout = close_timeout
+        self.path = options.path if options.path.endswith("/") else options.path + "/"
+        self.cors = CorsPolicy(options.cors_allowed_origins)
+        self.ping_interval = options.ping_interval
+        self.ping_timeout = options.ping_timeout
+        self.max_http_buffer_size = options.limits.max_http_buffer_size
+        self.transports = tuple(Transport(t) for t in options.transports)
+        self.allow_eio3 = options.allow_eio3
+        self.upgrade_timeout = options.upgrade_timeout
+        self.allow_upgrades = options.allow_upgrades
+        self.allow_request: AllowRequest | None = options.allow_request
+        self.cookie = options.cookie
+        self.max_buffer_size = options.limits.max_buffer_size
+        self.max_fragments = options.limits.max_fragments
+        self.http_compression = options.http_compression
+        self.per_message_deflate = options.per_message_deflate
+        self.close_timeout = options.close_timeout
         self.sessions: dict[str, EngineSocket] = {}
         #: the clock sessions run on: None for the running event loop (`siox.testing` sets a
         #: manual clock here)
@@ -380,7 +439,7 @@ class EngineServer:
             del self.sessions[socket.sid]
             self._cores.pop(socket.sid, None)
 
-    async def shutdown(self, timeout: float = 10.0) -> None:
+    async def shutdown(self, timeout: float = DEFAULT_SERVE_OPTIONS.shutdown_timeout) -> None:
         """Refuse new sessions, close every session ("server shutting down"), wait for them."""
         self.accepting = False
         for socket in list(self.sessions.values()):

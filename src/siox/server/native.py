@@ -27,6 +27,7 @@ from ..http.websocket import (
     WebSocketConnection,
 )
 from ..http.websocket_events import ConnectionState, Role
+from ..options import DEFAULT_SERVE_OPTIONS
 from .engine_server import EngineServer, WebSocketPlan
 from .engine_socket import EngineSocket, WebSocketHandle
 from .http_types import HttpRequest, HttpResponse
@@ -162,7 +163,7 @@ class HttpProtocol(asyncio.Protocol):
         engine: EngineServer,
         static: StaticFiles | None = None,
         on_lost: Callable[[HttpProtocol], None] | None = None,
-        request_timeout: float = 30.0,
+        request_timeout: float = DEFAULT_SERVE_OPTIONS.request_timeout,
     ) -> None:
         self.engine = engine
         self.static = static
@@ -437,7 +438,10 @@ class HttpProtocol(asyncio.Protocol):
             self._timer = None
         self.parser = None  # the connection speaks WebSocket from now on: free the HTTP parser
         self.ws = WebSocketConnection(
-            Role.SERVER, max_message_size=self.engine.max_http_buffer_size, deflate=deflate
+            Role.SERVER,
+            max_message_size=self.engine.max_http_buffer_size,
+            max_fragments=self.engine.max_fragments,
+            deflate=deflate,
         )
         self._write(response)
         try:

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from ..options import DEFAULT_SERVE_OPTIONS
 from .engine_server import EngineServer
 from .native import HttpProtocol
 from .static import StaticFiles
@@ -43,7 +44,7 @@ class Serving:
         ssl: ssl_module.SSLContext | None,
         static_files: Mapping[str, str | Path] | None,
         shutdown_timeout: float,
-        request_timeout: float = 30.0,
+        request_timeout: float = DEFAULT_SERVE_OPTIONS.request_timeout,
     ) -> None:
         self.app = app
         self.engine = _engine_of(app)
@@ -114,12 +115,12 @@ class Serving:
 def serve(
     app: Any,
     *,
-    host: str = "127.0.0.1",
-    port: int = 3000,
+    host: str = DEFAULT_SERVE_OPTIONS.host,
+    port: int = DEFAULT_SERVE_OPTIONS.port,
     ssl: ssl_module.SSLContext | None = None,
     static_files: Mapping[str, str | Path] | None = None,
-    shutdown_timeout: float = 10.0,
-    request_timeout: float = 30.0,
+    shutdown_timeout: float = DEFAULT_SERVE_OPTIONS.shutdown_timeout,
+    request_timeout: float = DEFAULT_SERVE_OPTIONS.request_timeout,
 ) -> Serving:
     """Serve ``app`` (a `siox.Server` or `siox.EngineServer`) with the native server.
 
@@ -142,8 +143,8 @@ def _use_uvloop() -> None:
 def run(
     app: Any,
     *,
-    host: str = "127.0.0.1",
-    port: int = 3000,
+    host: str = DEFAULT_SERVE_OPTIONS.host,
+    port: int = DEFAULT_SERVE_OPTIONS.port,
     ssl: ssl_module.SSLContext | None = None,
     static_files: Mapping[str, str | Path] | None = None,
     use_uvloop: bool = True,

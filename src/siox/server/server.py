@@ -5,15 +5,23 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..adapters.base import Adapter, FetchedSocket, LocalSockets
 from ..adapters.memory import InMemoryAdapter
-from ..socketio.parsers import ParserLike, resolve_parser
+from ..options import (
+    DEFAULT_LIMITS,
+    DEFAULT_SERVE_OPTIONS,
+    DEFAULT_SERVER_OPTIONS,
+    EngineOptions,
+    Limits,
+    Recovery,
+    ServerOptions,
+)
+from ..socketio.parsers import ParserLike, ParserSpec, check_parser, resolve_parser
 from .driver import ConnectionDriver
 from .engine_api import EngineConnection, Timers
-from .engine_server import EngineServer
+from .engine_server import AllowRequest, EngineServer
 from .namespace import Handler, Namespace, ParentNamespace
 from .operators import AckResults, BroadcastOperator
 from .runner import ErrorContext, accepts_positional
@@ -23,95 +31,139 @@ __all__ = ["Recovery", "Server"]
 logger = logging.getLogger("siox")
 F = TypeVar("F", bound=Callable[..., Any])
 NamespaceMatcher = re.Pattern[str] | Callable[[str, dict[str, Any]], bool]
-
-
-@dataclass(frozen=True, slots=True)
-class Recovery:
-    """Connection state recovery options (socket.io 4.6+).
-
-    Attributes:
-        max_disconnection_duration: how long a disconnected session and the packets it may
-            miss are kept (seconds).
-        skip_middlewares: skip the ``use`` middlewares when a session is restored.
-    """
-
-    max_disconnection_duration: float = 120.0
-    skip_middlewares: bool = True
+_ENGINE = DEFAULT_SERVER_OPTIONS.engine
+_LIMITS = DEFAULT_LIMITS
+_SERVER = DEFAULT_SERVER_OPTIONS
 
 
 class Server:
     """A Socket.IO server. Serve it with `siox.run`, `siox.serve` or `siox.ASGIApp`.
 
+    Every option is keyword-only; the defaults live in `siox.options` (`ServerOptions`,
+    `EngineOptions`, `Limits`) and the options are kept, as a `ServerOptions`, in ``options``.
+
     Args:
-        path: the endpoint path (default ``"/socket.io/"``).
+        path: the endpoint path (``"/socket.io/"``).
         cors_allowed_origins: ``None`` (same origin only, the default), ``"*"``, or a list of
             allowed origins; checked on WebSocket handshakes too.
-        ping_interval: seconds between server pings (25).
-        ping_timeout: seconds to wait for a pong (20).
-        max_http_buffer_size: largest message or polling body accepted, bytes (1,000,000).
-        transports: allowed transports, ``("polling", "websocket")``.
-        connect_timeout: seconds a connection may stay without joining a namespace (45).
-        parser: ``"default"``, ``"msgpack"`` or a parser object.
-        allow_eio3: also serve socket.io 2.x clients (Engine.IO v3), off by default.
-        connection_state_recovery: ``True`` or a `Recovery` to enable recovery.
+        ping_interval: seconds between server pings (25.0).
+        ping_timeout: seconds to wait for a pong (20.0).
+        max_http_buffer_size: the largest message or polling body accepted, bytes
+            (1,000,000); every parser's decoder gets it too.
+        transports: the allowed transports (``("polling", "websocket")``).
+        connect_timeout: seconds a connection may stay without joining a namespace (45.0).
+        parser: ``"default"``, ``"msgpack"``, or a parser object: anything with
+            ``encode(packet)`` and a ``Decoder`` class, such as the module
+            `siox.parser.msgpack` (see `siox.socketio.parsers`).
+        allow_eio3: also serve socket.io 2.x clients (Engine.IO v3) (False).
+        connection_state_recovery: ``True`` or a `Recovery` to enable recovery (False).
         adapter: a callable ``local -> Adapter`` building a namespace's adapter from the
-            namespace's `siox.adapters.LocalSockets` (the in-memory adapter by default).
+            namespace's `siox.adapters.LocalSockets` (None: the in-memory adapter).
         ordered_handlers: run one client's coroutine handlers one at a time, in order (True).
-        max_attachments: most binary attachments accepted in one packet (10).
-        **engine_options: further Engine.IO options (``upgrade_timeout``, ``allow_upgrades``,
-            ``allow_request``, ``cookie``, ``max_buffer_size``, ``http_compression``,
-            ``per_message_deflate``, ...), see `siox.server.engine_server.EngineServer`.
+        max_attachments: the most binary attachments accepted in one packet (10).
+        max_depth: the deepest nesting of a packet's data accepted (32).
+        upgrade_timeout: seconds a WebSocket upgrade probe may take (10.0).
+        allow_upgrades: offer the polling -> WebSocket upgrade (True).
+        allow_request: ``hook(request)`` run on each handshake, sync or async; a false value
+            or a string (the message) refuses it with 403 (None: every handshake allowed).
+        cookie: the name of an affinity cookie set on the handshake, or None (the default).
+        max_buffer_size: outgoing bytes queued for a slow client before it is dropped
+            (10,000,000).
+        http_compression: gzip/deflate polling responses of 1 KiB or more (True).
+        per_message_deflate: offer permessage-deflate on WebSockets (False).
+        close_timeout: seconds a closing polling session waits for its last GET (30.0).
+        max_fragments: the most frames one WebSocket message may have, on the native server
+            (1024).
+
+    Raises:
+        TypeError: an unknown option (a misspelled name), or a ``parser`` object without
+            ``encode`` and ``Decoder``.
+        ValueError: an unknown parser name.
     """
 
     def __init__(
         self,
         *,
-        path: str = "/socket.io/",
-        cors_allowed_origins: str | Iterable[str] | None = None,
-        ping_interval: float = 25.0,
-        ping_timeout: float = 20.0,
-        max_http_buffer_size: int = 1_000_000,
-        transports: Iterable[str] = ("polling", "websocket"),
-        connect_timeout: float = 45.0,
-        parser: str | ParserLike = "default",
-        allow_eio3: bool = False,
+        path: str = _ENGINE.path,
+        cors_allowed_origins: str | Iterable[str] | None = _ENGINE.cors_allowed_origins,
+        ping_interval: float = _ENGINE.ping_interval,
+        ping_timeout: float = _ENGINE.ping_timeout,
+        max_http_buffer_size: int = _LIMITS.max_http_buffer_size,
+        transports: Iterable[str] = _ENGINE.transports,
+        connect_timeout: float = _SERVER.connect_timeout,
+        parser: ParserSpec = "default",
+        allow_eio3: bool = _ENGINE.allow_eio3,
         connection_state_recovery: bool | Recovery = False,
         adapter: Callable[[LocalSockets], Adapter] | None = None,
-        ordered_handlers: bool = True,
-        max_attachments: int = 10,
-        **engine_options: Any,
+        ordered_handlers: bool = _SERVER.ordered_handlers,
+        max_attachments: int = _LIMITS.max_attachments,
+        max_depth: int = _LIMITS.max_depth,
+        upgrade_timeout: float = _ENGINE.upgrade_timeout,
+        allow_upgrades: bool = _ENGINE.allow_upgrades,
+        allow_request: AllowRequest | None = _ENGINE.allow_request,
+        cookie: str | None = _ENGINE.cookie,
+        max_buffer_size: int = _LIMITS.max_buffer_size,
+        http_compression: bool = _ENGINE.http_compression,
+        per_message_deflate: bool = _ENGINE.per_message_deflate,
+        close_timeout: float = _ENGINE.close_timeout,
+        max_fragments: int = _LIMITS.max_fragments,
     ) -> None:
-        if connection_state_recovery is True:
-            connection_state_recovery = Recovery()
-        self.recovery: Recovery | None = connection_state_recovery or None
+        limits = Limits(
+            max_http_buffer_size=max_http_buffer_size,
+            max_buffer_size=max_buffer_size,
+            max_attachments=max_attachments,
+            max_depth=max_depth,
+            max_fragments=max_fragments,
+        )
+        spec = check_parser(parser)
+        #: The options this server was built with.
+        self.options = ServerOptions(
+            engine=EngineOptions(
+                path=path,
+                cors_allowed_origins=(
+                    cors_allowed_origins
+                    if cors_allowed_origins is None or isinstance(cors_allowed_origins, str)
+                    else tuple(cors_allowed_origins)
+                ),
+                ping_interval=ping_interval,
+                ping_timeout=ping_timeout,
+                upgrade_timeout=upgrade_timeout,
+                close_timeout=close_timeout,
+                allow_upgrades=allow_upgrades,
+                transports=tuple(transports),
+                allow_request=allow_request,
+                cookie=cookie,
+                http_compression=http_compression,
+                per_message_deflate=per_message_deflate,
+                allow_eio3=allow_eio3,
+                limits=limits,
+            ),
+            connect_timeout=connect_timeout,
+            parser=spec,
+            connection_state_recovery=(
+                Recovery()
+                if connection_state_recovery is True
+                else connection_state_recovery or None
+            ),
+            adapter=adapter,
+            ordered_handlers=ordered_handlers,
+        )
+        self.recovery: Recovery | None = self.options.connection_state_recovery
         self.connect_timeout = connect_timeout
         self.ordered_handlers = ordered_handlers
         self._adapter_factory = adapter
-        self._parsers = {
-            5: resolve_parser(parser, protocol=5, max_attachments=max_attachments),
-        }
+        self._parsers = {5: resolve_parser(spec, protocol=5, limits=limits)}
         if allow_eio3:
+            # socket.io 2.x has no msgpack peer: its sessions use the default parser.
             self._parsers[4] = resolve_parser(
-                "default" if parser == "msgpack" else parser,
-                protocol=4,
-                max_attachments=max_attachments,
+                "default" if spec == "msgpack" else spec, protocol=4, limits=limits
             )
         self._error_handlers: list[tuple[Callable[..., Any], bool]] = []
         self.namespaces: dict[str, Namespace] = {}
         self._dynamic: list[ParentNamespace] = []
         #: the connection driver of each Engine.IO session, by session id
         self.connections: dict[str, ConnectionDriver] = {}
-        self.engine = EngineServer(
-            self,
-            path=path,
-            cors_allowed_origins=cors_allowed_origins,
-            ping_interval=ping_interval,
-            ping_timeout=ping_timeout,
-            max_http_buffer_size=max_http_buffer_size,
-            transports=transports,
-            allow_eio3=allow_eio3,
-            **engine_options,
-        )
+        self.engine = EngineServer.from_options(self, self.options.engine)
         self.of("/")
 
     # -- namespaces -------------------------------------------------------------------------------
@@ -308,6 +360,6 @@ class Server:
 
     # -- lifecycle --------------------------------------------------------------------------------
 
-    async def shutdown(self, timeout: float = 10.0) -> None:
+    async def shutdown(self, timeout: float = DEFAULT_SERVE_OPTIONS.shutdown_timeout) -> None:
         """Stop accepting, disconnect every client ("server shutting down"), drain."""
         await self.engine.shutdown(timeout)

@@ -1,0 +1,261 @@
+"""Every option of siox with its default, written once (standard library only).
+
+The classes here are frozen, slotted dataclasses: `Limits` (sizes and counts enforced on what a
+peer sends), `EngineOptions` (an Engine.IO server), `Recovery` (connection state recovery),
+`ServerOptions` (a Socket.IO server), `ClientOptions` (a Socket.IO client) and `ServeOptions`
+(the native front end). The ``DEFAULT_*`` instances hold the defaults; the rest of siox (the
+sans-I/O core included) reads its defaults from them, so a default changes in one place.
+
+Names are those of the JavaScript reference (socket.io 4.8, socket.io-client 4.8) in
+snake_case; durations are float seconds and sizes are bytes. The public constructors
+(`siox.Server`, `siox.EngineServer`, `siox.Client`, `siox.connect`) take the same options as
+typed keyword arguments and keep the object they built as their ``options`` attribute.
+
+This module imports only the standard library: it sits below both the sans-I/O core and the
+asyncio layer, and never imports from either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "DEFAULT_CLIENT_OPTIONS",
+    "DEFAULT_ENGINE_OPTIONS",
+    "DEFAULT_LIMITS",
+    "DEFAULT_SERVER_OPTIONS",
+    "DEFAULT_SERVE_OPTIONS",
+    "ClientOptions",
+    "EngineOptions",
+    "Limits",
+    "Recovery",
+    "ServeOptions",
+    "ServerOptions",
+]
+
+#: The Socket.IO endpoint path, shared by the server and the client.
+_SOCKETIO_PATH = "/socket.io/"
+#: Both transports, polling first (the reference's order).
+_ALL_TRANSPORTS: tuple[str, ...] = ("polling", "websocket")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one peer may send or have queued, enforced on the bytes actually received.
+
+    Attributes:
+        max_http_buffer_size: the largest Engine.IO message, polling body or WebSocket message
+            accepted, bytes (the reference's ``maxHttpBufferSize``).
+        max_buffer_size: outgoing bytes that may wait for a slow peer before its session is
+            closed.
+        max_attachments: the most binary attachments one Socket.IO packet may announce.
+        max_depth: the deepest nesting of a packet's data (JSON or msgpack) accepted.
+        max_fragments: the most frames one WebSocket message may have (the native server and
+            the client; an ASGI server applies its own).
+    """
+
+    max_http_buffer_size: int = 1_000_000
+    max_buffer_size: int = 10_000_000
+    max_attachments: int = 10
+    max_depth: int = 32
+    max_fragments: int = 1024
+
+
+#: The default limits.
+DEFAULT_LIMITS = Limits()
+
+
+def _origins(value: str | Iterable[str] | None) -> str | tuple[str, ...] | None:
+    if value is None or isinstance(value, str):
+        return value
+    return tuple(value)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    """Options of an Engine.IO server (`siox.EngineServer`; `siox.Server` builds one).
+
+    Attributes:
+        path: the endpoint path.
+        cors_allowed_origins: ``None`` (same origin only), ``"*"``, or the allowed origins.
+        ping_interval: seconds between server pings.
+        ping_timeout: seconds to wait for a pong.
+        upgrade_timeout: seconds a WebSocket upgrade probe may take.
+        close_timeout: seconds a closing polling session waits for its last GET.
+        allow_upgrades: offer the polling -> WebSocket upgrade.
+        transports: the allowed transports (``"polling"``, ``"websocket"``).
+        allow_request: ``hook(request)`` run on each handshake; a false value or a string (the
+            message) refuses it with 403. None: every handshake is allowed.
+        cookie: the name of an affinity cookie set on the handshake, or None.
+        http_compression: gzip/deflate polling responses of 1 KiB or more.
+        per_message_deflate: offer permessage-deflate on WebSockets.
+        allow_eio3: serve Engine.IO v3 (socket.io 2.x) clients too.
+        limits: the size limits (`Limits`).
+    """
+
+    path: str = "/engine.io/"
+    cors_allowed_origins: str | tuple[str, ...] | None = None
+    ping_interval: float = 25.0
+    ping_timeout: float = 20.0
+    upgrade_timeout: float = 10.0
+    close_timeout: float = 30.0
+    allow_upgrades: bool = True
+    transports: tuple[str, ...] = _ALL_TRANSPORTS
+    allow_request: Callable[[Any], Any] | None = None
+    cookie: str | None = None
+    http_compression: bool = True
+    per_message_deflate: bool = False
+    allow_eio3: bool = False
+    limits: Limits = DEFAULT_LIMITS
+
+    def __post_init__(self) -> None:
+        # Iterables given by the caller are kept as tuples, so the object stays immutable.
+        object.__setattr__(self, "cors_allowed_origins", _origins(self.cors_allowed_origins))
+        object.__setattr__(self, "transports", tuple(self.transports))
+
+
+#: The defaults of a bare Engine.IO server.
+DEFAULT_ENGINE_OPTIONS = EngineOptions()
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    """Connection state recovery options (socket.io 4.6+).
+
+    Attributes:
+        max_disconnection_duration: how long a disconnected session and the packets it may
+            miss are kept (seconds).
+        skip_middlewares: skip the ``use`` middlewares when a session is restored.
+    """
+
+    max_disconnection_duration: float = 120.0
+    skip_middlewares: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ServerOptions:
+    """Options of a Socket.IO server (`siox.Server`).
+
+    Attributes:
+        engine: the options of its Engine.IO server (the path is ``"/socket.io/"``).
+        connect_timeout: seconds a connection may stay without joining a namespace.
+        parser: ``"default"``, ``"msgpack"`` or a parser object (see `siox.socketio.parsers`).
+        connection_state_recovery: the recovery options, or None when recovery is off.
+        adapter: a callable ``namespace -> Adapter``, or None for the in-memory adapter.
+        ordered_handlers: run one client's coroutine handlers one at a time, in order.
+    """
+
+    engine: EngineOptions = field(default_factory=lambda: EngineOptions(path=_SOCKETIO_PATH))
+    connect_timeout: float = 45.0
+    parser: object = "default"
+    connection_state_recovery: Recovery | None = None
+    adapter: Callable[[Any], Any] | None = None
+    ordered_handlers: bool = True
+
+    @property
+    def limits(self) -> Limits:
+        """The size limits (those of the Engine.IO options)."""
+        return self.engine.limits
+
+
+#: The defaults of a Socket.IO server.
+DEFAULT_SERVER_OPTIONS = ServerOptions()
+
+
+@dataclass(frozen=True, slots=True)
+class ClientOptions:
+    """Options of a Socket.IO client (`siox.Client`); the fields are its keyword arguments.
+
+    Attributes:
+        reconnection: reconnect after the connection drops (and retry the first one).
+        reconnection_delay: the first delay before reconnecting, seconds.
+        reconnection_delay_max: the longest delay, seconds.
+        randomization_factor: jitter of the delays, 0 to 1.
+        reconnection_attempts: give up after this many attempts (None: never).
+        protocol: Socket.IO revision: 5 (socket.io 3/4), or 4 for socket.io 2.x servers.
+        path: the server's endpoint path.
+        transports: the transports in order of preference; the first opens the connection.
+        upgrade: allow the polling -> WebSocket upgrade.
+        parser: ``"default"``, ``"msgpack"`` or a parser object (see `siox.socketio.parsers`).
+        headers: extra request headers (sent on the WebSocket upgrade too).
+        query: extra query parameters.
+        ssl: None (verify certificates), an `ssl.SSLContext`, or False (no verification).
+        proxy: an ``http://[user:password@]host[:port]`` proxy to tunnel through, or None.
+        timeout: seconds for one connection attempt and for a namespace CONNECT's answer.
+        cookies: keep the server's cookies and send them back.
+        max_payload: the largest polling response or WebSocket message accepted, bytes.
+        max_attachments: the most binary attachments accepted in one packet.
+        max_depth: the deepest nesting of a packet's data accepted.
+        max_fragments: the most frames one WebSocket message may have.
+        per_message_deflate: offer permessage-deflate on WebSockets.
+        retries: default ``retries`` of the sockets (0: off).
+        ack_timeout: default ack timeout of the sockets, seconds (None: none).
+    """
+
+    reconnection: bool = True
+    reconnection_delay: float = 1.0
+    reconnection_delay_max: float = 5.0
+    randomization_factor: float = 0.5
+    reconnection_attempts: int | None = None
+    protocol: int = 5
+    path: str = _SOCKETIO_PATH
+    transports: tuple[str, ...] = _ALL_TRANSPORTS
+    upgrade: bool = True
+    parser: object = "default"
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None
+    query: Mapping[str, str] | Iterable[tuple[str, str]] | None = None
+    ssl: object = None
+    proxy: str | None = None
+    timeout: float = 20.0
+    cookies: bool = True
+    max_payload: int = 100_000_000
+    max_attachments: int = DEFAULT_LIMITS.max_attachments
+    max_depth: int = DEFAULT_LIMITS.max_depth
+    max_fragments: int = DEFAULT_LIMITS.max_fragments
+    per_message_deflate: bool = False
+    retries: int = 0
+    ack_timeout: float | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "transports", tuple(str(t) for t in self.transports))
+
+    @property
+    def limits(self) -> Limits:
+        """The client's limits as a `Limits` (``max_payload`` is its max_http_buffer_size)."""
+        return Limits(
+            max_http_buffer_size=self.max_payload,
+            max_attachments=self.max_attachments,
+            max_depth=self.max_depth,
+            max_fragments=self.max_fragments,
+        )
+
+    def as_kwargs(self) -> dict[str, Any]:
+        """The options as keyword arguments of `siox.Client`."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+#: The defaults of a Socket.IO client.
+DEFAULT_CLIENT_OPTIONS = ClientOptions()
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    """Options of the native front end (`siox.serve`, `siox.run`) and of shutdowns.
+
+    Attributes:
+        host: the address to listen on.
+        port: the TCP port (0: any free port).
+        shutdown_timeout: seconds a graceful shutdown waits for sessions to close.
+        request_timeout: seconds one HTTP request may take to arrive (slow clients get 408).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 3000
+    shutdown_timeout: float = 10.0
+    request_timeout: float = 30.0
+
+
+#: The defaults of the native front end.
+DEFAULT_SERVE_OPTIONS = ServeOptions()
