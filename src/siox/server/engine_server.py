@@ -133,6 +133,7 @@ class EngineServer:
         self._cores: dict[str, EngineSession] = {}
         self.accepting = True
         self._handlers: dict[str, Callable[..., Any]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()  # coroutine handlers still running
 
     # -- the bare-server application --------------------------------------------------------------
 
@@ -159,6 +160,8 @@ class EngineServer:
             result = handler(*args)
             if inspect.iscoroutine(result):
                 task = asyncio.get_running_loop().create_task(result)
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
                 task.add_done_callback(_log_task_error)
         except Exception:
             logger.exception("error in the Engine.IO %s handler", event)
