@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 import siox
 from client.peers import FAST, TRANSPORTS, NodePeer, SioxPeer
+from waiting import until
 
 pytestmark = pytest.mark.timeout(30)
-
-
-async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Wait until ``condition()`` holds (polling every 10 ms), or fail."""
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 @pytest.mark.parametrize("transport", list(TRANSPORTS))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import binascii
+
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -217,3 +219,9 @@ def test_decoding_near_valid_frames_gives_a_packet_or_a_protocol_error(
     assert decode_packet(again, eio=eio) == packet
     if not packet.binary:
         assert again == frame
+
+
+def test_invalid_packet_keeps_the_decoding_error_as_its_cause() -> None:
+    with pytest.raises(InvalidPacket) as info:
+        decode_packet("b!!!")
+    assert isinstance(info.value.__cause__, binascii.Error)
