@@ -16,7 +16,7 @@ import logging
 import time
 import zlib
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, overload
 from urllib.parse import parse_qsl
 
 from ..engineio.events import CloseReason
@@ -40,6 +40,8 @@ from .http_types import HttpRequest, HttpResponse, WebSocketChannel
 __all__ = ["EngineServer", "WebSocketPlan"]
 
 logger = logging.getLogger("siox")
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 AllowRequest = Callable[[HttpRequest], "bool | str | Awaitable[bool | str | None] | None"]
 _TEXT = "text/plain; charset=UTF-8"
@@ -137,6 +139,10 @@ class EngineServer:
 
     # -- the bare-server application --------------------------------------------------------------
 
+    @overload
+    def on(self, event: str, handler: None = None) -> Callable[[F], F]: ...
+    @overload
+    def on(self, event: str, handler: F) -> F: ...
     def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
         """Bare server: register a handler; usable as a decorator.
 

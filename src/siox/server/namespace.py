@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from .adapter import Adapter, BroadcastOptions
 from .operators import AckResults, BroadcastOperator
@@ -54,6 +54,10 @@ class Namespace:
 
     # -- registration -----------------------------------------------------------------------------
 
+    @overload
+    def on(self, event: str, handler: None = None) -> Callable[[F], F]: ...
+    @overload
+    def on(self, event: str, handler: F) -> F: ...
     def on(self, event: str, handler: Handler | None = None) -> Any:
         """Register ``handler`` for ``event``; usable as a decorator (``@ns.on("chat")``)."""
 

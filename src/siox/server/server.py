@@ -6,7 +6,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from ..socketio.parsers import ParserLike, resolve_parser
 from .adapter import Adapter, InMemoryAdapter
@@ -171,6 +171,10 @@ class Server:
 
     # -- registration on "/" ----------------------------------------------------------------------
 
+    @overload
+    def on(self, event: str, handler: None = None, *, namespace: str = "/") -> Callable[[F], F]: ...
+    @overload
+    def on(self, event: str, handler: F, *, namespace: str = "/") -> F: ...
     def on(self, event: str, handler: Handler | None = None, *, namespace: str = "/") -> Any:
         """Register a handler (decorator) on ``namespace`` (``"/"`` by default)."""
         return self.of(namespace).on(event, handler)
