@@ -20,10 +20,10 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from changing import until
 from siox import EngineServer, Server
 from siox.asgi import ASGIApp
 from siox.server.engine_socket import EngineSocket
-from waiting import until
 
 pytestmark = pytest.mark.parametrize("kind", ["uvicorn", "hypercorn"])
 

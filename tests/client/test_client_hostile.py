@@ -15,9 +15,9 @@ import pytest
 import pytest_asyncio
 
 import siox
+from changing import until
 from client.hostile import FakeServer, Script, many_fragments, ws_frame_header
 from client.peers import TRANSPORTS, SioxPeer
-from waiting import until
 
 pytestmark = pytest.mark.timeout(20)
 
