@@ -111,7 +111,7 @@ class RawWebSocket:
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
     ws: WebSocketConnection
-    inbox: list[Any] = field(default_factory=list)
+    inbox: list[str | bytes | CloseReceived | ConnectionFailed] = field(default_factory=list)
     close_code: int | None = None
 
     async def send(self, data: str | bytes) -> None:
@@ -149,6 +149,12 @@ class RawWebSocket:
             self.inbox.insert(0, item)
             raise ConnectionError(f"closed {item.code}")
         return item
+
+    async def recv_text(self, timeout: float = TIMEOUT) -> str:
+        """The next message, which must be a text one."""
+        message = await self.recv(timeout)
+        assert isinstance(message, str), message
+        return message
 
     async def recv_until(self, predicate: Any, timeout: float = TIMEOUT) -> str | bytes:
         """Skip messages until one satisfies ``predicate`` (pings are answered)."""
@@ -213,12 +219,12 @@ async def websocket(
     handshake.validate_response(response.status, response.headers)
     peer = RawWebSocket(reader, writer, WebSocketConnection(Role.CLIENT))
     if rest:
-        for event in peer.ws.receive_data(rest):
-            if isinstance(event, (TextMessage, BinaryMessage)):
-                peer.inbox.append(event.data)
-            elif isinstance(event, (CloseReceived, ConnectionFailed)):
-                peer.close_code = event.code
-                peer.inbox.append(event)
+        for ws_event in peer.ws.receive_data(rest):
+            if isinstance(ws_event, (TextMessage, BinaryMessage)):
+                peer.inbox.append(ws_event.data)
+            elif isinstance(ws_event, (CloseReceived, ConnectionFailed)):
+                peer.close_code = ws_event.code
+                peer.inbox.append(ws_event)
     return peer
 
 

@@ -10,7 +10,7 @@ from siox.parser import Packet, PacketType
 from siox.parser.packet import RESERVED_EVENTS
 
 # Text including astral characters, but no lone surrogates (not valid UTF-8 on the wire).
-text = st.text(st.characters(exclude_categories=("Cs",)), max_size=20)
+text = st.text(st.characters(exclude_categories=["Cs"]), max_size=20)
 json_scalars = (
     st.none()
     | st.booleans()

@@ -9,9 +9,15 @@ import pytest
 from hypothesis import given, strategies as st
 
 from siox.errors import InvalidPacket
-from siox.jsonbackend import OrjsonBackend, StdlibBackend, default_backend, get_backend
+from siox.jsonbackend import (
+    JsonBackend,
+    OrjsonBackend,
+    StdlibBackend,
+    default_backend,
+    get_backend,
+)
 
-BACKENDS = [OrjsonBackend(), StdlibBackend()]
+BACKENDS: list[JsonBackend] = [OrjsonBackend(), StdlibBackend()]
 
 
 class Color(enum.Enum):
@@ -37,7 +43,7 @@ class Level(enum.IntEnum):
     ],
 )
 @pytest.mark.parametrize("backend", BACKENDS, ids=lambda b: b.name)
-def test_loads_gives_the_same_value_on_both_backends(backend, text, value) -> None:  # type: ignore[no-untyped-def]
+def test_loads_gives_the_same_value_on_both_backends(backend, text, value) -> None:
     result = backend.loads(text)
     assert result == value
     assert type(result) is type(value)
@@ -47,7 +53,7 @@ def test_loads_gives_the_same_value_on_both_backends(backend, text, value) -> No
     "text", ["NaN", "[Infinity]", "-Infinity", "1e400", "9" * 400, "[1]x", '"\x00"', "", "[" * 50]
 )
 @pytest.mark.parametrize("backend", BACKENDS, ids=lambda b: b.name)
-def test_loads_refuses_the_same_inputs_on_both_backends(backend, text) -> None:  # type: ignore[no-untyped-def]
+def test_loads_refuses_the_same_inputs_on_both_backends(backend, text) -> None:
     with pytest.raises(InvalidPacket):
         backend.loads(text)
 
@@ -67,13 +73,13 @@ def test_loads_refuses_the_same_inputs_on_both_backends(backend, text) -> None: 
     ],
 )
 @pytest.mark.parametrize("backend", BACKENDS, ids=lambda b: b.name)
-def test_dumps_gives_the_same_text_on_both_backends(backend, value, text) -> None:  # type: ignore[no-untyped-def]
+def test_dumps_gives_the_same_text_on_both_backends(backend, value, text) -> None:
     assert backend.dumps(value) == text
 
 
 @pytest.mark.parametrize("value", [{1, 2}, b"x", object(), uuid.uuid4().hex.encode()])
 @pytest.mark.parametrize("backend", BACKENDS, ids=lambda b: b.name)
-def test_dumps_refuses_non_json_values_with_type_error(backend, value) -> None:  # type: ignore[no-untyped-def]
+def test_dumps_refuses_non_json_values_with_type_error(backend, value) -> None:
     with pytest.raises(TypeError):
         backend.dumps([value])
 

@@ -317,7 +317,7 @@ def test_a_wrong_parser_object_is_a_type_error_at_construction(bad: object) -> N
     with pytest.raises(TypeError, match="parser"):
         siox.Client("http://h", parser=bad)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="parser"):
-        siox.connect("http://h", parser=bad)  # type: ignore[arg-type]
+        siox.connect("http://h", parser=bad)  # type: ignore[arg-type,unused-awaitable]
 
 
 def test_an_unknown_parser_name_is_still_a_value_error() -> None:

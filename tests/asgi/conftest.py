@@ -79,7 +79,7 @@ async def _hypercorn(app: Any, root_path: str) -> AsyncIterator[int]:
     config.accesslog = None
     config.graceful_timeout = 2.0
     stop = asyncio.Event()
-    task = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
+    task = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))
     try:
         async with asyncio.timeout(START_TIMEOUT):
             while True:  # the socket listens already; wait until hypercorn answers

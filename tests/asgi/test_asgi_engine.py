@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from changing import until
 from siox import EngineServer, Server
 from siox.asgi import ASGIApp
 from siox.server.engine_socket import EngineSocket
@@ -134,12 +135,6 @@ async def handshake(port: int, prefix: str) -> str:
     return sid
 
 
-async def wait_until(condition: Any, timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.02)
-
-
 async def test_polling_round_trip_through_a_mounted_app(kind: str, serve_asgi: Any) -> None:
     engine, _ = echo_engine()
     events: list[str] = []
@@ -190,7 +185,7 @@ async def test_long_poll_whose_client_leaves_ends_the_session(kind: str, serve_a
         await asyncio.sleep(0.3)  # the poll is now waiting inside handle_http
         assert sid in engine.sessions
         writer.close()
-        await wait_until(lambda: sid not in engine.sessions)
+        await until(lambda: sid not in engine.sessions)
         assert session.closed
         assert reasons == ["transport error"]
 

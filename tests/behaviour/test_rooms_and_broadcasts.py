@@ -45,6 +45,7 @@ async def test_a_socket_is_in_its_own_room_and_leaves_rooms() -> None:
     async with TestServer(room_server()) as server:
         alice = await server.connect()
         assert await alice.emit_with_ack("join", "a") is None
+        assert alice.id is not None
         assert await alice.emit_with_ack("rooms") == sorted([alice.id, "a"])
         await alice.emit_with_ack("leave", "a")
         assert await alice.emit_with_ack("rooms") == [alice.id]

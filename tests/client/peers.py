@@ -15,7 +15,7 @@ import select
 import signal
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import siox
 from client.siox_peer import make_server
@@ -24,8 +24,17 @@ NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 PEER_JS = NODE_DIR / "client_peer_server.js"
 START_TIMEOUT = 10.0
 
+
+class ClientTimings(TypedDict):
+    """Keyword arguments of `siox.Client` (typed, so ``**FAST`` is checked against it)."""
+
+    reconnection_delay: float
+    reconnection_delay_max: float
+    timeout: float
+
+
 #: Fast reconnection for tests: 50 ms, capped at 200 ms.
-FAST = {"reconnection_delay": 0.05, "reconnection_delay_max": 0.2, "timeout": 5.0}
+FAST: ClientTimings = {"reconnection_delay": 0.05, "reconnection_delay_max": 0.2, "timeout": 5.0}
 TRANSPORTS = {
     "polling": ("polling",),
     "websocket": ("websocket",),
@@ -103,9 +112,9 @@ class SioxPeer:
 
     async def start(self) -> None:
         self.server = make_server(**self.options)
-        self.serving = siox.serve(self.server, host="127.0.0.1", port=self.port, ssl=self.ssl)
-        await self.serving.start()
-        self.port = self.serving.port
+        serving = siox.serve(self.server, host="127.0.0.1", port=self.port, ssl=self.ssl)
+        self.serving = await serving.start()
+        self.port = serving.port
 
     async def stop(self) -> None:
         serving, self.serving = self.serving, None

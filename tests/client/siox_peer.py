@@ -28,7 +28,7 @@ def make_server(*, recovery: bool = False, parser: str = "default", **options: A
     received: list[Any] = []
     flaky_tries: dict[Any, int] = {}
 
-    def setup(ns: Any) -> None:
+    def setup(ns: siox.Namespace) -> None:
         @ns.on("connect")
         async def connect(socket: siox.Socket, auth: dict[str, Any]) -> None:
             await socket.emit("welcome", {"nsp": ns.name, "auth": auth})

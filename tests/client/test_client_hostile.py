@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
 import siox
+from changing import until
 from client.hostile import FakeServer, Script, many_fragments, ws_frame_header
 from client.peers import TRANSPORTS, SioxPeer
 
@@ -35,12 +36,6 @@ async def start(servers: list[FakeServer], script: Script, port: int = 0) -> Fak
     server = await FakeServer(script, port).start()
     servers.append(server)
     return server
-
-
-async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 class Recorder:

@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 import siox
+from changing import now, until
 from client.peers import FAST, TRANSPORTS, NodePeer, SioxPeer
 
 pytestmark = pytest.mark.timeout(30)
-
-
-async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Wait until ``condition()`` holds (polling every 10 ms), or fail."""
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 @pytest.mark.parametrize("transport", list(TRANSPORTS))
@@ -46,7 +39,7 @@ async def test_server_restart_reconnects_and_delivers_buffered_emits_exactly_onc
         await own_peer.stop()
         await until(lambda: bool(reasons))
         assert reasons[0] in ("transport close", "transport error")
-        assert not socket.connected
+        assert not now(socket.connected)
         for value in ("b1", "b2", "b3"):
             await socket.emit("record", value)
         await socket.volatile.emit("record", "volatile")
@@ -82,7 +75,7 @@ async def test_state_recovery_restores_the_session_and_replays_missed_events(
         await socket.connect(timeout=5)
         await asyncio.wait_for(welcomed.wait(), 5)
         first_id = socket.id
-        assert not socket.recovered
+        assert not now(socket.recovered)
         await socket.emit("drop", 3)
         await until(lambda: bool(reasons))
         assert reasons == ["transport close"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import binascii
+
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -112,9 +114,9 @@ def test_v4_binary_frame_is_always_a_binary_message(frame: bytes) -> None:  # E1
 
 
 def test_v4_decoder_accepts_bytes_like_frames() -> None:
-    assert decode_packet(bytearray(b"ab")) == Packet(MESSAGE, b"ab")
-    assert decode_packet(memoryview(b"ab")) == Packet(MESSAGE, b"ab")
-    assert type(decode_packet(bytearray(b"ab")).data) is bytes
+    assert decode_packet(bytearray(b"ab")) == Packet(MESSAGE, b"ab")  # type: ignore[arg-type]  # bytes-like on purpose: accepted though not in the signature
+    assert decode_packet(memoryview(b"ab")) == Packet(MESSAGE, b"ab")  # type: ignore[arg-type]  # bytes-like on purpose: accepted though not in the signature
+    assert type(decode_packet(bytearray(b"ab")).data) is bytes  # type: ignore[arg-type]  # bytes-like on purpose: accepted though not in the signature
 
 
 def test_v3_binary_frame_drops_the_type_byte() -> None:
@@ -217,3 +219,9 @@ def test_decoding_near_valid_frames_gives_a_packet_or_a_protocol_error(
     assert decode_packet(again, eio=eio) == packet
     if not packet.binary:
         assert again == frame
+
+
+def test_invalid_packet_keeps_the_decoding_error_as_its_cause() -> None:
+    with pytest.raises(InvalidPacket) as info:
+        decode_packet("b!!!")
+    assert isinstance(info.value.__cause__, binascii.Error)

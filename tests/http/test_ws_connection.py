@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from changing import now
 from siox.http.frames import Opcode, frame_text, parse_close_payload, read_frame_header
 from siox.http.websocket import (
     BinaryMessage,
@@ -143,7 +144,7 @@ def test_control_payload_over_125_bytes_is_refused_locally() -> None:
 def test_close_initiated_by_server_completes(ws_pair: PairFactory) -> None:
     srv, cli = ws_pair()
     close = srv.send_close(1001, "going away")
-    assert srv.state is ConnectionState.CLOSING
+    assert now(srv.state) is ConnectionState.CLOSING
     assert cli.receive_data(close) == [CloseReceived(1001, "going away")]
     assert cli.state is ConnectionState.CLOSED
     assert srv.receive_data(cli.data_to_send()) == [CloseReceived(1001, "going away")]

@@ -157,3 +157,9 @@ def test_close_code_must_be_an_int() -> None:
 def test_reason_without_code_is_rejected() -> None:
     with pytest.raises(ValueError, match="needs a close code"):
         encode_close_payload(None, "why")
+
+
+def test_a_close_reason_that_is_not_utf8_keeps_the_decoding_error_as_its_cause() -> None:
+    with pytest.raises(InvalidPacket) as info:
+        parse_close_payload(b"\x03\xe8\xff")
+    assert isinstance(info.value.__cause__, UnicodeDecodeError)

@@ -52,7 +52,7 @@ def test_decode_of_encode_gives_the_packet_back(backend: str, packet: Packet) ->
 @given(packet=packets())
 def test_both_json_backends_give_the_same_packet(packet: Packet) -> None:
     # Texts may differ only in how a float is spelled (1e-05 vs 0.00001); values never do.
-    decoded = []
+    decoded: list[Packet] = []
     for writer in PARSERS.values():
         for reader in PARSERS.values():
             decoder = Decoder(parser=reader)
@@ -100,7 +100,7 @@ def test_structured_garbage_never_escapes_as_another_exception(head: str, body: 
 
 @given(text=st.text(max_size=80))
 def test_both_backends_agree_on_every_decode(text: str) -> None:
-    results = []
+    results: list[tuple[str, tuple[Packet, int] | None]] = []
     for parser in PARSERS.values():
         try:
             results.append(("ok", parser.decode_header(text)))

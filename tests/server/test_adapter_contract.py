@@ -243,7 +243,12 @@ class HollowAdapter(Adapter):
 
 async def test_an_adapter_that_keeps_nobody_means_broadcasts_reach_nobody() -> None:
     hollow: list[HollowAdapter] = []
-    sio = siox.Server(adapter=lambda local: hollow.append(HollowAdapter(local)) or hollow[-1])
+
+    def factory(local: LocalSockets) -> HollowAdapter:
+        hollow.append(HollowAdapter(local))
+        return hollow[-1]
+
+    sio = siox.Server(adapter=factory)
 
     @sio.on("connect")
     async def connect(socket: siox.Socket) -> None:

@@ -8,7 +8,7 @@ import json
 import pytest
 
 import siox
-from rawpeer import eio_url, http, open_polling, running, websocket
+from rawpeer import HttpResult, eio_url, http, open_polling, running, websocket
 
 
 async def test_handshake_open_packet_has_exactly_the_reference_keys() -> None:
@@ -55,8 +55,8 @@ async def test_h01_unknown_transport_names_are_refused_with_code_0(transport: st
         assert result.status == 400
         assert result.json() == {"code": 0, "message": "Transport unknown"}
         ws = await websocket(port, f"/socket.io/?EIO=4&transport={transport}")
-        assert not isinstance(ws, type(None))
-        assert getattr(ws, "status", None) == 400
+        assert isinstance(ws, HttpResult)
+        assert ws.status == 400
 
 
 @pytest.mark.parametrize("eio", ["", "EIO=abc&", "EIO=5&", "EIO=3&"])

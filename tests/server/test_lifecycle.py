@@ -18,8 +18,7 @@ async def test_graceful_shutdown_tells_clients_and_stops_accepting() -> None:
     sio = siox.Server()
     reasons: list[str] = []
     sio.on("disconnect", lambda socket, reason: reasons.append(reason))
-    serving = siox.serve(sio, port=0, shutdown_timeout=1.0)
-    await serving.start()
+    serving = await siox.serve(sio, port=0, shutdown_timeout=1.0).start()
     port = serving.port
     peer, _ = await ws_connect_sio(port)
     await serving.close()

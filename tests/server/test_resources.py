@@ -7,7 +7,9 @@ import gc
 import os
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -15,14 +17,15 @@ import siox
 from rawpeer import RawWebSocket, eio_url, http, open_polling, running, ws_connect_sio
 
 ROOT = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
 
 
-async def gather_limited(count: int, limit: int, make: object) -> list[object]:
+async def gather_limited(count: int, limit: int, make: Callable[[int], Awaitable[T]]) -> list[T]:
     semaphore = asyncio.Semaphore(limit)
 
-    async def one(i: int) -> object:
+    async def one(i: int) -> T:
         async with semaphore:
-            return await make(i)  # type: ignore[operator]
+            return await make(i)
 
     return await asyncio.gather(*(one(i) for i in range(count)))
 
@@ -31,7 +34,7 @@ async def test_r01_handshakes_that_never_poll_again_are_all_reaped() -> None:
     sio = siox.Server(ping_interval=0.3, ping_timeout=0.3)
     async with running(sio) as port:
         opened = await gather_limited(1000, 50, lambda i: open_polling(port))
-        assert len({sid for sid, _ in opened}) == 1000  # type: ignore[misc]
+        assert len({sid for sid, _ in opened}) == 1000
         assert sio.engine.sessions  # the latest are still alive...
         await asyncio.sleep(1.0)  # ...and gone after interval + timeout, plus margin
         assert len(sio.engine.sessions) == 0
@@ -171,7 +174,7 @@ async def _measure_idle(port: int, pid: int, count: int) -> float:
     warm = [await ws_connect_sio(port) for _ in range(50)]
     await asyncio.sleep(0.3)
     before = _rss(pid)
-    peers = [p for p, _ in await gather_limited(count, 100, lambda i: ws_connect_sio(port))]  # type: ignore[misc]
+    peers = [p for p, _ in await gather_limited(count, 100, lambda i: ws_connect_sio(port))]
     await asyncio.sleep(0.5)
     gc.collect()
     after = _rss(pid)

@@ -231,11 +231,11 @@ async def test_namespaces_static_and_dynamic_and_unknown() -> None:
         await peer.send("40/random")  # N01: no comma, unknown namespace
         assert await peer.recv() == '44/random,{"message":"Invalid namespace"}'
         await peer.send("40/chat,")
-        assert (await peer.recv()).startswith('40/chat,{"sid":')  # type: ignore[union-attr]
+        assert (await peer.recv_text()).startswith('40/chat,{"sid":')
         await peer.send("40/room-12,")
-        assert (await peer.recv()).startswith('40/room-12,{"sid":')  # type: ignore[union-attr]
+        assert (await peer.recv_text()).startswith('40/room-12,{"sid":')
         await peer.send("40")
-        assert (await peer.recv()).startswith('40{"sid":')  # type: ignore[union-attr]
+        assert (await peer.recv_text()).startswith('40{"sid":')
     assert joined == ["/chat", "/room-12"]
 
 
@@ -374,7 +374,7 @@ async def test_server_side_disconnect_sends_the_packet_and_reports_the_reason() 
         await peer.send('42["kick"]')
         assert await peer.recv() == "41"
         await peer.send("40")  # the Engine.IO session is still usable
-        assert (await peer.recv()).startswith('40{"sid"')  # type: ignore[union-attr]
+        assert (await peer.recv_text()).startswith('40{"sid"')
     assert reasons[0] == "server namespace disconnect"
 
 

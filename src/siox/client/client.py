@@ -18,7 +18,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from ..engineio.events import Closed, CloseReason, Event, MessageReceived, Opened
 from ..errors import NotConnected, ProtocolError, SioxError
@@ -235,6 +235,10 @@ class Client:
             socket.auth = auth
         return socket
 
+    @overload
+    def on(self, event: str, handler: None = None) -> Callable[[F], F]: ...
+    @overload
+    def on(self, event: str, handler: F) -> F: ...
     def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
         """Register the handler of a connection event; usable as a decorator."""
         if event not in CLIENT_EVENTS:

@@ -242,7 +242,7 @@ class EngineClient:
             self._timer = self._timer_at = None
         for task in self._tasks:
             task.cancel()
-        self._loop.create_task(self._release())
+        self._spawn(self._release(), self._tasks)
         if self._detail is not None:
             return Closed(event.reason, self._detail)
         return event

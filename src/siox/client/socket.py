@@ -22,7 +22,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ..errors import ConnectionRefused, NotConnected
 from ..parser import RESERVED_EVENTS, Packet, PacketType
@@ -149,6 +149,10 @@ class ClientSocket:
 
     # -- registering handlers ----------------------------------------------------------------
 
+    @overload
+    def on(self, event: str, handler: None = None) -> Callable[[F], F]: ...
+    @overload
+    def on(self, event: str, handler: F) -> F: ...
     def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
         """Register the handler of ``event`` (replacing any); usable as a decorator.
 

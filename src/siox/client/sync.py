@@ -12,7 +12,7 @@ import asyncio
 import threading
 from collections.abc import Callable, Coroutine
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from ..options import ClientOptions
 from .client import Client
@@ -89,6 +89,10 @@ class SyncClient:
         socket.connect(timeout=timeout)
         return socket
 
+    @overload
+    def on(self, event: str, handler: None = None) -> Callable[[F], F]: ...
+    @overload
+    def on(self, event: str, handler: F) -> F: ...
     def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
         """Register a connection event handler (see `siox.Client.on`)."""
         return self.client.on(event, handler)
@@ -149,6 +153,10 @@ class SyncSocket:
         """Whether the last connection restored the previous session."""
         return self.socket.recovered
 
+    @overload
+    def on(self, event: str, handler: None = None) -> Callable[[F], F]: ...
+    @overload
+    def on(self, event: str, handler: F) -> F: ...
     def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
         """Register an event handler; it runs on the client's loop thread."""
         return self.socket.on(event, handler)

@@ -361,7 +361,7 @@ def parse_open_data(data: str | bytes) -> HandshakeInfo:
     try:
         document = json.loads(data)
     except (ValueError, RecursionError) as exc:
-        raise InvalidPacket(f"the handshake is not valid JSON: {exc}")
+        raise InvalidPacket(f"the handshake is not valid JSON: {exc}") from exc
     if not isinstance(document, dict):
         raise InvalidPacket("the handshake must be a JSON object")
     sid = document.get("sid")

@@ -120,7 +120,7 @@ def b64decode_strict(text: str) -> bytes:
     try:
         return binascii.a2b_base64(text, strict_mode=True)
     except (binascii.Error, ValueError) as exc:  # ValueError: a non-ASCII character
-        raise InvalidPacket(f"invalid base64 in a binary packet ({exc}): {snippet(text)}")
+        raise InvalidPacket(f"invalid base64 in a binary packet ({exc}): {snippet(text)}") from exc
 
 
 def text_of(body: str | bytes | bytearray | memoryview, what: str) -> str:
@@ -137,7 +137,7 @@ def text_of(body: str | bytes | bytearray | memoryview, what: str) -> str:
     try:
         return bytes(body).decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InvalidPacket(f"{what} is not valid UTF-8: {exc.reason} at byte {exc.start}")
+        raise InvalidPacket(f"{what} is not valid UTF-8: {exc.reason} at byte {exc.start}") from exc
 
 
 def check_size(body: str | bytes | bytearray | memoryview, max_payload: int) -> None:

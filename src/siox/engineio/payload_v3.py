@@ -152,7 +152,9 @@ def decode_payload_v3(body: str | bytes, *, binary: bool = False) -> list[Packet
             try:
                 body = body.encode("utf-8")
             except UnicodeEncodeError as exc:
-                raise InvalidPacket(f"binary payload holds a lone surrogate at {exc.start}")
+                raise InvalidPacket(
+                    f"binary payload holds a lone surrogate at {exc.start}"
+                ) from exc
         elif not isinstance(body, (bytes, bytearray, memoryview)):
             raise TypeError(f"a binary payload must be bytes, not {type(body).__name__}")
         return _decode_binary(bytes(body))
@@ -162,7 +164,9 @@ def decode_payload_v3(body: str | bytes, *, binary: bool = False) -> list[Packet
         try:
             body = bytes(body).decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise InvalidPacket(f"payload is not valid UTF-8: {exc.reason} at byte {exc.start}")
+            raise InvalidPacket(
+                f"payload is not valid UTF-8: {exc.reason} at byte {exc.start}"
+            ) from exc
     if not body:
         raise InvalidPacket("empty v3 payload (an empty packet list is '0:')")
     if body.isascii():
@@ -170,7 +174,7 @@ def decode_payload_v3(body: str | bytes, *, binary: bool = False) -> list[Packet
     try:
         utf16 = body.encode("utf-16-le")
     except UnicodeEncodeError as exc:
-        raise InvalidPacket(f"v3 payload holds a lone surrogate at index {exc.start}")
+        raise InvalidPacket(f"v3 payload holds a lone surrogate at index {exc.start}") from exc
     if len(utf16) == 2 * len(body):  # no astral character: code points are code units
         return _decode_text(body)
     return _decode_utf16(utf16)

@@ -358,7 +358,7 @@ class MessageDecompressor:
                 if final and data == _TAIL:
                     break
         except zlib.error as exc:
-            raise InvalidPacket(f"invalid compressed data: {exc}", ws_close_code=1007)
+            raise InvalidPacket(f"invalid compressed data: {exc}", ws_close_code=1007) from exc
         if final and self._no_context_takeover:
             self._inflater = zlib.decompressobj(-15)
         return out

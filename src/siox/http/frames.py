@@ -236,8 +236,8 @@ def parse_close_payload(payload: bytes) -> tuple[int, str]:
         raise InvalidPacket(f"close frame with invalid code {code}", ws_close_code=1002)
     try:
         reason = payload[2:].decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidPacket("close reason is not valid UTF-8", ws_close_code=1007)
+    except UnicodeDecodeError as exc:
+        raise InvalidPacket("close reason is not valid UTF-8", ws_close_code=1007) from exc
     return code, reason
 
 

@@ -160,5 +160,5 @@ def _decode_utf8(
         if decoder is None:
             return payload.decode("utf-8")
         return decoder.decode(payload, final)
-    except UnicodeDecodeError:
-        raise InvalidPacket("text message is not valid UTF-8", ws_close_code=1007)
+    except UnicodeDecodeError as exc:
+        raise InvalidPacket("text message is not valid UTF-8", ws_close_code=1007) from exc

@@ -32,7 +32,7 @@ from .events import RECOVERABLE_REASONS
 from .namespace import Handler, Namespace
 from .outgoing import Outgoing
 from .runner import ErrorContext, HandlerRunner, ack_args
-from .socket import Handshake, Socket, SocketNamespace
+from .socket import Handshake, Socket
 
 __all__ = ["ConnectionDriver", "Registry"]
 
@@ -381,7 +381,7 @@ class ConnectionDriver:
         await self._call_with_reason(namespace, "disconnect", socket, reason)
 
     async def _call_with_reason(
-        self, namespace: SocketNamespace, name: str, socket: Socket, reason: str
+        self, namespace: Namespace, name: str, socket: Socket, reason: str
     ) -> None:
         handler = namespace.handlers.get(name)
         if handler is None:

@@ -16,7 +16,7 @@ import logging
 import time
 import zlib
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, overload
 from urllib.parse import parse_qsl
 
 from ..engineio.events import CloseReason
@@ -48,6 +48,8 @@ from .http_types import HttpRequest, HttpResponse, WebSocketChannel
 __all__ = ["EngineServer", "WebSocketPlan"]
 
 logger = logging.getLogger("siox")
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 AllowRequest = Callable[[HttpRequest], "bool | str | Awaitable[bool | str | None] | None"]
 _TEXT = "text/plain; charset=UTF-8"
@@ -196,6 +198,7 @@ class EngineServer:
         self._cores: dict[str, EngineSession] = {}
         self.accepting = True
         self._handlers: dict[str, Callable[..., Any]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()  # coroutine handlers still running
 
     def session_timers(self) -> Timers:
         """The clock and timers sessions use now."""
@@ -203,6 +206,10 @@ class EngineServer:
 
     # -- the bare-server application --------------------------------------------------------------
 
+    @overload
+    def on(self, event: str, handler: None = None) -> Callable[[F], F]: ...
+    @overload
+    def on(self, event: str, handler: F) -> F: ...
     def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
         """Bare server: register a handler; usable as a decorator.
 
@@ -226,6 +233,8 @@ class EngineServer:
             result = handler(*args)
             if inspect.iscoroutine(result):
                 task = asyncio.get_running_loop().create_task(result)
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
                 task.add_done_callback(_log_task_error)
         except Exception:
             logger.exception("error in the Engine.IO %s handler", event)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from ..adapters.base import Adapter, BroadcastOptions, FetchedSocket, LocalSockets
 from ..adapters.memory import InMemoryAdapter
@@ -91,6 +91,10 @@ class Namespace:
 
     # -- registration -----------------------------------------------------------------------------
 
+    @overload
+    def on(self, event: str, handler: None = None) -> Callable[[F], F]: ...
+    @overload
+    def on(self, event: str, handler: F) -> F: ...
     def on(self, event: str, handler: Handler | None = None) -> Any:
         """Register ``handler`` for ``event``; usable as a decorator (``@ns.on("chat")``)."""
 

@@ -141,6 +141,7 @@ class HttpProtocol(asyncio.Protocol):
         "_in_read",
         "_loop",
         "_out",
+        "_tasks",
         "_timer",
         "address",
         "current",
@@ -189,6 +190,7 @@ class HttpProtocol(asyncio.Protocol):
         self._out: list[bytes] = []
         self._in_read = False
         self._flush_pending = False
+        self._tasks: set[asyncio.Task[None]] | None = None  # made by the first upgrade
 
     # -- asyncio.Protocol -------------------------------------------------------------------------
 
@@ -290,7 +292,11 @@ class HttpProtocol(asyncio.Protocol):
         elif kind is Upgraded:
             request, self.pending_upgrade = self.pending_upgrade, None
             if request is not None:
-                self._loop.create_task(self._upgrade(request, event.data))
+                task = self._loop.create_task(self._upgrade(request, event.data))
+                if self._tasks is None:
+                    self._tasks = set()
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
         elif kind is HttpError:
             self._write(write_response(event.status, [("Connection", "close")], b""))
             self._close()

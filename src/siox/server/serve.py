@@ -102,11 +102,8 @@ class Serving:
         await self.close()
 
     async def _forever(self) -> None:
-        await self.start()
-        try:
+        async with self:
             await asyncio.Event().wait()
-        finally:
-            await self.close()
 
     def __await__(self) -> Generator[Any, None, None]:
         return self._forever().__await__()
@@ -154,8 +151,7 @@ def run(
         _use_uvloop()
 
     async def main() -> None:
-        serving = serve(app, host=host, port=port, ssl=ssl, static_files=static_files)
-        await serving.start()
+        serving = await serve(app, host=host, port=port, ssl=ssl, static_files=static_files).start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from ..adapters.base import Adapter, FetchedSocket, LocalSockets
 from ..adapters.memory import InMemoryAdapter
@@ -239,6 +239,10 @@ class Server:
 
     # -- registration on "/" ----------------------------------------------------------------------
 
+    @overload
+    def on(self, event: str, handler: None = None, *, namespace: str = "/") -> Callable[[F], F]: ...
+    @overload
+    def on(self, event: str, handler: F, *, namespace: str = "/") -> F: ...
     def on(self, event: str, handler: Handler | None = None, *, namespace: str = "/") -> Any:
         """Register a handler (decorator) on ``namespace`` (``"/"`` by default)."""
         return self.of(namespace).on(event, handler)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..adapters.base import Adapter, BroadcastOptions
+from ..adapters.base import BroadcastOptions
 from ..errors import AckTimeout, NotConnected
 from ..parser import Packet, PacketType
 from .engine_api import EngineConnection, Timers
@@ -20,7 +20,10 @@ from .events import check_event_name
 from .operators import BroadcastOperator, reply_value
 from .outgoing import Outgoing
 
-__all__ = ["Handshake", "Socket", "SocketDriver", "SocketNamespace"]
+if TYPE_CHECKING:  # the namespace module imports this one; a socket only names its type
+    from .namespace import Namespace
+
+__all__ = ["Handshake", "Socket", "SocketDriver"]
 
 AckCallback = Callable[[str, "list[Any] | None"], None]
 
@@ -93,71 +96,6 @@ class SocketDriver(Protocol):
         ...
 
 
-class SocketNamespace(Protocol):
-    """What a socket and its driver need of its namespace (`siox.server.namespace.Namespace`)."""
-
-    @property
-    def name(self) -> str:
-        """The namespace name."""
-        ...
-
-    @property
-    def adapter(self) -> Adapter:
-        """The namespace's adapter."""
-        ...
-
-    @property
-    def recovery(self) -> bool:
-        """Whether emits go through the adapter to be kept for connection state recovery."""
-        ...
-
-    @property
-    def handlers(self) -> dict[Any, Callable[..., Any]]:
-        """Event handlers by event name."""
-        ...
-
-    @property
-    def handler_wants_arg(self) -> dict[str, bool]:
-        """For ``connect``/``disconnect``...: whether the handler takes its second argument."""
-        ...
-
-    @property
-    def middlewares(self) -> list[Callable[..., Any]]:
-        """Connect middlewares."""
-        ...
-
-    @property
-    def event_middlewares(self) -> list[Callable[..., Any]]:
-        """Event middlewares."""
-        ...
-
-    @property
-    def any_listeners(self) -> list[Callable[..., Any]]:
-        """The incoming catch-all listeners."""
-        ...
-
-    @property
-    def any_outgoing_listeners(self) -> list[Callable[..., Any]]:
-        """The outgoing catch-all listeners."""
-        ...
-
-    def adapters(self) -> Iterable[Adapter]:
-        """The adapters a broadcast from here goes through (just its own)."""
-        ...
-
-    def session_timers(self) -> Timers:
-        """The clock broadcast ack timeouts run on."""
-        ...
-
-    def attach(self, socket: Socket) -> None:
-        """``socket`` is connected: it is one of the namespace's local sockets."""
-        ...
-
-    def detach(self, socket: Socket) -> None:
-        """``socket`` is gone from the namespace's local sockets."""
-        ...
-
-
 class Socket:
     """One client in one namespace.
 
@@ -185,7 +123,7 @@ class Socket:
     )
 
     def __init__(
-        self, driver: SocketDriver, namespace: SocketNamespace, sid: str, handshake: Handshake
+        self, driver: SocketDriver, namespace: Namespace, sid: str, handshake: Handshake
     ) -> None:
         self.driver = driver
         self.namespace = namespace
