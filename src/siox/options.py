@@ -248,13 +248,17 @@ class ServeOptions:
         host: the address to listen on.
         port: the TCP port (0: any free port).
         shutdown_timeout: seconds a graceful shutdown waits for sessions to close.
-        request_timeout: seconds one HTTP request may take to arrive (slow clients get 408).
+        request_timeout: seconds one HTTP request may take to arrive (slow clients get 408);
+            also how long a new connection may stay silent before its first request.
+        keep_alive_timeout: seconds a kept-alive HTTP connection may stay idle between
+            requests before it is closed (Node's ``keepAliveTimeout``: 5).
     """
 
     host: str = "127.0.0.1"
     port: int = 3000
     shutdown_timeout: float = 10.0
     request_timeout: float = 30.0
+    keep_alive_timeout: float = 5.0
 
 
 #: The defaults of the native front end.

@@ -138,9 +138,13 @@ class HttpProtocol(asyncio.Protocol):
 
     __slots__ = (
         "_flush_pending",
+        "_idle_since",
         "_in_read",
+        "_keep_alive_timeout",
         "_loop",
         "_out",
+        "_request_timeout",
+        "_served",
         "_tasks",
         "_timer",
         "address",
@@ -165,6 +169,7 @@ class HttpProtocol(asyncio.Protocol):
         static: StaticFiles | None = None,
         on_lost: Callable[[HttpProtocol], None] | None = None,
         request_timeout: float = DEFAULT_SERVE_OPTIONS.request_timeout,
+        keep_alive_timeout: float = DEFAULT_SERVE_OPTIONS.keep_alive_timeout,
     ) -> None:
         self.engine = engine
         self.static = static
@@ -186,6 +191,12 @@ class HttpProtocol(asyncio.Protocol):
         self.secure = False
         self._timer: asyncio.TimerHandle | None = None
         self._loop = asyncio.get_running_loop()
+        # Idle connections are closed: a new one that sends no request within
+        # request_timeout (408), a kept-alive one idle for keep_alive_timeout between requests.
+        self._request_timeout = request_timeout
+        self._keep_alive_timeout = keep_alive_timeout
+        self._idle_since = self._loop.time()
+        self._served = False
         # Writes made while a read is processed (or within one loop turn) leave in one syscall.
         self._out: list[bytes] = []
         self._in_read = False
@@ -248,22 +259,52 @@ class HttpProtocol(asyncio.Protocol):
 
     # -- HTTP -------------------------------------------------------------------------------------
 
+    def _idle(self) -> bool:
+        """Whether nothing is under way on this connection: no request, no waiting GET."""
+        return (
+            not self.queue
+            and self.current is None
+            and self.worker is None
+            and self.waiting_get is None
+            and self.pending_upgrade is None
+            and not self._tasks
+            and self.ws is None
+        )
+
+    def _idle_deadline(self) -> float | None:
+        if not self._idle():
+            return None
+        timeout = self._keep_alive_timeout if self._served else self._request_timeout
+        return self._idle_since + timeout
+
     def _arm_timer(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self.parser is None:
+        if self.parser is None or self.ws is not None:
             return
         deadline = self.parser.next_deadline()
-        if deadline is not None and self.ws is None:
+        if deadline is None:
+            deadline = self._idle_deadline()
+        if deadline is not None:
             self._timer = self._loop.call_at(deadline, self._on_timer)
 
     def _on_timer(self) -> None:
         self._timer = None
         if self.parser is None:
             return
-        for event in self.parser.handle_timer(self._loop.time()):
+        now = self._loop.time()
+        for event in self.parser.handle_timer(now):
             self._http_event(event)
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return  # the parser's own timeout (408 for a slow request) closed it
+        idle_deadline = self._idle_deadline()
+        if idle_deadline is not None and now >= idle_deadline:
+            if not self._served:  # never sent a request: answered as a slow one would be
+                self._write(write_response(408, [("Connection", "close")], b""))
+            self._close()
+            return
         self._arm_timer()
 
     def _http_event(self, event: Any) -> None:
@@ -335,6 +376,10 @@ class HttpProtocol(asyncio.Protocol):
         self._write(write_response(response.status, headers, response.body))
         if not keep_alive:
             self._close()
+            return
+        self._served = True
+        self._idle_since = self._loop.time()
+        self._arm_timer()
 
     def _request(self, head: Request, body: _Body | None) -> HttpRequest:
         return HttpRequest(
@@ -363,6 +408,8 @@ class HttpProtocol(asyncio.Protocol):
             self._close()
         finally:
             self.worker = None
+            if self.transport is not None:
+                self._arm_timer()  # idle now, or the next request's own deadline
 
     async def _respond(self, request: HttpRequest) -> HttpResponse:
         if self.engine.handles(request.path):

@@ -45,6 +45,7 @@ class Serving:
         static_files: Mapping[str, str | Path] | None,
         shutdown_timeout: float,
         request_timeout: float = DEFAULT_SERVE_OPTIONS.request_timeout,
+        keep_alive_timeout: float = DEFAULT_SERVE_OPTIONS.keep_alive_timeout,
     ) -> None:
         self.app = app
         self.engine = _engine_of(app)
@@ -54,6 +55,7 @@ class Serving:
         self.static = StaticFiles(static_files) if static_files else None
         self.shutdown_timeout = shutdown_timeout
         self.request_timeout = request_timeout
+        self.keep_alive_timeout = keep_alive_timeout
         self.server: asyncio.Server | None = None
         self.connections: set[HttpProtocol] = set()
 
@@ -63,7 +65,11 @@ class Serving:
 
         def factory() -> HttpProtocol:
             protocol = HttpProtocol(
-                self.engine, self.static, self.connections.discard, self.request_timeout
+                self.engine,
+                self.static,
+                self.connections.discard,
+                self.request_timeout,
+                self.keep_alive_timeout,
             )
             self.connections.add(protocol)
             return protocol
@@ -118,15 +124,27 @@ def serve(
     static_files: Mapping[str, str | Path] | None = None,
     shutdown_timeout: float = DEFAULT_SERVE_OPTIONS.shutdown_timeout,
     request_timeout: float = DEFAULT_SERVE_OPTIONS.request_timeout,
+    keep_alive_timeout: float = DEFAULT_SERVE_OPTIONS.keep_alive_timeout,
 ) -> Serving:
     """Serve ``app`` (a `siox.Server` or `siox.EngineServer`) with the native server.
 
     ``async with siox.serve(app, port=0) as serving: ...`` runs it for the block;
     ``await siox.serve(app)`` runs it until cancelled. ``static_files`` maps URL paths to
     files to serve next to the endpoint (a demo page, say). ``request_timeout`` bounds how
-    long one HTTP request may take to arrive (slow clients get 408).
+    long one HTTP request may take to arrive (slow clients get 408), and how long a new
+    connection may stay silent; ``keep_alive_timeout`` how long a kept-alive connection may
+    stay idle between requests (seconds).
     """
-    return Serving(app, host, port, ssl, static_files, shutdown_timeout, request_timeout)
+    return Serving(
+        app,
+        host,
+        port,
+        ssl,
+        static_files,
+        shutdown_timeout,
+        request_timeout,
+        keep_alive_timeout,
+    )
 
 
 def _use_uvloop() -> None:
