@@ -98,3 +98,17 @@ async def test_a_disconnected_socket_leaves_every_room() -> None:
         await alice.disconnect()
         assert await sio.in_("x").fetch_sockets() == []
         assert sio.of("/").adapter.local.rooms.rooms() == {}
+
+
+async def test_broadcast_acks_that_time_out_leave_nothing_behind() -> None:
+    sio = room_server()
+    async with TestServer(sio) as server:
+        clients = [await server.connect() for _ in range(5)]  # none of them answers "poll"
+        for _ in range(20):
+            asking = asyncio.create_task(sio.timeout(1.0).emit_with_ack("poll"))
+            await server.settle()
+            server.advance(1.0)
+            results = await asking
+            assert results.missing == 5
+        sockets = sio.of("/").sockets.values()
+        assert [socket.pending_acks for socket in sockets] == [0] * len(clients)

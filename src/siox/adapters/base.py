@@ -128,8 +128,17 @@ class LocalSockets(Protocol):
         """Write ``packet`` to each connected socket of ``sids``, encoded once per protocol."""
         ...
 
-    def send_with_ack(self, sids: Iterable[str], packet: Packet, on_reply: AckReply) -> list[str]:
-        """Send ``packet`` with a fresh ack id to each connected socket; return their ids."""
+    def send_with_ack(
+        self,
+        sids: Iterable[str],
+        packet: Packet,
+        on_reply: AckReply,
+        timeout: float | None = None,
+    ) -> list[str]:
+        """Send ``packet`` with a fresh ack id to each connected socket; return their ids.
+
+        With ``timeout`` (seconds), acks still awaited then are forgotten.
+        """
         ...
 
     def disconnect(self, sids: Iterable[str], close: bool) -> None:

@@ -93,7 +93,7 @@ class InMemoryAdapter(Adapter):
         self, packet: Packet, opts: BroadcastOptions, on_count: AckCount, on_reply: AckReply
     ) -> None:
         """Send ``packet`` to the selected sockets, each with an ack id."""
-        sent = self.local.send_with_ack(self._select(opts), packet, on_reply)
+        sent = self.local.send_with_ack(self._select(opts), packet, on_reply, opts.timeout)
         on_count(len(sent), sent)
 
     # -- bulk operations --------------------------------------------------------------------------

@@ -51,15 +51,32 @@ class LocalSocketSet:
                 socket.notify_outgoing(packet.data)
             socket.write_outgoing(outgoing)
 
-    def send_with_ack(self, sids: Iterable[str], packet: Packet, on_reply: AckReply) -> list[str]:
-        """Send ``packet`` with an ack id to each connected socket; return the ids sent to."""
+    def send_with_ack(
+        self,
+        sids: Iterable[str],
+        packet: Packet,
+        on_reply: AckReply,
+        timeout: float | None = None,
+    ) -> list[str]:
+        """Send ``packet`` with an ack id to each connected socket; return the ids sent to.
+
+        With ``timeout``, the sockets forget the acks they still wait for once it passes (one
+        timer for the whole broadcast), so unanswered broadcasts leave nothing behind.
+        """
         by_id = self.by_id
-        return [
-            sid
-            for sid in sids
-            if (socket := by_id.get(sid)) is not None
-            and socket.send_with_ack_callback(packet, on_reply)
-        ]
+        sent: list[str] = []
+        waiting: list[tuple[Socket, int]] = []
+        for sid in sids:
+            socket = by_id.get(sid)
+            if socket is None:
+                continue
+            ack_id = socket.send_with_ack_callback(packet, on_reply)
+            if ack_id is not None:
+                sent.append(sid)
+                waiting.append((socket, ack_id))
+        if timeout is not None and waiting:
+            waiting[0][0].driver.timers.call_later(timeout, _forget_acks, waiting)
+        return sent
 
     def disconnect(self, sids: Iterable[str], close: bool) -> None:
         """Disconnect each socket of ``sids``."""
@@ -70,3 +87,8 @@ class LocalSocketSet:
         """The sockets of ``sids`` that are here."""
         by_id = self.by_id
         return [socket for sid in sids if (socket := by_id.get(sid)) is not None]
+
+
+def _forget_acks(waiting: list[tuple[Socket, int]]) -> None:
+    for socket, ack_id in waiting:
+        socket.forget_ack(ack_id)

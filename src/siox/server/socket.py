@@ -254,14 +254,14 @@ class Socket:
         finally:
             timer.cancel()
 
-    def send_with_ack_callback(self, packet: Packet, on_reply: AckCallback) -> bool:
+    def send_with_ack_callback(self, packet: Packet, on_reply: AckCallback) -> int | None:
         """Send ``packet`` with a fresh ack id; ``on_reply(socket id, args or None)`` follows.
 
         Returns:
-            False when the socket is not connected (nothing sent, no reply will come).
+            The ack id, or None when the socket is not connected (nothing sent, no reply).
         """
         if not self.connected:
-            return False
+            return None
         sid = self.id
 
         def settle(args: list[Any] | None) -> None:
@@ -271,7 +271,16 @@ class Socket:
         if self.namespace.any_outgoing_listeners:
             self.notify_outgoing(packet.data)
         self.write(self.driver.encode(Packet(packet.type, packet.nsp, packet.data, ack_id)))
-        return True
+        return ack_id
+
+    def forget_ack(self, ack_id: int) -> None:
+        """Stop waiting for the ack ``ack_id`` (its broadcast timed out)."""
+        self._acks.pop(ack_id, None)
+
+    @property
+    def pending_acks(self) -> int:
+        """How many acks this socket still waits for."""
+        return len(self._acks)
 
     def _register_ack(self, callback: Callable[[list[Any] | None], None]) -> int:
         ack_id = self._ack_counter
