@@ -23,7 +23,8 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .asgi import ASGIApp
-    from .client import Client, ClientSocket, SyncClient, SyncSocket, connect
+    from .client import Client, ClientSocket, SyncClient, SyncSocket
+    from .client.connect import connect
     from .server.adapter import Adapter, BroadcastOptions, InMemoryAdapter
     from .server.engine_server import EngineServer
     from .server.namespace import Namespace

@@ -65,8 +65,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from .. import fastpaths
 from ..errors import InvalidPacket, ProtocolError
-from .events import CloseReason, MessageReceived, Opened, Upgraded
+from .events import CloseReason, MessageReceived, Opened, Upgraded, new_message_received
 from .handshake import EngineErrorCode, Transport, build_open_data, handshake_error
 from .heartbeat import Heartbeat, HeartbeatAction, Role
 from .machine import (
@@ -88,6 +89,7 @@ __all__ = ["DEFAULT_MAX_BUFFER_SIZE", "NOOP_INTERVAL", "POST_RESPONSE", "EngineS
 NOOP_INTERVAL = 0.1
 
 _T = PacketType
+_OPEN = State.OPEN
 _PROBE = WebSocketRole.PROBE
 _TRANSPORT = WebSocketRole.TRANSPORT
 
@@ -294,7 +296,32 @@ class EngineSession(SessionCore):
         self._move(Trigger.PROBE_STARTED)
 
     def receive_ws_frame(self, frame: str | bytes, now: float) -> None:
-        """A message arrived on the attached WebSocket (text as str, binary as bytes)."""
+        """A message arrived on the attached WebSocket (text as str, binary as bytes).
+
+        Fast path (`siox.fastpaths`): a MESSAGE (text ``4...``, or a v4 binary frame) on the
+        steady transport WebSocket, when no deadline is due at ``now`` and the heartbeat would
+        take no note of it, is only delivered. In that state the heartbeat's are the only
+        deadlines (upgrade, NOOP and close deadlines belong to other states). Anything else,
+        and text that might exceed ``max_payload`` in UTF-8, takes the general path below.
+        """
+        if fastpaths.ENABLED and self._ws is _TRANSPORT and self._state is _OPEN:
+            heartbeat = self._heartbeat
+            assert heartbeat is not None
+            ping_at = heartbeat.ping_at
+            deadline = heartbeat.deadline
+            if (
+                (ping_at is None or now < ping_at)
+                and (deadline is None or (now < deadline and self._eio == 3))
+                and len(frame) <= self.max_payload >> 2  # even at 4 bytes per character
+            ):
+                kind = type(frame)
+                if kind is str:
+                    if frame[:1] == "4":
+                        self._events.append(new_message_received(frame[1:]))
+                        return
+                elif kind is bytes and self._eio == 4:
+                    self._events.append(new_message_received(frame))
+                    return
         packet = self._ws_packet(frame, now)
         if packet is None:
             return

@@ -47,19 +47,6 @@ def _headers(request: Request) -> dict[str, str]:
     return headers
 
 
-def build_frames(messages: list[str | bytes], eio: int) -> bytes:
-    """WebSocket frames (server side, unmasked, uncompressed) for Engine.IO messages."""
-    parts = []
-    for message in messages:
-        if isinstance(message, str):
-            parts.append(frame_text(("4" + message).encode()))
-        elif eio >= 4:
-            parts.append(frame_binary(message))
-        else:
-            parts.append(frame_binary(b"\x04" + message))
-    return b"".join(parts)
-
-
 async def _no_body() -> bytes | None:
     return None
 
@@ -125,8 +112,6 @@ class _Channel:
             return False
         self.protocol.queue_write(data)
         return True
-
-    build_frames = staticmethod(build_frames)
 
     def close(self, code: int = 1000) -> None:
         self.protocol.close_websocket(code)
