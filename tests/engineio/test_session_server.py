@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+import siox.fastpaths
 from siox.engineio.events import Closed, CloseReason, MessageReceived, Opened, Upgraded
 from siox.engineio.handshake import EngineErrorCode, Transport
 from siox.engineio.machine import State
@@ -759,7 +760,10 @@ def test_abort_drops_the_queue_and_ends_at_once() -> None:
     assert closed_with(session) == Closed(CloseReason.SERVER_SHUTTING_DOWN, "aborted")
 
 
-def test_writable_directly_only_on_an_idle_open_websocket() -> None:
+def test_writable_directly_only_on_an_idle_open_websocket(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(siox.fastpaths, "ENABLED", True)  # also under SIOX_NO_FAST_PATHS=1
     seen = [new_session().writable_directly]
     session = new_session(Transport.WEBSOCKET)
     seen.append(session.writable_directly)

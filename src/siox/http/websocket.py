@@ -29,6 +29,7 @@ import os
 from collections.abc import Callable
 from typing import TypeVar
 
+from .. import fastpaths
 from ..errors import ProtocolError
 from ._mask import apply_mask
 from .deflate import DeflateParams, MessageCompressor, MessageDecompressor
@@ -197,7 +198,8 @@ class WebSocketConnection:
         if self.state is _CO_CLOSED:
             return []
         if (
-            self._is_server
+            fastpaths.ENABLED
+            and self._is_server
             and self._decompressor is None
             and not self._buffer
             and self.state is _CO_OPEN
@@ -220,8 +222,10 @@ class WebSocketConnection:
 
         Handles only what needs no state: masked FIN frames with opcode TEXT or BINARY, no RSV
         bit, a 7- or 16-bit length, within ``max_message_size``, while no fragmented message is
-        in progress. Returns None as soon as anything else shows up, before consuming anything,
-        so the general path then sees the read exactly as it came.
+        in progress. Returns None as soon as anything else shows up (an unmasked frame, a
+        control frame, a partial frame, bad UTF-8...), before consuming anything, so the
+        general path then sees the read exactly as it came and gives the error, if any.
+        `receive_data` tries it only while `siox.fastpaths.ENABLED`.
         """
         if self._header is not None or not self._assembler.idle:
             return None

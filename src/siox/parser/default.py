@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .. import fastpaths
 from ..errors import InvalidPacket
 from ..jsonbackend import JsonBackend, get_backend
 from .binary import BINARY_TYPES, reconstruct
@@ -129,8 +130,14 @@ class Parser:
         self, ptype: PacketType, nsp: str, data: Any, ack_id: int | None
     ) -> list[str | bytes]:
         """`encode` for a packet given by its fields (no `Packet` object needed)."""
-        if (ptype is _EVENT or ptype is _ACK) and nsp == "/" and type(data) is list:
-            # The usual packet: main namespace, a list payload. Same checks, fewer calls.
+        if (
+            fastpaths.ENABLED
+            and (ptype is _EVENT or ptype is _ACK)
+            and nsp == "/"
+            and type(data) is list
+        ):
+            # Fast path (`siox.fastpaths`), the usual packet: main namespace, a list payload.
+            # The same checks and the same text as below, with fewer calls.
             if ptype is _EVENT:
                 name = data[0] if data else None
                 kind = type(name)
