@@ -166,10 +166,13 @@ async def test_direct_writes_and_queued_writes_frame_messages_alike(query: str) 
     assert direct == ["4text", binary]
 
 
-async def test_broadcast_frames_are_the_engine_framing_in_websocket_frames() -> None:
+async def test_broadcast_frames_are_the_engine_framing_in_websocket_frames(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from siox.http.frames import frame_binary, frame_text
     from siox.server.outgoing import Outgoing
 
+    monkeypatch.setattr(siox.fastpaths, "ENABLED", True)  # the shared frames are a fast path
     engine = siox.EngineServer(allow_eio3=True)
     handle4, channel4 = await open_websocket(engine, V4)
     handle3, channel3 = await open_websocket(engine, V3 + "&b64=1")
