@@ -122,6 +122,7 @@ payloads = st.one_of(
 @settings(max_examples=300)
 @example(5, PacketType.EVENT, "/", ["connect"], -1)  # two faults: the same one is reported
 @example(5, PacketType.EVENT, "/", ("a", 1), 1)
+@example(4, PacketType.EVENT, "/", ["connect"], None)  # reserved in protocol 5 only
 @example(5, PacketType.ACK, "/", [b"\x00"], None)
 @given(
     protocol=st.sampled_from([5, 4]),
