@@ -10,7 +10,10 @@ Cases, each per message, best of several repeats (microseconds of CPU time):
 * ``engine receive``: the same with a handler that does nothing;
 * ``socket.io ack``: `WebSocketHandle.receive('420["echo","hello",{...}]')` on a `siox.Server`
   whose plain-function handler returns its arguments (the acked echo of the benchmarks);
-* ``ws frames``: `WebSocketConnection.receive_data` of one masked small text frame.
+* ``ws frames``: `WebSocketConnection.receive_data` of one masked small text frame;
+* ``native ack``: the acked echo through the native front end end to end, bytes in and bytes
+  out: `HttpProtocol.data_received` of one masked client frame, with a transport that only
+  counts the bytes written.
 
 Frames are written to an in-memory channel that only counts them.
 """
@@ -92,6 +95,55 @@ async def socketio_case() -> dict[str, float]:
     return {"socket.io ack": best(lambda: handle.receive(frame))}
 
 
+class CountingTransport:
+    """An asyncio transport that counts what is written."""
+
+    def __init__(self) -> None:
+        self.written = 0
+
+    def write(self, data: bytes) -> None:
+        self.written += len(data)
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return ("127.0.0.1", 1234) if name == "peername" else default
+
+    def is_closing(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        raise AssertionError("closed")
+
+
+async def native_case() -> dict[str, float]:
+    from siox.http.handshake import ClientHandshake
+    from siox.server.native import HttpProtocol
+
+    sio = siox.Server(ping_interval=1e6, ping_timeout=1e6)
+
+    @sio.on("echo")
+    def echo(socket: Any, *args: Any) -> Any:
+        return args
+
+    protocol = HttpProtocol(sio.engine)
+    transport = CountingTransport()
+    protocol.connection_made(transport)  # type: ignore[arg-type]
+    handshake = ClientHandshake("localhost", "/socket.io/?EIO=4&transport=websocket")
+    protocol.data_received(handshake.request)
+    for _ in range(5):
+        await asyncio.sleep(0)  # the upgrade task
+    key = b"\x01\x02\x03\x04"
+    protocol.data_received(encode_frame(Opcode.TEXT, b"40", mask_key=key))
+    for _ in range(5):
+        await asyncio.sleep(0)  # the connect handler
+    frame = encode_frame(
+        Opcode.TEXT, b'420["echo","hello",{"id":42,"user":"alice","ok":true}]', mask_key=key
+    )
+    before = transport.written
+    protocol.data_received(frame)
+    assert transport.written > before, "no ack written"
+    return {"native ack": best(lambda: protocol.data_received(frame))}
+
+
 def ws_case() -> dict[str, float]:
     conn = WebSocketConnection(Role.SERVER)
     frame = encode_frame(Opcode.TEXT, b'420["echo","hello"]', mask_key=b"\x01\x02\x03\x04")
@@ -99,7 +151,12 @@ def ws_case() -> dict[str, float]:
 
 
 async def main() -> None:
-    results = {**await engine_cases(), **await socketio_case(), **ws_case()}
+    results = {
+        **await engine_cases(),
+        **await socketio_case(),
+        **ws_case(),
+        **await native_case(),
+    }
     for name, micros in results.items():
         print(f"{name:>16}: {micros:6.3f} us")
 

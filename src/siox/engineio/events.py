@@ -9,7 +9,6 @@ exactly once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -106,23 +105,3 @@ class Closed:
 
 #: Anything ``events_received()`` returns.
 Event = Opened | MessageReceived | Upgraded | Closed
-
-
-def _build_message_received() -> Callable[[str | bytes], MessageReceived]:
-    """A constructor for `MessageReceived` that fills its slot directly (per-message path).
-
-    A frozen dataclass ``__init__`` goes through ``object.__setattr__``; this costs a third.
-    """
-    setter = vars(MessageReceived)["data"].__set__  # the slot descriptor
-    new = object.__new__
-
-    def build(data: str | bytes) -> MessageReceived:
-        event: MessageReceived = new(MessageReceived)
-        setter(event, data)
-        return event
-
-    return build
-
-
-#: ``MessageReceived(data)``, faster.
-new_message_received = _build_message_received()

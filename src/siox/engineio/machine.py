@@ -228,6 +228,20 @@ class SessionCore:
         outputs, self._outputs = self._outputs, []
         return outputs
 
+    def drain(self) -> tuple[list[Output], list[Event]] | None:
+        """`data_to_send()` and `events_received()` in one call; None when both are empty.
+
+        For a driver's pump, which asks after every input: perform the outputs, then report
+        the events, then ask again.
+        """
+        outputs = self._outputs
+        events = self._events
+        if not outputs and not events:
+            return None
+        self._outputs = []
+        self._events = []
+        return outputs, events
+
     def next_deadline(self) -> float | None:
         """When ``handle_timer`` must be called next (None: no timer armed)."""
         # The driver asks after every input: unrolled, as a list and min() cost twice as much.

@@ -67,7 +67,7 @@ from contextlib import contextmanager
 
 from .. import fastpaths
 from ..errors import InvalidPacket, ProtocolError
-from .events import CloseReason, MessageReceived, Opened, Upgraded, new_message_received
+from .events import CloseReason, MessageReceived, Opened, Upgraded
 from .handshake import EngineErrorCode, Transport, build_open_data, handshake_error
 from .heartbeat import Heartbeat, HeartbeatAction, Role
 from .machine import (
@@ -90,6 +90,10 @@ NOOP_INTERVAL = 0.1
 
 _T = PacketType
 _OPEN = State.OPEN
+# `MessageReceived(data)` without the frozen dataclass's __init__, for the per-message fast
+# path: the slot is filled through its descriptor (40% cheaper).
+_new = object.__new__
+_set_message_data = vars(MessageReceived)["data"].__set__
 _PROBE = WebSocketRole.PROBE
 _TRANSPORT = WebSocketRole.TRANSPORT
 
@@ -315,12 +319,10 @@ class EngineSession(SessionCore):
                 and len(frame) <= self.max_payload >> 2  # even at 4 bytes per character
             ):
                 kind = type(frame)
-                if kind is str:
-                    if frame[:1] == "4":
-                        self._events.append(new_message_received(frame[1:]))
-                        return
-                elif kind is bytes and self._eio == 4:
-                    self._events.append(new_message_received(frame))
+                if (kind is str and frame[:1] == "4") or (kind is bytes and self._eio == 4):
+                    event = _new(MessageReceived)
+                    _set_message_data(event, frame[1:] if kind is str else frame)
+                    self._events.append(event)
                     return
         packet = self._ws_packet(frame, now)
         if packet is None:

@@ -178,12 +178,12 @@ class EngineSocket:
         app = self.server.app
         try:
             while True:
-                outputs = core.data_to_send()
+                pending = core.drain()
+                if pending is None:
+                    break
+                outputs, events = pending
                 if outputs:
                     self._perform(outputs)
-                events = core.events_received()
-                if not events:
-                    break
                 for event in events:
                     if type(event) is MessageReceived:  # the usual event, handled inline
                         if not self._closed:
