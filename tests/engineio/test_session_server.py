@@ -800,3 +800,14 @@ def test_abandoned_handshakes_are_all_reaped_on_their_own_timers() -> None:
         assert closed_with(session).reason == "ping timeout"
         assert session.next_deadline() is None
         assert session.buffered_amount == 0
+
+
+def test_drain_gives_the_outputs_and_events_at_once_and_none_when_idle() -> None:
+    session = EngineSession("SID", transport=Transport.WEBSOCKET, now=0.0)
+    drained = session.drain()
+    assert drained is not None
+    outputs, events = drained
+    assert [type(o) for o in outputs] == [WebSocketSend]
+    assert [type(e) for e in events] == [Opened]
+    assert session.drain() is None
+    assert session.data_to_send() == [] and session.events_received() == []

@@ -5,6 +5,9 @@ through `SessionCore._move`, which looks the pair up and refuses (``RuntimeError
 any pair not in the table. The table is data so tests can enumerate it and docs can draw it.
 `SessionCore` holds what both roles need: the state, the queued events and outputs, the
 bounded outbox, the heartbeat, the timers and the application-facing ``send``.
+
+(Over the 400-line soft cap since the direct-write fast path and the pump's ``drain`` joined
+the core: they belong next to the outbox and outputs they read.)
 """
 
 from __future__ import annotations

@@ -26,8 +26,9 @@ Rules of this file (h11 style):
    feeds whichever transport is current, and an upgrade switches only once the polling GET has
    been released.
 
-The driver's contract, per request (drain ``data_to_send()`` and ``events_received()`` after
-every call, including one that raised, and re-arm the timer from ``next_deadline()``):
+The driver's contract, per request (drain ``data_to_send()`` and ``events_received()``, or
+both at once with ``drain()``, after every call, including one that raised, and re-arm the
+timer from ``next_deadline()``):
 
 * handshake (`validate_request` gave `NewSession`): ``EngineSession(new_sid(), transport=...,
   now=...)``; for polling then call ``polling_get(now)``, whose answer is the OPEN packet; for
@@ -41,6 +42,8 @@ every call, including one that raised, and re-arm the timer from ``next_deadline
 * WebSocket upgrade (`ExistingSession` with ``upgrade=True``): ``attach_websocket(now)``, then
   ``receive_ws_frame(frame, now)`` per message; asyncio's ``pause_writing``/``resume_writing``
   go to the same-named methods.
+* sending: ``send(data)``, or ``send_direct(data)``, which returns the frame to write at once
+  when the WebSocket is steady (nothing queued: the fast path) and otherwise queues as ``send``.
 * a request or WebSocket lost mid-way: ``transport_closed(Transport.POLLING | WEBSOCKET, now)``.
 * `Closed` seen: drop the session from the sid table (its sid is unknown from then on).
 
@@ -56,8 +59,9 @@ session; a ``5`` on the probe before ``2probe`` closes the probe (the reference 
 anyway); a GET still pending when ``5`` arrives gets ``6`` (the reference sends ``1``, which can
 only confuse a client that kept polling); the outgoing buffer is bounded (hostile-inputs R05).
 
-(A little over the 400-line soft cap: most of it is this contract; the polling bookkeeping is
-already in `siox.engineio.polling` and the shared core in `siox.engineio.machine`.)
+(Over the 400-line soft cap: most of it is this contract, and the WebSocket message fast path
+must sit inside ``receive_ws_frame``; the polling bookkeeping is already in
+`siox.engineio.polling` and the shared core in `siox.engineio.machine`.)
 """
 
 from __future__ import annotations
