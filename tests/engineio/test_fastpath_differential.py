@@ -12,10 +12,14 @@ counts as the `WebSocketSend` the general path queues.
 from __future__ import annotations
 
 import base64
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from hypothesis import example, given, settings, strategies as st
 
 import siox.fastpaths
@@ -186,3 +190,17 @@ def test_steady_websocket_messages_take_the_fast_path() -> None:
         session.receive_ws_frame("4hi", 1.0)
         assert session.send_direct("yo") is None
     assert calls == ["4hi"]
+
+
+@pytest.mark.parametrize(
+    ("value", "enabled"), [(None, True), ("", True), ("0", True), ("1", False), ("yes", False)]
+)
+def test_siox_no_fast_paths_is_read_at_import(value: str | None, enabled: bool) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "SIOX_NO_FAST_PATHS"}
+    if value is not None:
+        env["SIOX_NO_FAST_PATHS"] = value
+    code = "import siox.fastpaths; print(siox.fastpaths.ENABLED)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == str(enabled)
