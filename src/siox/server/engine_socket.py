@@ -10,6 +10,7 @@ reported is picked up by the loop already running.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -34,8 +35,10 @@ class EngineSocket:
     """One Engine.IO session on the server: the `EngineConnection` the application sees."""
 
     __slots__ = (
+        "_app",
         "_app_reason",
         "_channel",
+        "_clock",
         "_closed",
         "_deadline",
         "_get_callback",
@@ -62,6 +65,7 @@ class EngineSocket:
         jsonp_index: int | None = None,
     ) -> None:
         self.server = server
+        self._app = server.app
         self.core = core
         self.sid = core.sid
         self.query = query
@@ -75,7 +79,11 @@ class EngineSocket:
             url=request.path + ("?" + request.query_string if request.query_string else ""),
             issued=issued,
         )
-        self._loop = asyncio.get_running_loop()
+        self._loop = loop = asyncio.get_running_loop()
+        # The loop's clock for the per-message path: the standard loop's ``time()`` is
+        # ``time.monotonic()`` behind a Python call, so call that directly when it is the one.
+        standard = type(loop).time is asyncio.BaseEventLoop.time and "time" not in vars(loop)
+        self._clock: Callable[[], float] = time.monotonic if standard else loop.time
         self._timer: asyncio.TimerHandle | None = None
         self._deadline: float | None = None
         self._pumping = False
@@ -175,7 +183,7 @@ class EngineSocket:
             return
         self._pumping = True
         core = self.core
-        app = self.server.app
+        app = self._app
         try:
             while True:
                 pending = core.drain()
@@ -228,7 +236,7 @@ class EngineSocket:
 
     def _report(self, event: Any) -> None:
         kind = type(event)
-        app = self.server.app
+        app = self._app
         if kind is MessageReceived:
             if not self._closed:
                 app.engine_message(self, event.data)
@@ -398,7 +406,7 @@ class WebSocketHandle:
         socket = self._socket
         if socket._channel is not self._channel:
             return
-        socket.core.receive_ws_frame(data, socket._loop.time())
+        socket.core.receive_ws_frame(data, socket._clock())
         socket._pump()
 
     def closed(self) -> None:
