@@ -1,4 +1,5 @@
-"""Differential test: an `EngineSession` gives the same answers with its fast paths on and off.
+"""Differential test: an `EngineSession` (and the `SocketConnection` on it) answers the same
+with the fast paths on and off.
 
 Two sessions are built alike and fed the same random sequence of inputs on a manual clock: a
 WebSocket message, a polling GET or POST, an upgrade, a message sent by the application, a
@@ -6,7 +7,9 @@ write pause, a close, and clock advances of random size with or without the time
 (a clock advance alone is an event loop that is late). One runs with `siox.fastpaths.ENABLED`,
 the other without; after every input their return values (or exceptions), outputs, events,
 next deadline and state must be identical. A frame `send_direct` hands back for direct writing
-counts as the `WebSocketSend` the general path queues.
+counts as the `WebSocketSend` the general path queues. On top of each session a
+`SocketConnection` takes the messages, joins every namespace asked for and acks every event
+(through ``send_direct``), so its fast paths are compared in the same runs.
 """
 
 from __future__ import annotations
@@ -23,9 +26,13 @@ import pytest
 from hypothesis import example, given, settings, strategies as st
 
 import siox.fastpaths
+from siox.engineio.events import MessageReceived
 from siox.engineio.handshake import Transport
 from siox.engineio.outputs import WebSocketSend
 from siox.engineio.session import EngineSession
+from siox.socketio.connection import SocketConnection
+from siox.socketio.events import ConnectRequested, EventReceived
+from siox.socketio.parsers import resolve_parser
 
 MAX_PAYLOAD = 64
 
@@ -40,8 +47,29 @@ def fast_paths(enabled: bool) -> Iterator[None]:
         siox.fastpaths.ENABLED = saved
 
 
-texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=8) | st.sampled_from(
-    ["x" * 15, "x" * 16, "x" * 70, "é" * 21, "é" * 40, "€" * 20, "€" * 22, "\U0001f600" * 17]
+# Socket.IO packets (for the `SocketConnection` on top), random text, and sizes around the
+# limits (64 bytes: 16 characters is the most the fast path takes without measuring UTF-8).
+socketio_packets = st.sampled_from(
+    [
+        "0",
+        "0/chat,",
+        '2["echo",1]',
+        '21["echo","é"]',
+        '2/chat,3["echo"]',
+        "3[1]",
+        "31[]",
+        '51-["echo",{"_placeholder":true,"num":0}]',
+        "1",
+        "2[]",
+        '2["a"',
+    ]
+)
+texts = (
+    st.text(st.characters(exclude_categories=("Cs",)), max_size=8)
+    | socketio_packets
+    | st.sampled_from(
+        ["x" * 15, "x" * 16, "x" * 70, "é" * 21, "é" * 40, "€" * 20, "€" * 22, "\U0001f600" * 17]
+    )
 )
 blobs = st.binary(max_size=8) | st.sampled_from([b"\x00" * 63, b"\x01" * 70])
 ws_frames = st.one_of(
@@ -102,25 +130,66 @@ def apply(session: EngineSession, kind: str, arg: Any, now: float) -> Any:
     return session.transport_closed(Transport.POLLING, now)
 
 
-def observe(session: EngineSession, kind: str, arg: Any, now: float, enabled: bool) -> Any:
-    with fast_paths(enabled):
+class Peer:
+    """One server: an Engine.IO session and the Socket.IO connection on it, acking every event."""
+
+    def __init__(self, session: EngineSession, conn: SocketConnection) -> None:
+        self.session = session
+        self.conn = conn
+        self.written: list[WebSocketSend] = []
+
+    def observe(self, kind: str, arg: Any, now: float, enabled: bool) -> Any:
+        """Feed one input with the fast paths on or off; return everything that came out."""
+        with fast_paths(enabled):
+            session = self.session
+            written: list[Any] = []  # frames the driver writes directly, in order
+            try:
+                result = apply(session, kind, arg, now)
+            except Exception as exc:  # the exception is part of the answer
+                result = (type(exc), str(exc))
+            if isinstance(result, WebSocketSend):
+                written.append(result)
+                result = None
+            outputs = session.data_to_send() + written
+            events = session.events_received()
+            socketio = []
+            self.written = []
+            for event in events:
+                if isinstance(event, MessageReceived):
+                    socketio.append(self.deliver(event.data))
+            # Direct writes need nothing queued before them: they precede what is queued now.
+            outputs += self.written + session.data_to_send()
+            return (
+                result,
+                outputs,
+                events,
+                socketio,
+                session.events_received(),
+                session.next_deadline(),
+                session.state,
+                session.transport,
+                session.buffered_amount,
+                sorted(self.conn.connected),
+            )
+
+    def deliver(self, data: str | bytes) -> Any:
+        """The Socket.IO layer: accept every namespace, ack every event with its arguments."""
         try:
-            result = apply(session, kind, arg, now)
-        except Exception as exc:  # the exception is part of the answer
-            result = (type(exc), str(exc))
-        outputs = session.data_to_send()
-        if isinstance(result, WebSocketSend):  # written directly by the driver, in order
-            outputs.append(result)
-            result = None
-        return (
-            result,
-            outputs,
-            session.events_received(),
-            session.next_deadline(),
-            session.state,
-            session.transport,
-            session.buffered_amount,
-        )
+            events = self.conn.receive(data)
+        except Exception as exc:
+            return (type(exc), str(exc))
+        for event in events:
+            if isinstance(event, ConnectRequested):
+                replies = self.conn.accept(event.nsp, "SID")
+            elif isinstance(event, EventReceived) and event.ack_id is not None:
+                replies = self.conn.ack(event.nsp, event.ack_id, event.args)
+            else:
+                continue
+            for reply in replies:
+                frame = self.session.send_direct(reply)
+                if frame is not None:  # the driver writes it at once
+                    self.written.append(WebSocketSend(frame))
+        return events
 
 
 _WS, _POLL = Transport.WEBSOCKET, Transport.POLLING
@@ -160,18 +229,25 @@ def test_sessions_with_and_without_fast_paths_answer_alike(
             max_buffer_size=200,
         )
 
-    with fast_paths(True):
-        fast = new()
-    with fast_paths(False):
-        slow = new()
+    def new_peer(enabled: bool) -> Peer:
+        with fast_paths(enabled):
+            session = new()
+        protocol = 5 if eio == 4 else 4
+        conn = SocketConnection(resolve_parser("default", protocol=protocol), protocol=protocol)
+        if protocol == 4:
+            conn.open_implicit({})
+            conn.accept("/", "SID")
+        return Peer(session, conn)
+
+    fast, slow = new_peer(True), new_peer(False)
     now = 0.0
-    assert observe(fast, "timer", None, now, True) == observe(slow, "timer", None, now, False)
+    assert fast.observe("timer", None, now, True) == slow.observe("timer", None, now, False)
     for kind, arg in steps:
         if kind == "advance":
             now = round(now + arg, 6)
             continue
-        seen_fast = observe(fast, kind, arg, now, True)
-        seen_slow = observe(slow, kind, arg, now, False)
+        seen_fast = fast.observe(kind, arg, now, True)
+        seen_slow = slow.observe(kind, arg, now, False)
         assert seen_fast == seen_slow, (kind, arg, now)
 
 
