@@ -212,7 +212,8 @@ def encode_message(data: str | bytes, eio: int, b64: bool) -> str | bytes:
     r"""Frame one MESSAGE: the only place siox writes the ``"4"`` / ``b"\x04"`` / base64 forms.
 
     The session's outbox (`encode_packet`), its direct writes on a steady WebSocket
-    (`siox.engineio.machine.SessionCore.send`) and the broadcast frame cache all call this.
+    (`siox.engineio.machine.SessionCore.send_direct`) and the broadcast frame cache
+    (`siox.server.outgoing.build_frames`) all call this.
 
     Args:
         data: ``str`` for a text message, ``bytes`` for a binary one.
