@@ -28,6 +28,7 @@ from __future__ import annotations
 import binascii
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Literal, overload
 
 from ..errors import InvalidPacket, PayloadTooLarge
 
@@ -208,6 +209,14 @@ def encode_packet(packet: Packet, *, eio: int = 4, b64: bool = False) -> str | b
     raise ValueError(f"only a MESSAGE packet can carry binary data, not {packet.type!r}")
 
 
+@overload
+def encode_message(data: str, eio: int, b64: bool) -> str: ...
+@overload
+def encode_message(data: bytes, eio: int, b64: Literal[True]) -> str: ...
+@overload
+def encode_message(data: bytes, eio: int, b64: Literal[False]) -> bytes: ...
+@overload
+def encode_message(data: str | bytes, eio: int, b64: bool) -> str | bytes: ...
 def encode_message(data: str | bytes, eio: int, b64: bool) -> str | bytes:
     r"""Frame one MESSAGE: the only place siox writes the ``"4"`` / ``b"\x04"`` / base64 forms.
 

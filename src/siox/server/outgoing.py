@@ -23,7 +23,7 @@ def build_frames(messages: list[str | bytes], eio: int, b64: bool) -> bytes:
     parts = []
     for message in messages:
         frame = encode_message(message, eio, b64)
-        parts.append(frame_text(frame.encode()) if type(frame) is str else frame_binary(frame))  # type: ignore[arg-type]
+        parts.append(frame_text(frame.encode()) if isinstance(frame, str) else frame_binary(frame))
     return b"".join(parts)
 
 
