@@ -56,6 +56,7 @@ CORE = (
     "siox.callables",
     "siox.engineio",
     "siox.errors",
+    "siox.fastpaths",
     "siox.http",
     "siox.jsonbackend",
     "siox.options",
@@ -86,14 +87,17 @@ RULES: dict[str, Rule] = {
     "siox.callables": core(),
     "siox.errors": core(),
     "siox.options": core(),  # every default, written once: the standard library only
+    "siox.fastpaths": core(),  # the SIOX_NO_FAST_PATHS switch, read once at import
     "siox.jsonbackend": core("siox.errors", "siox.options", "siox.parser", third_party=("orjson",)),
-    "siox.parser": core("siox.errors", "siox.jsonbackend", "siox.options"),
+    "siox.parser": core("siox.errors", "siox.fastpaths", "siox.jsonbackend", "siox.options"),
     "siox.parser.msgpack": core(
         "siox.errors", "siox.options", "siox.parser", third_party=("msgpack",)
     ),
-    "siox.engineio": core("siox.errors", "siox.options"),
-    "siox.socketio": core("siox.errors", "siox.jsonbackend", "siox.options", "siox.parser"),
-    "siox.http": core("siox.errors", "siox.options"),
+    "siox.engineio": core("siox.errors", "siox.fastpaths", "siox.options"),
+    "siox.socketio": core(
+        "siox.errors", "siox.fastpaths", "siox.jsonbackend", "siox.options", "siox.parser"
+    ),
+    "siox.http": core("siox.errors", "siox.fastpaths", "siox.options"),
     "siox.http.http11": core(
         "siox.errors", "siox.http", "siox.options", third_party=("httptools",)
     ),

@@ -24,7 +24,8 @@ from .errors import (
 if TYPE_CHECKING:
     from .adapters import Adapter, BroadcastOptions, InMemoryAdapter
     from .asgi import ASGIApp
-    from .client import Client, ClientSocket, SyncClient, SyncSocket, connect
+    from .client import Client, ClientSocket, SyncClient, SyncSocket
+    from .client.connect import connect
     from .options import Recovery
     from .server.engine_server import EngineServer
     from .server.namespace import Namespace

@@ -6,6 +6,9 @@ A long-polling GET runs `EngineServer.handle_http` while a watcher task waits fo
 body is pulled by the engine chunk by chunk. A WebSocket has one reader loop (the ASGI call)
 feeding the engine's `WebSocketHandle` and one writer task sending, in order, what the engine
 queued; the queue's watermarks pause and resume the session's writing.
+
+(Over the 400-line soft cap: HTTP, WebSocket and lifespan of one ASGI application, each a small
+part of the same front end.)
 """
 
 from __future__ import annotations

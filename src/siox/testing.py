@@ -15,6 +15,9 @@ own parser, as a real client would::
 
 Application handlers run on the test's event loop as usual; `TestServer.settle` lets them and
 the in-memory deliveries run until nothing is left to do.
+
+(Over the 400-line soft cap: the manual clock, the in-memory transport and the test client make one
+public helper that users read as a whole.)
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """Run one official Socket.IO / Engine.IO conformance suite, at its pinned commit, against a URL.
 
 The suites' code is never part of this repository. At test time the suite is extracted with
-``git archive`` from the local mirror of its GitHub repository (``$SIOX_PROTOCOL_MIRRORS``,
-default /work/.mirror, as laid down by the sandbox's fetch tool), its npm dev dependencies are
+``git archive`` from a bare git mirror of its public GitHub repository: the one under
+``$SIOX_PROTOCOL_MIRRORS/<owner>+<name>/repo`` when that variable is set, otherwise a mirror
+cloned from https://github.com/<owner>/<name> into the cache directory (once; without network
+access the suite is reported unavailable and its tests skip). Its npm dev dependencies are
 installed with ``npm ci`` into a cache directory (``$SIOX_CONFORMANCE_CACHE``, default
 ~/.cache/siox-conformance), the one hard-coded ``http://localhost:3000`` is rewritten to the
 target URL in a per-run copy, and mocha runs it with its JSON reporter. Nothing else in the suite
@@ -107,9 +109,10 @@ class SuiteUnavailable(Exception):
     """The suite cannot run on this machine (no mirror, no node/npm, npm install failed)."""
 
 
-def mirror_root() -> Path:
-    """Where the fetched GitHub mirrors live."""
-    return Path(os.environ.get("SIOX_PROTOCOL_MIRRORS", "/work/.mirror"))
+def mirror_root() -> Path | None:
+    """Where mirrors of the suites' repositories are provided, if somewhere (the variable)."""
+    root = os.environ.get("SIOX_PROTOCOL_MIRRORS")
+    return Path(root) if root else None
 
 
 def cache_root() -> Path:
@@ -119,8 +122,37 @@ def cache_root() -> Path:
 
 
 def git_dir(suite: Suite) -> Path:
-    """The bare git directory of the suite's mirror (it has no work tree)."""
-    return mirror_root() / suite.repo.replace("/", "+") / "repo"
+    """The bare git directory of the suite's mirror (it has no work tree).
+
+    Without ``$SIOX_PROTOCOL_MIRRORS`` the public repository is cloned into the cache once.
+
+    Raises:
+        SuiteUnavailable: no mirror, and the clone failed (no network, no git).
+    """
+    name = suite.repo.replace("/", "+")
+    provided = mirror_root()
+    if provided is not None:
+        return provided / name / "repo"
+    target = cache_root() / "mirrors" / name / "repo"
+    if not target.exists():
+        git = _require_tool("git")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        url = f"https://github.com/{suite.repo}.git"
+        try:
+            subprocess.run(
+                [git, "clone", "--quiet", "--bare", url, str(target)],
+                check=True,
+                capture_output=True,
+                timeout=300,
+                env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+            )
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            shutil.rmtree(target, ignore_errors=True)
+            raise SuiteUnavailable(
+                f"no mirror of {suite.repo}: cloning {url} failed; set SIOX_PROTOCOL_MIRRORS "
+                "to a directory holding <owner>+<name>/repo git mirrors"
+            ) from exc
+    return target
 
 
 def _require_tool(name: str) -> str:
@@ -154,8 +186,8 @@ def prepare(suite: Suite) -> Path:
         repo = git_dir(suite)
         if not repo.is_dir():
             raise SuiteUnavailable(
-                f"no mirror of {suite.repo} at {repo}: fetch github:{suite.repo} first "
-                f"(or point SIOX_PROTOCOL_MIRRORS at the directory holding it)"
+                f"no mirror of {suite.repo} at {repo}: point SIOX_PROTOCOL_MIRRORS at the "
+                f"directory holding <owner>+<name>/repo git mirrors"
             )
         check = subprocess.run(
             [git, f"--git-dir={repo}", "cat-file", "-e", f"{suite.commit}^{{commit}}"],

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+import siox.fastpaths
 from siox.engineio.events import Closed, CloseReason, MessageReceived, Opened, Upgraded
 from siox.engineio.handshake import EngineErrorCode, Transport
 from siox.engineio.machine import State
@@ -759,7 +760,10 @@ def test_abort_drops_the_queue_and_ends_at_once() -> None:
     assert closed_with(session) == Closed(CloseReason.SERVER_SHUTTING_DOWN, "aborted")
 
 
-def test_writable_directly_only_on_an_idle_open_websocket() -> None:
+def test_writable_directly_only_on_an_idle_open_websocket(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(siox.fastpaths, "ENABLED", True)  # also under SIOX_NO_FAST_PATHS=1
     seen = [new_session().writable_directly]
     session = new_session(Transport.WEBSOCKET)
     seen.append(session.writable_directly)
@@ -796,3 +800,14 @@ def test_abandoned_handshakes_are_all_reaped_on_their_own_timers() -> None:
         assert closed_with(session).reason == "ping timeout"
         assert session.next_deadline() is None
         assert session.buffered_amount == 0
+
+
+def test_drain_gives_the_outputs_and_events_at_once_and_none_when_idle() -> None:
+    session = EngineSession("SID", transport=Transport.WEBSOCKET, now=0.0)
+    drained = session.drain()
+    assert drained is not None
+    outputs, events = drained
+    assert [type(o) for o in outputs] == [WebSocketSend]
+    assert [type(e) for e in events] == [Opened]
+    assert session.drain() is None
+    assert session.data_to_send() == [] and session.events_received() == []

@@ -12,7 +12,7 @@ Profiles: ``conformance`` is what the socket.io-protocol suite expects (ping 0.3
 ``recovery`` is ``interop`` with connection state recovery on (emits then carry an offset, which
 socket.io-client hands to listeners as an extra argument, hence a profile of its own).
 
-Written against the names in /work/shared/design/api.md; where the page is silent it follows
+Written against siox's public API; where that is silent it follows
 the JS shapes (``socket.namespace`` is the socket's Namespace, like JS ``socket.nsp``, and a
 Namespace has the Server's broadcast operators). The siox tests skip while siox has no Server.
 """

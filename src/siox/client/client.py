@@ -10,6 +10,9 @@ connection included, and every active socket joins its namespace again (``auth``
 Its own events, registered with `Client.on`: ``reconnect_attempt(attempt)``,
 ``reconnect(attempt)``, ``reconnect_error(error)``, ``reconnect_failed()``, as in
 socket.io-client, plus ``open()`` and ``close(reason, description)``.
+
+(Over the 400-line soft cap: one connection's transports, reconnection with backoff and namespace
+multiplexing share its state.)
 """
 
 from __future__ import annotations

@@ -14,6 +14,9 @@ Semantics of socket.io-client 4.8's ``Socket``:
 * connection state recovery: the ``pid`` of the CONNECT reply and the last string argument of
   every event received without an ack (the server's offset) are kept and sent back in the
   CONNECT payload; `ClientSocket.recovered` tells whether the server restored the session.
+
+(Over the 400-line soft cap: acks, the offline buffer, retries and recovery of one namespace socket
+share its state.)
 """
 
 from __future__ import annotations

@@ -26,6 +26,9 @@ WebSocket when offered: ``2probe`` on the new WebSocket, ``3probe`` back, then i
 polling, waits for the GET and POST in flight, sends ``5`` and moves its queue to the
 WebSocket. A probe that fails or takes longer than ``upgrade_timeout`` is closed and polling
 resumes. ``close()`` flushes the queue, then POSTs ``1`` (polling) or closes the WebSocket.
+
+(Over the 400-line soft cap: the client role's polling, upgrade and heartbeat rules, documented
+with the state machine they drive.)
 """
 
 from __future__ import annotations

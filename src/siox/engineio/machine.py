@@ -5,6 +5,9 @@ through `SessionCore._move`, which looks the pair up and refuses (``RuntimeError
 any pair not in the table. The table is data so tests can enumerate it and docs can draw it.
 `SessionCore` holds what both roles need: the state, the queued events and outputs, the
 bounded outbox, the heartbeat, the timers and the application-facing ``send``.
+
+(Over the 400-line soft cap since the direct-write fast path and the pump's ``drain`` joined
+the core: they belong next to the outbox and outputs they read.)
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Mapping
 from enum import Enum
 from types import MappingProxyType
 
+from .. import fastpaths
 from ..errors import InvalidPacket
 from ..options import DEFAULT_LIMITS
 from .events import Closed, CloseReason, Event
@@ -20,7 +24,7 @@ from .handshake import Transport
 from .heartbeat import Heartbeat
 from .outbox import Outbox, packet_size
 from .outputs import BINARY_CONTENT_TYPE, Output, WebSocketClose, WebSocketSend
-from .packet import Packet, PacketType, check_eio, decode_packet, encode_packet
+from .packet import Packet, PacketType, check_eio, decode_packet, encode_message, encode_packet
 
 __all__ = [
     "DEFAULT_MAX_BUFFER_SIZE",
@@ -101,12 +105,26 @@ def is_binary_content(content_type: str | None) -> bool:
     return content_type.split(";", 1)[0].strip().lower() == BINARY_CONTENT_TYPE
 
 
+def _utf8_ok(text: str) -> bool:
+    """Whether ``text`` can be sent as UTF-8 (it holds no lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def text_exceeds(frame: str | bytes, limit: int) -> bool:
     """Whether ``frame`` is more than ``limit`` bytes (UTF-8 for text), measuring only if needed."""
     size = len(frame)
     if isinstance(frame, bytes) or size > limit or 4 * size <= limit or frame.isascii():
         return size > limit
     return len(frame.encode("utf-8", "surrogatepass")) > limit
+
+
+_CLOSED = State.CLOSED
+_OPEN = State.OPEN
+_TRANSPORT = WebSocketRole.TRANSPORT
 
 
 class SessionCore:
@@ -190,30 +208,19 @@ class SessionCore:
     def writable_directly(self) -> bool:
         """Whether the driver may write WebSocket frames itself, bypassing the outbox.
 
-        True on an open WebSocket transport with nothing queued, no write pause and no output
-        the driver has yet to collect (``data_to_send()``), so bytes written by the driver (a
-        broadcast's shared frames) cannot overtake earlier ones.
+        True, unless the fast paths are off (`siox.fastpaths`), on an open WebSocket transport
+        with nothing queued, no write pause and no output the driver has yet to collect
+        (``data_to_send()``), so bytes written by the driver (a broadcast's shared frames, the
+        frames `send_direct` returns) cannot overtake earlier ones.
         """
         return (
-            self._ws is WebSocketRole.TRANSPORT
+            fastpaths.ENABLED
+            and self._ws is WebSocketRole.TRANSPORT
             and self._state is State.OPEN
             and not self._ws_paused
             and not self._outbox
             and not self._outputs
         )
-
-    @property
-    def messages_bypass(self) -> bool:
-        """Whether an incoming MESSAGE would only be delivered, changing nothing else.
-
-        True when `writable_directly` holds and no heartbeat answer is awaited (engine.io 6.6
-        lets the first message during that wait extend it). The driver may then hand text
-        ``4...`` frames (and v4 binary frames) straight to the application.
-        """
-        if not self.writable_directly:
-            return False
-        heartbeat = self._heartbeat
-        return heartbeat is None or self._eio == 3 or heartbeat.deadline is None
 
     def events_received(self) -> list[Event]:
         """Return and forget the events queued since the last call, oldest first."""
@@ -225,21 +232,42 @@ class SessionCore:
         outputs, self._outputs = self._outputs, []
         return outputs
 
+    def drain(self) -> tuple[list[Output], list[Event]] | None:
+        """`data_to_send()` and `events_received()` in one call; None when both are empty.
+
+        For a driver's pump, which asks after every input: perform the outputs, then report
+        the events, then ask again.
+        """
+        outputs = self._outputs
+        events = self._events
+        if not outputs and not events:
+            return None
+        self._outputs = []
+        self._events = []
+        return outputs, events
+
     def next_deadline(self) -> float | None:
         """When ``handle_timer`` must be called next (None: no timer armed)."""
-        if self._state is State.CLOSED:
+        # The driver asks after every input: unrolled, as a list and min() cost twice as much.
+        if self._state is _CLOSED:
             return None
-        deadlines = [
-            d
-            for d in (
-                None if self._heartbeat is None else self._heartbeat.next_deadline(),
-                self._upgrade_deadline,
-                self._close_deadline,
-                self._noop_at,
-            )
-            if d is not None
-        ]
-        return min(deadlines) if deadlines else None
+        best = None
+        heartbeat = self._heartbeat
+        if heartbeat is not None:
+            best = heartbeat.ping_at
+            deadline = heartbeat.deadline
+            if best is None or (deadline is not None and deadline < best):
+                best = deadline
+        deadline = self._upgrade_deadline
+        if deadline is not None and (best is None or deadline < best):
+            best = deadline
+        deadline = self._close_deadline
+        if deadline is not None and (best is None or deadline < best):
+            best = deadline
+        deadline = self._noop_at
+        if deadline is not None and (best is None or deadline < best):
+            best = deadline
+        return best
 
     def handle_timer(self, now: float) -> None:  # pragma: no cover - both roles override it
         """Fire every deadline that is due at ``now``."""
@@ -290,6 +318,32 @@ class SessionCore:
             )
             return False
         return True
+
+    def send_direct(
+        self, data: str | bytes | bytearray | memoryview, *, volatile: bool = False
+    ) -> str | bytes | None:
+        """`send` one message, or hand its frame back for the driver to write at once.
+
+        The fast path (`siox.fastpaths`): while `writable_directly` holds, the frame is returned
+        (``str`` for a text frame, ``bytes`` for a binary one) and the driver writes it itself:
+        exactly the `WebSocketSend` that `send` would queue, without the outbox. Otherwise the
+        message goes through `send` and None is returned (the driver then pumps).
+
+        Raises:
+            TypeError, ValueError: as `send`.
+        """
+        if (
+            fastpaths.ENABLED
+            and self._ws is _TRANSPORT
+            and self._state is _OPEN
+            and not self._ws_paused
+            and not self._outbox
+            and not self._outputs
+            and (type(data) is bytes or (type(data) is str and (data.isascii() or _utf8_ok(data))))
+        ):
+            return encode_message(data, self._eio, self._b64)  # what `send` would queue
+        self.send(data, volatile=volatile)
+        return None
 
     def abort(self, reason: CloseReason = CloseReason.FORCED_CLOSE, *, now: float) -> None:
         """End the session now, dropping what is queued (a shutdown past its deadline)."""

@@ -28,6 +28,7 @@ from __future__ import annotations
 import binascii
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Literal, overload
 
 from ..errors import InvalidPacket, PayloadTooLarge
 from ..options import DEFAULT_LIMITS
@@ -37,6 +38,7 @@ __all__ = [
     "Packet",
     "PacketType",
     "decode_packet",
+    "encode_message",
     "encode_packet",
 ]
 
@@ -201,10 +203,39 @@ def encode_packet(packet: Packet, *, eio: int = 4, b64: bool = False) -> str | b
     """
     check_eio(eio)
     data = packet.data
+    if packet.type == _MESSAGE:
+        return encode_message(data, eio, b64)
     if isinstance(data, str):
         return type_digit(packet.type) + data
-    if packet.type != _MESSAGE:
-        raise ValueError(f"only a MESSAGE packet can carry binary data, not {packet.type!r}")
+    raise ValueError(f"only a MESSAGE packet can carry binary data, not {packet.type!r}")
+
+
+@overload
+def encode_message(data: str, eio: int, b64: bool) -> str: ...
+@overload
+def encode_message(data: bytes, eio: int, b64: Literal[True]) -> str: ...
+@overload
+def encode_message(data: bytes, eio: int, b64: Literal[False]) -> bytes: ...
+@overload
+def encode_message(data: str | bytes, eio: int, b64: bool) -> str | bytes: ...
+def encode_message(data: str | bytes, eio: int, b64: bool) -> str | bytes:
+    r"""Frame one MESSAGE: the only place siox writes the ``"4"`` / ``b"\x04"`` / base64 forms.
+
+    The session's outbox (`encode_packet`), its direct writes on a steady WebSocket
+    (`siox.engineio.machine.SessionCore.send_direct`) and the broadcast frame cache
+    (`siox.server.outgoing.build_frames`) all call this.
+
+    Args:
+        data: ``str`` for a text message, ``bytes`` for a binary one.
+        eio: the Engine.IO revision, 4 or 3 (not checked here: the callers have checked it).
+        b64: binary as base64 text (``"b<base64>"``, v3 ``"b4<base64>"``).
+
+    Returns:
+        ``"4" + data`` for text; for binary the raw bytes (v4), ``b"\x04" + data`` (v3), or the
+        base64 text with ``b64``.
+    """
+    if isinstance(data, str):
+        return "4" + data
     if b64:
         return ("b" if eio == 4 else "b4") + b64encode(data)
     return bytes(data) if eio == 4 else b"\x04" + data

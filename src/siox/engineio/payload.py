@@ -32,10 +32,10 @@ from .packet import (
     Packet,
     PacketType,
     b64decode_strict,
-    b64encode,
     check_eio,
     check_size,
     decode_text_packet,
+    encode_message,
     text_of,
     type_digit,
 )
@@ -85,7 +85,7 @@ def encode_payload(packets: Sequence[Packet], *, eio: int = 4, b64: bool = False
                 )
             records.append(type_digit(packet.type) + data)
         elif packet.type == _MESSAGE:
-            records.append("b" + b64encode(data))
+            records.append(encode_message(data, 4, True))  # "b<base64>"
         else:
             raise ValueError(f"only a MESSAGE packet can carry binary data, not {packet.type!r}")
     return SEPARATOR.join(records)

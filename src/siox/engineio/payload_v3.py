@@ -45,8 +45,8 @@ from ..errors import InvalidPacket
 from .packet import (
     Packet,
     PacketType,
-    b64encode,
     decode_text_packet,
+    encode_message,
     snippet,
     type_digit,
 )
@@ -85,7 +85,7 @@ def _text_record(packet: Packet) -> str:
         return type_digit(packet.type) + data
     if packet.type != _MESSAGE:
         raise ValueError(f"only a MESSAGE packet can carry binary data, not {packet.type!r}")
-    return "b4" + b64encode(data)
+    return encode_message(data, 3, True)  # "b4<base64>"
 
 
 def _binary_record(packet: Packet) -> bytes:
@@ -99,7 +99,7 @@ def _binary_record(packet: Packet) -> bytes:
     else:
         if packet.type != _MESSAGE:
             raise ValueError(f"only a MESSAGE packet can carry binary data, not {packet.type!r}")
-        body = b"\x04" + data
+        body = encode_message(data, 3, False)  # b"\x04" + data
         flag = b"\x01"
     length = str(len(body)).encode("ascii").translate(_ASCII_TO_DIGITS)
     return flag + length + b"\xff" + body

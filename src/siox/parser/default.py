@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .. import fastpaths
 from ..errors import InvalidPacket
 from ..jsonbackend import JsonBackend, get_backend
 from ..options import DEFAULT_LIMITS
@@ -130,8 +131,19 @@ class Parser:
         self, ptype: PacketType, nsp: str, data: Any, ack_id: int | None
     ) -> list[str | bytes]:
         """`encode` for a packet given by its fields (no `Packet` object needed)."""
-        if (ptype is _EVENT or ptype is _ACK) and nsp == "/" and type(data) is list:
-            # The usual packet: main namespace, a list payload. Same checks, fewer calls.
+        if (
+            fastpaths.ENABLED
+            and (ptype is _EVENT or ptype is _ACK)
+            and nsp == "/"
+            and type(data) is list
+        ):
+            # Fast path (`siox.fastpaths`), the usual packet: main namespace, a list payload.
+            # The same checks in the same order and the same text as below, with fewer calls.
+            head = "2" if ptype is _EVENT else "3"
+            if ack_id is not None:
+                if type(ack_id) is not int or not 0 <= ack_id <= MAX_ACK_ID:
+                    raise ValueError(f"invalid ack id {ack_id!r}")
+                head += str(ack_id)
             if ptype is _EVENT:
                 name = data[0] if data else None
                 kind = type(name)
@@ -140,13 +152,6 @@ class Parser:
                         raise ValueError(f"invalid EVENT payload {data!r:.80}")
                 elif kind is not int and kind is not float:
                     raise ValueError(f"invalid EVENT payload {data!r:.80}")
-                head = "2"
-            else:
-                head = "3"
-            if ack_id is not None:
-                if type(ack_id) is not int or not 0 <= ack_id <= MAX_ACK_ID:
-                    raise ValueError(f"invalid ack id {ack_id!r}")
-                head += str(ack_id)
             body, attachments = self._json.dumps_with_binary(data)
             if not attachments:
                 return [head + body]
@@ -239,18 +244,18 @@ class Parser:
                 index = comma + 1
         ack_id = None
         if index < size and "0" <= text[index] <= "9":
-            match = _DIGITS.match(text, index)
-            assert match is not None
-            digits = match.group()
-            if len(digits) > 16 or int(digits) > MAX_ACK_ID:
+            end = index + 1
+            while end < size and "0" <= text[end] <= "9" and end - index <= 16:
+                end += 1  # ids are short: a loop costs less than a regular expression here
+            digits = text[index:end]
+            if len(digits) > 16 or (ack_id := int(digits)) > MAX_ACK_ID:
                 raise InvalidPacket("ack id out of range")
             if _BINARY_OF[ptype] is None:
                 # The reference reads digits after any header as an id, so `40/nsp,123` is a
                 # CONNECT with id 123 there; no encoder writes ids outside events and acks,
                 # and hostile-inputs P19 wants that packet refused.
                 raise InvalidPacket(f"{ptype.name} packets carry no ack id")
-            ack_id = int(digits)
-            index = match.end()
+            index = end
         data = None
         if index < size:
             if text[index] in _JSON_SPACE:

@@ -36,6 +36,9 @@ name, map keys must be unique strings (notepack keeps the last of duplicate keys
 them, as one reader may see a value another does not), nesting is limited and a text message
 is refused. Errors raise `siox.errors.InvalidPacket` (`siox.errors.PayloadTooLarge` beyond
 ``max_size``).
+
+(Over the 400-line soft cap: a complete msgpack reader and writer under the parser's strict rules;
+kept in one module so its byte-level compatibility with npm notepack is reviewed in one place.)
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ given; it holds no reference to `siox.Server` itself.
 Application code runs inside one guard (`ConnectionDriver.dispatch`): the handler call, the
 await, and the encoding of its ack. Whatever it raises goes to the error hook with the event,
 namespace and socket id, and never reaches the transport.
+
+(Over the 400-line soft cap: the connect, event and disconnect sequences of one connection share
+its state and its one guard around application code.)
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from collections.abc import Coroutine
 from types import CoroutineType
 from typing import Any, Protocol
 
+from .. import fastpaths
 from ..adapters.base import SessionState
 from ..errors import ConnectionRefused, ProtocolError
 from ..socketio.connection import InvalidState, SocketConnection
@@ -153,7 +157,7 @@ class ConnectionDriver:
         runner); otherwise the whole sequence runs on the runner, behind what came first.
         """
         namespace = socket.namespace
-        if namespace.event_middlewares or not self.runner.idle:
+        if not fastpaths.ENABLED or namespace.event_middlewares or not self.runner.idle:
             self.runner.submit(self._handle(socket, args, ack_id, None))
             return
         handler = namespace.handlers.get(args[0])

@@ -5,6 +5,9 @@ Front ends (the native server, the ASGI app) turn their requests into `HttpReque
 session is a sans-I/O `siox.engineio.session.EngineSession` wrapped in a `EngineSocket`, which
 performs its outputs, arms one timer at its next deadline and reports its events to the
 application (`siox.Server`, or the bare handlers registered with `EngineServer.on`).
+
+(Over the 400-line soft cap: handshake validation, the HTTP answers (CORS, compression, JSONP) and
+WebSocket admission of one server; each part is small and they share the session table.)
 """
 
 from __future__ import annotations

@@ -5,17 +5,20 @@ socket *pumps*: it performs the session's outputs (answer the pending GET, send 
 WebSocket), reports its events to the application, and re-arms its single timer at the
 session's next deadline. Pumping is not re-entrant: a write made while events are being
 reported is picked up by the loop already running.
+
+(Over the 400-line soft cap: the pump, the long-polling GET/POST forms and the WebSocket handle all
+drive the same session state.)
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..engineio.events import Closed, CloseReason, MessageReceived, Opened
 from ..engineio.handshake import Transport
-from ..engineio.machine import State
 from ..engineio.outputs import PollingResponse, WebSocketClose, WebSocketSend
 from ..engineio.session import EngineSession
 from .engine_api import RequestInfo
@@ -29,16 +32,16 @@ if TYPE_CHECKING:
 __all__ = ["EngineSocket", "WebSocketHandle"]
 
 _REASONS = {reason.value: reason for reason in CloseReason}
-_WEBSOCKET = Transport.WEBSOCKET
-_OPEN = State.OPEN
 
 
 class EngineSocket:
     """One Engine.IO session on the server: the `EngineConnection` the application sees."""
 
     __slots__ = (
+        "_app",
         "_app_reason",
         "_channel",
+        "_clock",
         "_closed",
         "_deadline",
         "_get_callback",
@@ -65,6 +68,7 @@ class EngineSocket:
         jsonp_index: int | None = None,
     ) -> None:
         self.server = server
+        self._app = server.app
         self.core = core
         self.sid = core.sid
         self.query = query
@@ -78,7 +82,12 @@ class EngineSocket:
             url=request.path + ("?" + request.query_string if request.query_string else ""),
             issued=issued,
         )
-        self._loop = server.session_timers()
+        self._loop = loop = server.session_timers()
+        # The loop's clock for the per-message path: the standard loop's ``time()`` is
+        # ``time.monotonic()`` behind a Python call, so call that directly when it is the one
+        # (a test's manual clock, or uvloop, is called as it is).
+        standard = type(loop).time is asyncio.BaseEventLoop.time and "time" not in vars(loop)
+        self._clock: Callable[[], float] = time.monotonic if standard else loop.time
         self._timer: asyncio.TimerHandle | None = None
         self._deadline: float | None = None
         self._pumping = False
@@ -115,24 +124,24 @@ class EngineSocket:
         return self._get_waiter is not None or self._get_callback is not None
 
     def write(self, messages: list[str | bytes], *, volatile: bool = False) -> None:
-        """Queue messages; they leave as soon as the transport allows."""
+        """Queue messages; they leave as soon as the transport allows.
+
+        The session decides (`EngineSession.send_direct`): on a steady WebSocket it hands each
+        frame back to be written at once; otherwise it queues the message and this pumps.
+        """
         if self._closed:
             return
+        send_direct = self.core.send_direct
         channel = self._channel
-        if channel is not None and self.core.writable_directly and not self.core.b64:
-            # Steady WebSocket: nothing queued, nothing to pace; frame and write right away.
-            # (Not for a client that asked for base64: the session encodes its binary.)
-            v4 = self.core.eio >= 4
-            for message in messages:
-                if type(message) is str:
-                    channel.send("4" + message)
-                else:
-                    channel.send(message if v4 else b"\x04" + message)  # type: ignore[operator]
-            return
-        send = self.core.send
+        queued = False
         for message in messages:
-            send(message, volatile=volatile)
-        self._pump()
+            frame = send_direct(message, volatile=volatile)
+            if frame is None:
+                queued = True
+            elif channel is not None:
+                channel.send(frame)
+        if queued:
+            self._pump()
 
     def write_outgoing(self, outgoing: Outgoing) -> None:
         """Queue shared messages; on a steady WebSocket, write their cached frames directly."""
@@ -142,13 +151,10 @@ class EngineSocket:
         core = self.core
         if (
             channel is not None
-            and core.transport is _WEBSOCKET
-            and core.state is _OPEN
             and core.writable_directly
-            and not core.b64
             and getattr(channel, "supports_framed", False)
         ):
-            channel.send_framed(outgoing.ws_bytes(core.eio, channel.build_frames))  # type: ignore[attr-defined]
+            channel.send_framed(outgoing.ws_bytes(core.eio, core.b64))
             return
         self.write(outgoing.messages, volatile=outgoing.volatile)
 
@@ -181,16 +187,21 @@ class EngineSocket:
             return
         self._pumping = True
         core = self.core
+        app = self._app
         try:
             while True:
-                outputs = core.data_to_send()
+                pending = core.drain()
+                if pending is None:
+                    break
+                outputs, events = pending
                 if outputs:
                     self._perform(outputs)
-                events = core.events_received()
-                if not events:
-                    break
                 for event in events:
-                    self._report(event)
+                    if type(event) is MessageReceived:  # the usual event, handled inline
+                        if not self._closed:
+                            app.engine_message(self, event.data)
+                    else:
+                        self._report(event)
         finally:
             self._pumping = False
         if not self._closed:
@@ -229,7 +240,7 @@ class EngineSocket:
 
     def _report(self, event: Any) -> None:
         kind = type(event)
-        app = self.server.app
+        app = self._app
         if kind is MessageReceived:
             if not self._closed:
                 app.engine_message(self, event.data)
@@ -399,19 +410,7 @@ class WebSocketHandle:
         socket = self._socket
         if socket._channel is not self._channel:
             return
-        core = socket.core
-        if core.messages_bypass and not socket._closed and len(data) <= core.max_payload >> 2:
-            # A plain message on a steady WebSocket only needs delivering (the session's
-            # state would not change), so skip the session's bookkeeping. Larger messages
-            # take the slow path, whose size check counts UTF-8 bytes exactly.
-            if type(data) is str:
-                if data[:1] == "4":
-                    socket.server.app.engine_message(socket, data[1:])
-                    return
-            elif core.eio >= 4:
-                socket.server.app.engine_message(socket, data)
-                return
-        core.receive_ws_frame(data, socket._loop.time())
+        socket.core.receive_ws_frame(data, socket._clock())
         socket._pump()
 
     def closed(self) -> None:

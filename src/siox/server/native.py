@@ -4,6 +4,10 @@ One `HttpProtocol` per TCP connection. HTTP requests are parsed by httptools
 (`siox.http.http11`), answered one at a time in order; a WebSocket upgrade on the engine path
 switches the connection to `siox.http.websocket`, whose messages go straight to the engine's
 `WebSocketHandle` — no task, no queue per message. Broadcasts write pre-framed bytes.
+
+(Over the 400-line soft cap: HTTP/1.1 keep-alive, task-free long-polling, idle timeouts and the
+switch to WebSocket share one protocol object's state; splitting it would pass that state around on
+the per-message path.)
 """
 
 from __future__ import annotations
@@ -46,19 +50,6 @@ def _headers(request: Request) -> dict[str, str]:
         text = value.decode("latin-1")
         headers[key] = headers[key] + ", " + text if key in headers else text
     return headers
-
-
-def build_frames(messages: list[str | bytes], eio: int) -> bytes:
-    """WebSocket frames (server side, unmasked, uncompressed) for Engine.IO messages."""
-    parts = []
-    for message in messages:
-        if isinstance(message, str):
-            parts.append(frame_text(("4" + message).encode()))
-        elif eio >= 4:
-            parts.append(frame_binary(message))
-        else:
-            parts.append(frame_binary(b"\x04" + message))
-    return b"".join(parts)
 
 
 async def _no_body() -> bytes | None:
@@ -126,8 +117,6 @@ class _Channel:
             return False
         self.protocol.queue_write(data)
         return True
-
-    build_frames = staticmethod(build_frames)
 
     def close(self, code: int = 1000) -> None:
         self.protocol.close_websocket(code)

@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl
 
+from .. import fastpaths
 from ..errors import InvalidPacket
 from ..parser import Packet, PacketType
 from .events import (
@@ -126,11 +127,14 @@ class SocketConnection:
         """
         parse_text = self._parse_text
         if (
-            parse_text is not None
+            fastpaths.ENABLED
+            and parse_text is not None
             and type(data) is str
             and self.role == "server"
             and not self._decoder.reconstructing  # type: ignore[attr-defined]
         ):
+            # Fast path (`siox.fastpaths`): a text EVENT/ACK for a joined namespace becomes its
+            # event without a `Packet`; `_server_event` would give the same event.
             ptype, nsp, payload, ack_id, attachments = parse_text(data)
             if not attachments and nsp in self.connected:
                 if ptype is _EVENT and payload is not None:
