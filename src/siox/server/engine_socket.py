@@ -45,7 +45,6 @@ class EngineSocket:
         "_closed",
         "_deadline",
         "_get_callback",
-        "_get_waiter",
         "_loop",
         "_pumping",
         "_ready",
@@ -91,7 +90,6 @@ class EngineSocket:
         self._timer: asyncio.TimerHandle | None = None
         self._deadline: float | None = None
         self._pumping = False
-        self._get_waiter: asyncio.Future[PollingResponse] | None = None
         self._get_callback: Callable[[PollingResponse], None] | None = None
         self._ready: PollingResponse | None = None
         self._channel: WebSocketChannel | None = None
@@ -121,7 +119,7 @@ class EngineSocket:
     @property
     def polling_pending(self) -> bool:
         """Whether a long-polling GET is waiting for data."""
-        return self._get_waiter is not None or self._get_callback is not None
+        return self._get_callback is not None
 
     def write(self, messages: list[str | bytes], *, volatile: bool = False) -> None:
         """Queue messages; they leave as soon as the transport allows.
@@ -222,13 +220,8 @@ class EngineSocket:
                 if channel is not None:
                     channel.send(output.frame)
             elif kind is PollingResponse:
-                waiter = self._get_waiter
                 callback = self._get_callback
-                if waiter is not None:
-                    self._get_waiter = None
-                    if not waiter.done():
-                        waiter.set_result(output)
-                elif callback is not None:
+                if callback is not None:
                     self._get_callback = None
                     callback(output)
                 else:
@@ -262,8 +255,10 @@ class EngineSocket:
 
     # -- long-polling -----------------------------------------------------------------------------
 
-    # The synchronous forms below serve a front end that has the whole request at hand (the
-    # native one): no task, no future. They do what the async forms do, JSONP aside.
+    # A GET is one synchronous call (`polling_get_now`: answered now, or by a callback when
+    # data comes); `polling_get` is its awaiting wrapper, for front ends that serve requests
+    # from tasks (ASGI, and the native one's streamed requests). A POST whose body is whole is
+    # one call into the session (`polling_post_now`); `polling_post` feeds a body as it arrives.
 
     def polling_get_now(
         self, request: HttpRequest, server: EngineServer, respond: Callable[[HttpResponse], None]
@@ -276,15 +271,27 @@ class EngineSocket:
         response, self._ready = self._ready, None
 
         def answer(output: PollingResponse) -> None:
-            respond(server.polling_response(request, 200, output.body, output.content_type))
+            respond(self._polling_answer(request, server, output))
 
         if response is not None:
             answer(response)
         else:
             self._get_callback = answer
 
+    def _polling_answer(
+        self, request: HttpRequest, server: EngineServer, output: PollingResponse
+    ) -> HttpResponse:
+        body = output.body
+        if self.jsonp_index is not None and isinstance(body, str):  # JSONP is b64: always text
+            answer = server.polling_response(
+                request, 200, jsonp_script(self.jsonp_index, body), JSONP_CONTENT_TYPE
+            )
+            answer.headers.append(("X-Content-Type-Options", "nosniff"))
+            return answer
+        return server.polling_response(request, 200, body, output.content_type)
+
     def cancel_get(self) -> None:
-        """The connection of a GET waiting through `polling_get_now` is gone."""
+        """The connection of a GET waiting for data is gone."""
         if self._get_callback is not None:
             self._get_callback = None
             self.core.transport_closed(Transport.POLLING, self._loop.time())
@@ -303,30 +310,23 @@ class EngineSocket:
         return server.polling_response(request, 200, answer.body, answer.content_type)
 
     async def polling_get(self, request: HttpRequest, server: EngineServer) -> HttpResponse:
-        """Answer a long-polling GET (the handshake's first one included)."""
+        """Answer a long-polling GET (the handshake's first one included), awaited."""
+        answered: asyncio.Future[HttpResponse] = self._loop.create_future()
+
+        def deliver(response: HttpResponse) -> None:
+            if not answered.done():
+                answered.set_result(response)
+
+        self.polling_get_now(request, server, deliver)
+        if answered.done():
+            return answered.result()
         try:
-            self.core.polling_get(self._loop.time())
-        finally:
-            self._pump()
-        response, self._ready = self._ready, None
-        if response is None:
-            waiter = self._get_waiter = self._loop.create_future()
-            try:
-                response = await waiter
-            except asyncio.CancelledError:
-                if self._get_waiter is waiter:
-                    self._get_waiter = None
-                    self.core.transport_closed(Transport.POLLING, self._loop.time())
-                    self._pump()
-                raise
-        body = response.body
-        if self.jsonp_index is not None and isinstance(body, str):  # JSONP is b64: always text
-            answer = server.polling_response(
-                request, 200, jsonp_script(self.jsonp_index, body), JSONP_CONTENT_TYPE
-            )
-            answer.headers.append(("X-Content-Type-Options", "nosniff"))
-            return answer
-        return server.polling_response(request, 200, body, response.content_type)
+            return await answered
+        except asyncio.CancelledError:
+            # The request went away while waiting: the session learns its GET is gone. (A
+            # session has one GET at a time, so a waiting callback is this request's.)
+            self.cancel_get()
+            raise
 
     async def polling_post(self, request: HttpRequest, server: EngineServer) -> HttpResponse:
         """Answer a long-polling POST, feeding its body to the session as it arrives.
