@@ -12,8 +12,9 @@ snake_case; durations are float seconds and sizes are bytes. The public construc
 typed keyword arguments and keep the object they built as their ``options`` attribute.
 
 Durations that are clearly milliseconds are refused (`ValueError`): a heartbeat, handshake,
-connect or reconnection duration above `MAX_DURATION` (one hour) is almost certainly a
-JavaScript value such as ``ping_interval=25000``.
+connect or reconnection duration above `MAX_DURATION` (one hour), or a first reconnection
+delay above `MAX_RECONNECTION_DELAY` (ten minutes), is almost certainly a JavaScript value
+such as ``ping_interval=25000`` or ``reconnection_delay=1000``.
 
 This module imports only the standard library: it sits below both the sans-I/O core and the
 asyncio layer, and never imports from either.
@@ -31,6 +32,8 @@ __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_SERVER_OPTIONS",
     "DEFAULT_SERVE_OPTIONS",
+    "MAX_DURATION",
+    "MAX_RECONNECTION_DELAY",
     "ClientOptions",
     "EngineOptions",
     "Limits",
@@ -41,29 +44,37 @@ __all__ = [
 ]
 
 
-def check_durations(owner: str, **durations: float | None) -> None:
-    """Refuse durations that look like milliseconds (JavaScript habits).
-
-    Raises:
-        ValueError: a duration above `MAX_DURATION` seconds, naming the option.
-    """
-    for name, value in durations.items():
-        if value is not None and value > MAX_DURATION:
-            raise ValueError(
-                f"{owner}: {name}={value!r} looks like milliseconds; siox durations are "
-                f"seconds (did you mean {name}={value / 1000:g}?). Values above "
-                f"{MAX_DURATION:g} s are refused."
-            )
-
-
 #: The longest heartbeat / timeout / reconnection duration accepted, seconds (one hour):
 #: anything longer is taken for milliseconds written where seconds are expected.
 MAX_DURATION = 3600.0
+#: The longest first reconnection delay accepted, seconds (ten minutes; socket.io-client's
+#: default, 1000 ms, must not pass for 1000 s).
+MAX_RECONNECTION_DELAY = 600.0
 
 #: The Socket.IO endpoint path, shared by the server and the client.
 _SOCKETIO_PATH = "/socket.io/"
 #: Both transports, polling first (the reference's order).
 _ALL_TRANSPORTS: tuple[str, ...] = ("polling", "websocket")
+
+
+def check_durations(owner: str, limit: float = MAX_DURATION, **durations: float | None) -> None:
+    """Refuse durations that look like milliseconds (JavaScript habits).
+
+    Args:
+        owner: the options' name, for the message.
+        limit: the longest duration accepted, seconds (`MAX_DURATION`).
+        **durations: the durations by option name (None is not checked).
+
+    Raises:
+        ValueError: a duration above ``limit`` seconds, naming the option.
+    """
+    for name, value in durations.items():
+        if value is not None and value > limit:
+            raise ValueError(
+                f"{owner}: {name}={value!r} looks like milliseconds; siox durations are "
+                f"seconds (did you mean {name}={value / 1000:g}?). Values above "
+                f"{limit:g} s are refused."
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,8 +293,10 @@ class ClientOptions:
     def __post_init__(self) -> None:
         object.__setattr__(self, "transports", tuple(str(t) for t in self.transports))
         check_durations(
+            "ClientOptions", MAX_RECONNECTION_DELAY, reconnection_delay=self.reconnection_delay
+        )
+        check_durations(
             "ClientOptions",
-            reconnection_delay=self.reconnection_delay,
             reconnection_delay_max=self.reconnection_delay_max,
             timeout=self.timeout,
         )
