@@ -308,6 +308,26 @@ class Server:
         """Event middleware on ``"/"`` (see `Namespace.use_event`)."""
         return self.of("/").use_event(middleware)
 
+    def once(self, event: str, handler: Handler) -> None:
+        """A handler on ``"/"`` removed before its first call (see `Namespace.once`)."""
+        self.of("/").once(event, handler)
+
+    def off(self, event: str, handler: Handler | None = None) -> None:
+        """Remove a handler of ``"/"`` (see `Namespace.off`)."""
+        self.of("/").off(event, handler)
+
+    def listeners(self, event: str) -> list[Handler]:
+        """The handlers of ``event`` on ``"/"``."""
+        return self.of("/").listeners(event)
+
+    def off_any(self, listener: Handler | None = None) -> None:
+        """Remove catch-all incoming listeners of ``"/"`` (see `Namespace.off_any`)."""
+        self.of("/").off_any(listener)
+
+    def off_any_outgoing(self, listener: Handler | None = None) -> None:
+        """Remove catch-all outgoing listeners of ``"/"``."""
+        self.of("/").off_any_outgoing(listener)
+
     def event(self, func: F) -> F:
         """Decorator: handler for the event named like the function, on ``"/"``."""
         return self.of("/").event(func)
