@@ -16,7 +16,7 @@ import pytest
 
 import siox
 
-FAST = {"reconnection_delay": 0.05, "reconnection_delay_max": 0.05, "timeout": 5.0}
+FAST: dict[str, Any] = {"reconnection_delay": 0.05, "reconnection_delay_max": 0.05, "timeout": 5.0}
 
 
 def _closed_port_url() -> str:
