@@ -1,4 +1,4 @@
-"""Issue 11 items 5, 6 and 8 with the real socket.io-client@4 (tests/node/issue11_scenarios.js)
+"""Issue 11 items 5, 6 and 8, and ``send``/``timeout``, with the real socket.io-client@4 (tests/node/issue11_scenarios.js)
 against siox servers served in-process on a free port."""
 
 from __future__ import annotations
@@ -61,3 +61,16 @@ async def test_item8_emit_to_an_undefined_namespace_leaves_it_undefined() -> Non
         result = await run_node(SCRIPT, "typo", f"http://127.0.0.1:{port}")
     assert result == {"error": "Invalid namespace"}
     assert "/typo" not in sio.namespaces
+
+
+async def test_send_message_and_socket_timeout_with_socketio_client() -> None:
+    sio = siox.Server()
+
+    @sio.on("message")
+    async def message(socket: siox.Socket, text: str, value: int) -> None:
+        doubled = await socket.timeout(5.0).emit_with_ack("question", value)
+        await socket.compress(False).send(text.replace("client", "server"), doubled)
+
+    async with running(sio) as port:
+        result = await run_node(SCRIPT, "message", f"http://127.0.0.1:{port}")
+    assert result == {"text": "from server", "doubled": 42}

@@ -8,6 +8,8 @@
 //                (engine.close()); the server's disconnect handler emits "while-away" to that
 //                socket; the client reconnects and reports what it got and whether it was
 //                recovered.
+//   "message":   socket.send("from client", 21); the server asks "question" (21) with an ack
+//                timeout and answers with socket.send(text, the client's ack).
 //   "typo":      emit "emit-typo" (the server emits to an undefined namespace), then connect
 //                to "/typo" and report the connect_error message.
 // Prints one line {"result": ...} or {"error": ...}; bounded by SCENARIO_TIMEOUT_MS.
@@ -60,6 +62,16 @@ const SCENARIOS = {
     const result = { reason, recovered: socket.recovered, same_id: socket.id === firstId, heard };
     socket.close();
     return result;
+  },
+
+  async message(url) {
+    const socket = await connect(url);
+    socket.on("question", (value, ack) => ack(value * 2));
+    const reply = once(socket, "message");
+    socket.send("from client", 21); // emit("message", ...)
+    const [text, doubled] = await reply;
+    socket.close();
+    return { text, doubled };
   },
 
   async typo(url) {
