@@ -118,6 +118,26 @@ async def test_item2_protocol_4_auth_reaches_the_server_as_auth(
     assert seen == [{"token": "secret"}, {"token": "secret"}]
 
 
+async def test_item2_protocol_4_auth_on_the_main_namespace_is_refused_pointing_to_query(
+    served: tuple[siox.Server, str],
+) -> None:
+    sio, url = served
+    queries: list[str | None] = []
+    sio.on("connect", lambda socket: queries.append(socket.handshake.query.get("token")))
+    client = siox.Client(url, protocol=4, reconnection=False, timeout=5.0)
+    try:
+        with pytest.raises(ValueError, match="query="):
+            await client.socket("/", auth={"token": "secret"}).connect(timeout=5.0)
+    finally:
+        await client.close()
+    client = siox.Client(url, protocol=4, reconnection=False, query={"token": "secret"})
+    try:
+        await client.socket("/").connect(timeout=5.0)
+    finally:
+        await client.close()
+    assert queries == ["secret"]
+
+
 async def test_item12_a_second_connect_with_another_auth_is_refused(
     served: tuple[siox.Server, str],
 ) -> None:

@@ -41,6 +41,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: The socket's own events (the server may not send these names).
 LOCAL_EVENTS = frozenset({"connect", "connect_error", "disconnect"})
 _UNSET: Any = object()
+#: Why ``auth`` on "/" is refused with ``protocol=4``.
+LEGACY_MAIN_AUTH = (
+    "with protocol=4 the main namespace '/' is joined by the Engine.IO handshake, which has no "
+    "auth: pass the credentials as query={...} to the client (socket.io-client 2.x's query "
+    "option); other namespaces send their auth as their query string"
+)
 #: The most events held between a CONNECT and its reply.
 MAX_HELD_EVENTS = 10_000
 _EVENT, _ACK = PacketType.EVENT, PacketType.ACK
@@ -186,9 +192,12 @@ class ClientSocket(EventHandlers):
             ProtocolError: the client gave up after a protocol failure, such as
                 `HandshakeError` for an HTTP refusal or a redirect (never followed).
             TimeoutError: not joined within ``timeout`` seconds; the socket stops trying.
+            ValueError: ``auth`` on ``"/"`` with ``protocol=4`` (use the client's ``query``).
         """
         if self.connected:
             return
+        if self.auth and not callable(self.auth) and self.nsp == "/" and self.client.protocol < 5:
+            raise ValueError(LEGACY_MAIN_AUTH)  # before the session opens and joins "/"
         self._retry_connect = retry
         loop = self._loop = asyncio.get_running_loop()
         waiter: asyncio.Future[None] = loop.create_future()
@@ -355,6 +364,9 @@ class ClientSocket(EventHandlers):
     def _send_connect(self, data: Any) -> None:
         if data is not None and not isinstance(data, dict):
             self._refused(TypeError("auth must give a dict or None"))
+            return
+        if data and self.nsp == "/" and self.client.protocol < 5:
+            self._refused(ValueError(LEGACY_MAIN_AUTH))
             return
         if self._pid is not None:
             recovery: dict[str, Any] = {"pid": self._pid}
