@@ -28,7 +28,7 @@ from ..socketio.connection import InvalidState, SocketConnection
 from ..socketio.events import AckReceived, ConnectRequested, DisconnectRequested, EventReceived
 from ..socketio.parsers import ParserLike
 from .engine_api import EngineConnection, Timers
-from .events import RECOVERABLE_REASONS
+from .events import NOT_FALSE, RECOVERABLE_REASONS
 from .namespace import Handler, Namespace
 from .outgoing import Outgoing
 from .runner import ErrorContext, HandlerRunner, ack_args
@@ -37,13 +37,6 @@ from .socket import Handshake, Socket
 __all__ = ["ConnectionDriver", "Registry"]
 
 logger = logging.getLogger("siox")
-
-
-#: Why a connect handler that returned False was refused (python-socketio's way to refuse).
-NOT_FALSE = (
-    "the connect handler returned False: siox refuses a connection when the handler raises "
-    "siox.ConnectionRefused(message, data), not by its return value"
-)
 
 
 def new_socket_id() -> str:
