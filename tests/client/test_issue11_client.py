@@ -141,7 +141,9 @@ async def test_item2_protocol_4_auth_on_the_main_namespace_is_refused_pointing_t
 async def test_item12_a_second_connect_with_another_auth_is_refused(
     served: tuple[siox.Server, str],
 ) -> None:
-    _, url = served
+    sio, url = served
+    messages: list[Any] = []
+    sio.on("message", lambda socket, text: messages.append(text))
 
     def scenario() -> None:
         with siox.SyncClient(url, **FAST) as client:
@@ -149,8 +151,17 @@ async def test_item12_a_second_connect_with_another_auth_is_refused(
             client.connect("/", auth={"token": "a"}, timeout=5.0)  # the same: fine
             with pytest.raises(ValueError, match="another auth"):
                 client.connect("/", auth={"token": "b"}, timeout=5.0)
+            socket = client.socket("/")
+            socket.once("news", print)
+            assert socket.listeners("news") == [print]
+            socket.off("news")
+            assert socket.listeners("news") == []
+            socket.off_any()
+            socket.off_any_outgoing()
+            socket.send("over the blocking facade")
 
     await asyncio.to_thread(scenario)
+    assert messages == ["over the blocking facade"]
 
 
 async def test_client_once_off_listeners_and_catch_alls(served: tuple[siox.Server, str]) -> None:

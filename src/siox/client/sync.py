@@ -179,6 +179,34 @@ class SyncSocket:
         """Register an event handler; it runs on the client's loop thread."""
         return self.socket.on(event, handler)
 
+    @overload
+    def once(self, event: str, handler: None = None) -> Callable[[F], F]: ...
+    @overload
+    def once(self, event: str, handler: F) -> F: ...
+    def once(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
+        """See `ClientSocket.once`."""
+        return self.socket.once(event, handler)
+
+    def off(self, event: str, handler: Callable[..., Any] | None = None) -> None:
+        """See `ClientSocket.off`."""
+        self.socket.off(event, handler)
+
+    def listeners(self, event: str) -> list[Callable[..., Any]]:
+        """See `ClientSocket.listeners`."""
+        return self.socket.listeners(event)
+
+    def off_any(self, listener: Callable[..., Any] | None = None) -> None:
+        """See `ClientSocket.off_any`."""
+        self.socket.off_any(listener)
+
+    def off_any_outgoing(self, listener: Callable[..., Any] | None = None) -> None:
+        """See `ClientSocket.off_any_outgoing`."""
+        self.socket.off_any_outgoing(listener)
+
+    def send(self, *args: Any) -> None:
+        """See `ClientSocket.send` (a ``"message"`` event)."""
+        self._owner.run(self.socket.send(*args))
+
     def on_any(self, listener: F) -> F:
         """See `ClientSocket.on_any`."""
         return self.socket.on_any(listener)
