@@ -113,3 +113,27 @@ async def test_item8_emitting_to_an_undefined_namespace_creates_nothing() -> Non
         assert await client.wait_for("news") == (2,)
         with pytest.raises(ValueError):
             await sio.emit("connect", namespace="/typo")  # reserved names are still checked
+
+
+async def test_item7_a_child_is_kept_while_a_connection_to_it_is_under_way() -> None:
+    import asyncio
+
+    sio = siox.Server()
+    parent = sio.of(re.compile(r"/room-\d+"))
+    gate = asyncio.Event()
+
+    @parent.use
+    async def wait_for_gate(socket: siox.Socket, auth: dict[str, Any]) -> None:
+        if auth.get("wait"):
+            await gate.wait()
+
+    async with TestServer(sio) as server:
+        first = await server.connect("/room-1")
+        second = asyncio.ensure_future(server.connect("/room-1", auth={"wait": True}))
+        await server.settle()
+        await first.disconnect()  # the child is empty, but a CONNECT is in its middleware
+        gate.set()
+        late = await second
+        await parent.emit("news", 1)
+        assert await late.wait_for("news") == (1,)
+        assert "/room-1" in sio.namespaces

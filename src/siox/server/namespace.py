@@ -7,6 +7,7 @@ whether recovery is on) is given at construction.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar, overload
 
@@ -84,6 +85,7 @@ class Namespace:
         self.recovery = recovery
         self._adapter_factory = adapter_factory
         self.local_sockets = LocalSocketSet(name)
+        self._connecting: weakref.WeakSet[Socket] = weakref.WeakSet()
         self.handlers: dict[Any, Handler] = {}
         self.handler_wants_arg: dict[str, bool] = {}
         self.middlewares: list[Middleware] = []
@@ -100,12 +102,22 @@ class Namespace:
         """The connected sockets of this namespace held by this process, by id."""
         return self.local_sockets.by_id
 
+    def connecting(self, socket: Socket) -> None:
+        """``socket`` is being connected (middlewares, connect handler): keep the namespace.
+
+        Held weakly: a connection abandoned half-way (its transport closed) is forgotten with
+        its socket.
+        """
+        self._connecting.add(socket)
+
     def attach(self, socket: Socket) -> None:
         """``socket`` is connected: one of this namespace's local sockets."""
+        self._connecting.discard(socket)
         self.local_sockets.by_id[socket.id] = socket
 
     def detach(self, socket: Socket) -> None:
         """``socket`` is gone from this namespace's local sockets."""
+        self._connecting.discard(socket)
         by_id = self.local_sockets.by_id
         if by_id.get(socket.id) is socket:
             del by_id[socket.id]
@@ -120,7 +132,7 @@ class Namespace:
         With ``cleanup_empty_child_namespaces`` (on by default), a child of a dynamic
         namespace rule that has no socket left is removed (`ParentNamespace.remove_child`).
         """
-        if self.parent is not None and not self.local_sockets.by_id:
+        if self.parent is not None and not self.local_sockets.by_id and not self._connecting:
             self.parent.remove_child(self)
 
     # -- registration -----------------------------------------------------------------------------

@@ -123,6 +123,7 @@ class Socket:
     """
 
     __slots__ = (
+        "__weakref__",
         "_ack_counter",
         "_acks",
         "_buffer",
@@ -154,6 +155,7 @@ class Socket:
         self.middlewares: list[Middleware] = []
         # Writes are held here until the CONNECT reply is out (None: write through).
         self._buffer: list[Outgoing | _Held] | None = []
+        namespace.connecting(self)
 
     def __repr__(self) -> str:
         return f"<Socket {self.id} {self.namespace.name} connected={self.connected}>"
