@@ -118,3 +118,14 @@ async def test_item12_a_connect_handler_returning_false_refuses_and_says_how() -
         assert "ConnectionRefused" in str(errors[0])
         client = await server.connect(auth={"token": "secret"})  # True: accepted
         assert client.connected
+
+
+def test_item12_a_python_socketio_connect_signature_is_refused_at_registration() -> None:
+    sio = siox.Server()
+    with pytest.raises(TypeError, match="handshake"):
+
+        @sio.event
+        def connect(sid: str, environ: dict[str, Any], auth: Any) -> None: ...
+
+    @sio.on("connect")
+    def fine(socket: siox.Socket, auth: dict[str, Any], extra: Any = None) -> None: ...

@@ -13,6 +13,7 @@ from typing import Any, TypeVar, overload
 
 from ..adapters.base import Adapter, BroadcastOptions, FetchedSocket, LocalSockets
 from ..adapters.memory import InMemoryAdapter
+from ..callables import required_positional
 from .engine_api import Timers
 from .local import LocalSocketSet
 from .operators import AckResults, BroadcastOperator
@@ -26,6 +27,11 @@ Middleware = Callable[..., Awaitable[None] | None]
 AdapterFactory = Callable[[LocalSockets], Adapter]
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: Why a connect handler requiring three arguments is refused.
+CONNECT_ARITY = (
+    "a siox connect handler is handler(socket, auth) (or handler(socket)); python-socketio's "
+    "connect(sid, environ, auth) has no equivalent: the request is socket.handshake"
+)
 #: Why ``on("*")`` is refused.
 CATCH_ALL = (
     "siox has no '*' event (python-socketio's catch-all): register a catch-all with "
@@ -157,6 +163,8 @@ class Namespace:
         def register(func: F) -> F:
             _check_callable(func, "handler")
             name = "connect" if event == "connection" else event
+            if name == "connect" and required_positional(_unwrap(func)) > 2:
+                raise TypeError(CONNECT_ARITY)
             self.handlers[name] = func
             if name in _WITH_ARGUMENT:
                 self.handler_wants_arg[name] = accepts_positional(func, 2)
