@@ -221,7 +221,11 @@ async def test_once_off_and_listeners_on_a_namespace() -> None:
 async def test_once_on_the_connect_event_keeps_the_auth_argument() -> None:
     sio = siox.Server()
     auths: list[Any] = []
-    sio.once("connect", lambda socket, auth: auths.append(auth))
+
+    @sio.once("connect")
+    def connect(socket: siox.Socket, auth: dict[str, Any]) -> None:
+        auths.append(auth)
+
     async with TestServer(sio) as server:
         await server.connect(auth={"n": 1})
         await server.connect(auth={"n": 2})

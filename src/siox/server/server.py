@@ -308,9 +308,13 @@ class Server:
         """Event middleware on ``"/"`` (see `Namespace.use_event`)."""
         return self.of("/").use_event(middleware)
 
-    def once(self, event: str, handler: Handler) -> None:
+    @overload
+    def once(self, event: str, handler: None = None) -> Callable[[F], F]: ...
+    @overload
+    def once(self, event: str, handler: F) -> F: ...
+    def once(self, event: str, handler: Handler | None = None) -> Any:
         """A handler on ``"/"`` removed before its first call (see `Namespace.once`)."""
-        self.of("/").once(event, handler)
+        return self.of("/").once(event, handler)
 
     def off(self, event: str, handler: Handler | None = None) -> None:
         """Remove a handler of ``"/"`` (see `Namespace.off`)."""
