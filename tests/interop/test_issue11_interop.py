@@ -74,3 +74,14 @@ async def test_send_message_and_socket_timeout_with_socketio_client() -> None:
     async with running(sio) as port:
         result = await run_node(SCRIPT, "message", f"http://127.0.0.1:{port}")
     assert result == {"text": "from server", "doubled": 42}
+
+
+async def test_generate_id_and_add_trailing_slash_with_socketio_client() -> None:
+    async def generate_id(request: Any) -> str:
+        return "custom-engine-id"
+
+    sio = siox.Server(path="/rt", add_trailing_slash=False, generate_id=generate_id)
+    sio.on("echo", lambda socket, value: value)
+    async with running(sio) as port:
+        result = await run_node(SCRIPT, "engine-id", f"http://127.0.0.1:{port}")
+    assert result == {"engine_id": "custom-engine-id", "reply": "custom-engine-id"}

@@ -10,6 +10,7 @@
 //                recovered.
 //   "message":   socket.send("from client", 21); the server asks "question" (21) with an ack
 //                timeout and answers with socket.send(text, the client's ack).
+//   "engine-id": connect with path "/rt" and addTrailingSlash false; report the Engine.IO id.
 //   "typo":      emit "emit-typo" (the server emits to an undefined namespace), then connect
 //                to "/typo" and report the connect_error message.
 // Prints one line {"result": ...} or {"error": ...}; bounded by SCENARIO_TIMEOUT_MS.
@@ -72,6 +73,15 @@ const SCENARIOS = {
     const [text, doubled] = await reply;
     socket.close();
     return { text, doubled };
+  },
+
+  async "engine-id"(url) {
+    // A server with generate_id and add_trailing_slash=False on path "/rt" (no slash).
+    const socket = await connect(url, { path: "/rt", addTrailingSlash: false });
+    const engineId = socket.io.engine.id;
+    const reply = await socket.timeout(5000).emitWithAck("echo", engineId);
+    socket.close();
+    return { engine_id: engineId, reply };
   },
 
   async typo(url) {
