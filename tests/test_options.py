@@ -175,7 +175,7 @@ def test_client_and_connect_take_exactly_the_client_options() -> None:
     client = _keyword_options(siox.Client)
     assert {name: p.default for name, p in client.items()} == fields
     connect = _keyword_options(siox.connect)
-    own = {"namespace", "auth", "wait_timeout"}
+    own = {"namespace", "auth", "wait_timeout", "retry"}
     assert {name: p.default for name, p in connect.items() if name not in own} == fields
     for name, param in connect.items():
         if name not in own:

@@ -6,7 +6,22 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["positional_capacity"]
+__all__ = ["positional_capacity", "required_positional"]
+
+
+def required_positional(func: Callable[..., Any]) -> int:
+    """How many positional arguments ``func`` requires (0 when its signature is unknown)."""
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):
+        return 0
+    return sum(
+        1
+        for parameter in signature.parameters.values()
+        if parameter.default is inspect.Parameter.empty
+        and parameter.kind
+        in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    )
 
 
 def positional_capacity(func: Callable[..., Any]) -> int | None:

@@ -11,6 +11,11 @@ snake_case; durations are float seconds and sizes are bytes. The public construc
 (`siox.Server`, `siox.EngineServer`, `siox.Client`, `siox.connect`) take the same options as
 typed keyword arguments and keep the object they built as their ``options`` attribute.
 
+Durations that are clearly milliseconds are refused (`ValueError`): a heartbeat, handshake,
+connect or reconnection duration above `MAX_DURATION` (one hour), or a first reconnection
+delay above `MAX_RECONNECTION_DELAY` (ten minutes), is almost certainly a JavaScript value
+such as ``ping_interval=25000`` or ``reconnection_delay=1000``.
+
 This module imports only the standard library: it sits below both the sans-I/O core and the
 asyncio layer, and never imports from either.
 """
@@ -27,18 +32,49 @@ __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_SERVER_OPTIONS",
     "DEFAULT_SERVE_OPTIONS",
+    "MAX_DURATION",
+    "MAX_RECONNECTION_DELAY",
     "ClientOptions",
     "EngineOptions",
     "Limits",
     "Recovery",
     "ServeOptions",
     "ServerOptions",
+    "check_durations",
 ]
+
+
+#: The longest heartbeat / timeout / reconnection duration accepted, seconds (one hour):
+#: anything longer is taken for milliseconds written where seconds are expected.
+MAX_DURATION = 3600.0
+#: The longest first reconnection delay accepted, seconds (ten minutes; socket.io-client's
+#: default, 1000 ms, must not pass for 1000 s).
+MAX_RECONNECTION_DELAY = 600.0
 
 #: The Socket.IO endpoint path, shared by the server and the client.
 _SOCKETIO_PATH = "/socket.io/"
 #: Both transports, polling first (the reference's order).
 _ALL_TRANSPORTS: tuple[str, ...] = ("polling", "websocket")
+
+
+def check_durations(owner: str, limit: float = MAX_DURATION, **durations: float | None) -> None:
+    """Refuse durations that look like milliseconds (JavaScript habits).
+
+    Args:
+        owner: the options' name, for the message.
+        limit: the longest duration accepted, seconds (`MAX_DURATION`).
+        **durations: the durations by option name (None is not checked).
+
+    Raises:
+        ValueError: a duration above ``limit`` seconds, naming the option.
+    """
+    for name, value in durations.items():
+        if value is not None and value > limit:
+            raise ValueError(
+                f"{owner}: {name}={value!r} looks like milliseconds; siox durations are "
+                f"seconds (did you mean {name}={value / 1000:g}?). Values above "
+                f"{limit:g} s are refused."
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +129,15 @@ class EngineOptions:
         per_message_deflate: offer permessage-deflate on WebSockets.
         allow_eio3: serve Engine.IO v3 (socket.io 2.x) clients too.
         limits: the size limits (`Limits`).
+        add_trailing_slash: serve ``path`` with a trailing slash added (``/socket.io/``, also
+            reached as ``/socket.io``); False serves ``path`` exactly as written.
+        generate_id: ``generate_id(request) -> str`` (sync or async) giving each new session
+            its id, or None for random ids.
+        initial_packet: a message sent to every new session right after its open packet
+            (bare Engine.IO servers), or None.
+
+    Raises:
+        ValueError: a duration above `MAX_DURATION` (milliseconds where seconds are meant).
     """
 
     path: str = "/engine.io/"
@@ -109,11 +154,21 @@ class EngineOptions:
     per_message_deflate: bool = False
     allow_eio3: bool = False
     limits: Limits = DEFAULT_LIMITS
+    add_trailing_slash: bool = True
+    generate_id: Callable[[Any], Any] | None = None
+    initial_packet: str | bytes | None = None
 
     def __post_init__(self) -> None:
         # Iterables given by the caller are kept as tuples, so the object stays immutable.
         object.__setattr__(self, "cors_allowed_origins", _origins(self.cors_allowed_origins))
         object.__setattr__(self, "transports", tuple(self.transports))
+        check_durations(
+            "EngineOptions",
+            ping_interval=self.ping_interval,
+            ping_timeout=self.ping_timeout,
+            upgrade_timeout=self.upgrade_timeout,
+            close_timeout=self.close_timeout,
+        )
 
 
 #: The defaults of a bare Engine.IO server.
@@ -145,6 +200,12 @@ class ServerOptions:
         connection_state_recovery: the recovery options, or None when recovery is off.
         adapter: a callable ``namespace -> Adapter``, or None for the in-memory adapter.
         ordered_handlers: run one client's coroutine handlers one at a time, in order.
+        cleanup_empty_child_namespaces: remove a child of a dynamic namespace once its last
+            socket has left (on by default, unlike socket.io: a client must not be able to
+            grow the server's memory without bound).
+
+    Raises:
+        ValueError: ``connect_timeout`` above `MAX_DURATION` (milliseconds, surely).
     """
 
     engine: EngineOptions = field(default_factory=lambda: EngineOptions(path=_SOCKETIO_PATH))
@@ -153,6 +214,10 @@ class ServerOptions:
     connection_state_recovery: Recovery | None = None
     adapter: Callable[[Any], Any] | None = None
     ordered_handlers: bool = True
+    cleanup_empty_child_namespaces: bool = True
+
+    def __post_init__(self) -> None:
+        check_durations("ServerOptions", connect_timeout=self.connect_timeout)
 
     @property
     def limits(self) -> Limits:
@@ -192,6 +257,12 @@ class ClientOptions:
         per_message_deflate: offer permessage-deflate on WebSockets.
         retries: default ``retries`` of the sockets (0: off).
         ack_timeout: default ack timeout of the sockets, seconds (None: none).
+        add_trailing_slash: request ``path`` with a trailing slash added (``/socket.io/``);
+            False requests it exactly as written.
+
+    Raises:
+        ValueError: a reconnection delay or ``timeout`` above `MAX_DURATION` (milliseconds,
+            surely).
     """
 
     reconnection: bool = True
@@ -217,9 +288,18 @@ class ClientOptions:
     per_message_deflate: bool = False
     retries: int = 0
     ack_timeout: float | None = None
+    add_trailing_slash: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "transports", tuple(str(t) for t in self.transports))
+        check_durations(
+            "ClientOptions", MAX_RECONNECTION_DELAY, reconnection_delay=self.reconnection_delay
+        )
+        check_durations(
+            "ClientOptions",
+            reconnection_delay_max=self.reconnection_delay_max,
+            timeout=self.timeout,
+        )
 
     @property
     def limits(self) -> Limits:

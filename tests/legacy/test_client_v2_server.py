@@ -131,6 +131,22 @@ async def test_a_namespace_refused_by_a_socketio_2_middleware(v2_server: str) ->
         await client.close()
 
 
+@pytest.mark.parametrize("mode", ["polling", "websocket"])
+async def test_item2_protocol_4_auth_goes_as_the_namespace_query(v2_server: str, mode: str) -> None:
+    # socket.io-client 2.x sends a namespace's credentials as its query ("0/private?token=
+    # secret"); socket.io 2.x merges it into that socket's handshake.query.
+    client = v2_client(v2_server, TRANSPORTS[mode])
+    try:
+        private = client.socket("/private", auth={"token": "secret", "extra": "a b&c"})
+        await private.connect(timeout=WAIT)
+        assert (await private.emit_with_ack("whoami", timeout=WAIT))["token"] == "secret"
+        chat = client.socket("/chat", auth={"token": "x"})
+        await chat.connect(timeout=WAIT)  # another namespace with its own query
+        assert (await chat.emit_with_ack("whoami", timeout=WAIT))["token"] == "x"
+    finally:
+        await client.close()
+
+
 async def test_rooms_broadcasts_and_server_disconnect(v2_server: str) -> None:
     first = v2_client(v2_server, ("polling",))
     second = v2_client(v2_server, ("websocket",))

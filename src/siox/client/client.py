@@ -89,6 +89,8 @@ class Client:
         per_message_deflate: offer permessage-deflate on WebSockets (False).
         retries: default ``retries`` of the sockets (0: off).
         ack_timeout: default ack timeout of the sockets, seconds (None: none).
+        add_trailing_slash: request ``path`` with a trailing slash added (True); False
+            requests it exactly as written.
 
     Raises:
         TypeError: an unknown option (a misspelled name), or a ``parser`` object without
@@ -123,6 +125,7 @@ class Client:
         per_message_deflate: bool = _DEFAULTS.per_message_deflate,
         retries: int = _DEFAULTS.retries,
         ack_timeout: float | None = _DEFAULTS.ack_timeout,
+        add_trailing_slash: bool = _DEFAULTS.add_trailing_slash,
     ) -> None:
         if protocol not in (4, 5):
             raise ValueError("protocol must be 5 (socket.io 3/4) or 4 (socket.io 2.x)")
@@ -161,10 +164,17 @@ class Client:
             per_message_deflate=per_message_deflate,
             retries=retries,
             ack_timeout=ack_timeout,
+            add_trailing_slash=add_trailing_slash,
         )
         self.url = url
         self.endpoint = parse_endpoint(
-            url, path=path, query=query, headers=headers, ssl=ssl, proxy=proxy
+            url,
+            path=path,
+            query=query,
+            headers=headers,
+            ssl=ssl,
+            proxy=proxy,
+            add_trailing_slash=add_trailing_slash,
         )
         self.protocol = protocol
         self.parser: ParserLike = resolve_parser(
@@ -235,6 +245,12 @@ class Client:
             )
             self._sockets[nsp] = socket
         elif auth is not None:
+            if (socket.connected or socket.active) and auth != socket.auth:
+                raise ValueError(
+                    f"namespace {nsp!r} is already connected (or connecting) with another "
+                    "auth: disconnect it first, or pass a callable auth to change it on the "
+                    "next reconnection"
+                )
             socket.auth = auth
         return socket
 
@@ -470,6 +486,13 @@ class Client:
 
     def _open_failed(self, error: SioxError) -> None:
         self._last_error = error
+        attempt = self._backoff.attempts
+        logger.warning(
+            "connection to %s failed%s: %s",
+            self.endpoint.origin,
+            f" (reconnection attempt {attempt})" if attempt else "",
+            describe(error),
+        )
         for socket in list(self._sockets.values()):
             if socket.active and not socket.connected:
                 socket.on_connect_error(error)

@@ -31,11 +31,13 @@ class Connecting:
         auth: Any,
         wait_timeout: float | None,
         options: ClientOptions,
+        retry: bool = False,
     ) -> None:
         self._url = url
         self._namespace = namespace
         self._auth = auth
         self._wait_timeout = wait_timeout
+        self._retry = retry
         self._options = options
         self._socket: ClientSocket | None = None
 
@@ -46,7 +48,7 @@ class Connecting:
             namespace = client.endpoint.url_path or "/"
         socket = client.socket(namespace, auth=self._auth)
         try:
-            await socket.connect(timeout=self._wait_timeout)
+            await socket.connect(timeout=self._wait_timeout, retry=self._retry)
         except BaseException:
             await client.close()
             raise
@@ -75,6 +77,7 @@ def connect(
     namespace: str | None = None,
     auth: Any = None,
     wait_timeout: float | None = None,
+    retry: bool = False,
     reconnection: bool = _DEFAULTS.reconnection,
     reconnection_delay: float = _DEFAULTS.reconnection_delay,
     reconnection_delay_max: float = _DEFAULTS.reconnection_delay_max,
@@ -98,6 +101,7 @@ def connect(
     per_message_deflate: bool = _DEFAULTS.per_message_deflate,
     retries: int = _DEFAULTS.retries,
     ack_timeout: float | None = _DEFAULTS.ack_timeout,
+    add_trailing_slash: bool = _DEFAULTS.add_trailing_slash,
 ) -> Connecting:
     """Connect to a Socket.IO server and join one namespace.
 
@@ -110,7 +114,10 @@ def connect(
         namespace: the namespace to join.
         auth: the CONNECT payload (a dict, or a callable returning one).
         wait_timeout: how long to wait for the first connection, seconds (None: as long as
-            the reconnection settings keep trying).
+            it takes).
+        retry: when the first attempt fails, keep trying as the reconnection settings say
+            instead of raising (False: raise `NotConnected` at the first failure, as
+            python-socketio's ``connect(retry=False)``).
         reconnection: see `siox.Client` (True).
         reconnection_delay: see `siox.Client`, seconds (1.0).
         reconnection_delay_max: see `siox.Client`, seconds (5.0).
@@ -135,12 +142,14 @@ def connect(
         per_message_deflate: offer permessage-deflate on WebSockets (False).
         retries: default ``retries`` of the socket (0: off).
         ack_timeout: default ack timeout of the socket, seconds (None: none).
+        add_trailing_slash: request ``path`` with a trailing slash added (True).
 
     Raises:
         TypeError: an unknown option (at the call), or a ``parser`` object without
             ``encode`` and ``Decoder`` (at the call).
         ConnectionRefused: the server refused the namespace.
-        NotConnected: the connection failed for good.
+        NotConnected: the first attempt failed (without ``retry``) or the client gave up;
+            the network error is ``__cause__``.
         TimeoutError: not connected within ``wait_timeout``.
     """
     options = ClientOptions(
@@ -167,7 +176,8 @@ def connect(
         per_message_deflate=per_message_deflate,
         retries=retries,
         ack_timeout=ack_timeout,
+        add_trailing_slash=add_trailing_slash,
     )
     # Build the parser once now, so that a wrong parser object fails here, not when awaited.
     resolve_parser(options.parser, protocol=protocol, limits=options.limits)
-    return Connecting(url, namespace, auth, wait_timeout, options)
+    return Connecting(url, namespace, auth, wait_timeout, options, retry)

@@ -105,11 +105,14 @@ def parse_endpoint(
     headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
     ssl: SslOption = None,
     proxy: str | None = None,
+    add_trailing_slash: bool = True,
 ) -> Endpoint:
     """Parse a server URL (``http``, ``https``, ``ws`` or ``wss``) and the request options.
 
     The URL's own query string is kept and sent with every request, after ``query``.
     ``proxy`` is an ``http://[user:password@]host[:port]`` URL to tunnel through.
+    ``add_trailing_slash`` (True) ends ``path`` with ``/``, as socket.io-client does; False
+    keeps it as written.
 
     Raises:
         ValueError: an unsupported scheme, no host, a bad port, or a query parameter that
@@ -130,7 +133,7 @@ def parse_endpoint(
         port = 443 if secure else 80
     if not path.startswith("/"):
         path = "/" + path
-    if not path.endswith("/"):
+    if add_trailing_slash and not path.endswith("/"):
         path += "/"
     pairs = list(_pairs(query))
     if parts.query:

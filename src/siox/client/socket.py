@@ -25,12 +25,13 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import ConnectionRefused, NotConnected
 from ..parser import RESERVED_EVENTS, Packet, PacketType
 from .acks import AckRegistry, RetryQueue
-from .listeners import Listener, run_listener
+from .handlers import EventHandlers
+from .listeners import run_listener
 
 if TYPE_CHECKING:
     from .client import Client
@@ -43,6 +44,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: The socket's own events (the server may not send these names).
 LOCAL_EVENTS = frozenset({"connect", "connect_error", "disconnect"})
 _UNSET: Any = object()
+#: Why ``auth`` on "/" is refused with ``protocol=4``.
+LEGACY_MAIN_AUTH = (
+    "with protocol=4 the main namespace '/' is joined by the Engine.IO handshake, which has no "
+    "auth: pass the credentials as query={...} to the client (socket.io-client 2.x's query "
+    "option); other namespaces send their auth as their query string"
+)
 #: The most events held between a CONNECT and its reply.
 MAX_HELD_EVENTS = 10_000
 _EVENT, _ACK = PacketType.EVENT, PacketType.ACK
@@ -72,6 +79,25 @@ def _check_event(event: Any) -> None:
         raise ValueError(f"{event!r} is a reserved event name")
 
 
+class _Timeout:
+    """``socket.timeout(s)``: emits whose ack is awaited for ``s`` seconds."""
+
+    __slots__ = ("_seconds", "_socket")
+
+    def __init__(self, socket: ClientSocket, seconds: float | None) -> None:
+        self._socket = socket
+        self._seconds = seconds
+
+    async def emit_with_ack(self, event: str, *args: Any) -> Any:
+        """`ClientSocket.emit_with_ack` with this timeout.
+
+        Raises:
+            AckTimeout: no ack in time.
+            NotConnected: the connection dropped after the packet was sent.
+        """
+        return await self._socket.emit_with_ack(event, *args, timeout=self._seconds)
+
+
 @dataclass(slots=True)
 class _Buffered:
     """An emit waiting in the offline buffer."""
@@ -94,7 +120,7 @@ class _Volatile:
         self._socket.send_event(event, args, volatile=True)
 
 
-class ClientSocket:
+class ClientSocket(EventHandlers):
     """One namespace of a client connection. Made by `siox.Client.socket`.
 
     Attributes:
@@ -131,9 +157,7 @@ class ClientSocket:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pid: str | None = None
         self._offset: str | None = None
-        self._handlers: dict[Any, Listener] = {}
-        self._any: list[Listener] = []
-        self._any_outgoing: list[Listener] = []
+        self.init_handlers()
         self._waiters: dict[Any, list[asyncio.Future[list[Any]]]] = {}
         self._acks = AckRegistry()
         self._buffer: list[_Buffered] = []
@@ -141,6 +165,7 @@ class ClientSocket:
         self._queue = RetryQueue(retries, self._send_queued, self.is_connected)
         self._connect_waiters: list[asyncio.Future[None]] = []
         self._connect_timer: asyncio.TimerHandle | None = None
+        self._retry_connect = True
         self.tasks: set[asyncio.Task[None]] = set()
 
     def is_connected(self) -> bool:
@@ -152,42 +177,15 @@ class ClientSocket:
 
     # -- registering handlers ----------------------------------------------------------------
 
-    @overload
-    def on(self, event: str, handler: None = None) -> Callable[[F], F]: ...
-    @overload
-    def on(self, event: str, handler: F) -> F: ...
-    def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
-        """Register the handler of ``event`` (replacing any); usable as a decorator.
-
-        The handler gets the event's arguments (surplus ones dropped if it declares fewer);
-        its return value (awaited for a coroutine) acknowledges the event when the server
-        asked for an ack. ``connect`` gets nothing, ``connect_error`` the exception,
-        ``disconnect`` ``(reason, description)``.
-        """
-
-        def register(func: F) -> F:
-            self._handlers[event] = Listener(func)
-            return func
-
-        return register if handler is None else register(handler)
-
-    def on_any(self, listener: F) -> F:
-        """Call ``listener(event, *args)`` for every event received (before its handler)."""
-        self._any.append(Listener(listener))
-        return listener
-
-    def on_any_outgoing(self, listener: F) -> F:
-        """Call ``listener(event, *args)`` for every event sent."""
-        self._any_outgoing.append(Listener(listener))
-        return listener
-
     # -- connecting ----------------------------------------------------------------------------
 
-    async def connect(self, *, timeout: float | None = None) -> None:
+    async def connect(self, *, timeout: float | None = None, retry: bool = True) -> None:
         """Join the namespace (opening the connection if needed) and wait until joined.
 
-        Failed attempts are retried as the client's reconnection settings say (each one
-        emits ``connect_error``).
+        Each failed attempt emits ``connect_error`` and is logged as a warning with its
+        cause. With ``retry`` (the default here), failed attempts are retried as the
+        client's reconnection settings say; without it, the first failure raises
+        (``siox.connect`` and ``SyncClient.connect`` default to ``retry=False``).
 
         Raises:
             ConnectionRefused: the server refused the namespace (its message and data).
@@ -197,9 +195,13 @@ class ClientSocket:
             ProtocolError: the client gave up after a protocol failure, such as
                 `HandshakeError` for an HTTP refusal or a redirect (never followed).
             TimeoutError: not joined within ``timeout`` seconds; the socket stops trying.
+            ValueError: ``auth`` on ``"/"`` with ``protocol=4`` (use the client's ``query``).
         """
         if self.connected:
             return
+        if self.auth and not callable(self.auth) and self.nsp == "/" and self.client.protocol < 5:
+            raise ValueError(LEGACY_MAIN_AUTH)  # before the session opens and joins "/"
+        self._retry_connect = retry
         loop = self._loop = asyncio.get_running_loop()
         waiter: asyncio.Future[None] = loop.create_future()
         self._connect_waiters.append(waiter)
@@ -231,6 +233,14 @@ class ClientSocket:
         self._fail_connect(NotConnected("disconnect() was called"))
 
     # -- emitting ------------------------------------------------------------------------------
+
+    async def send(self, *args: Any) -> None:
+        """Send a ``"message"`` event (``socket.send`` in socket.io-client)."""
+        self.send_event("message", args)
+
+    def timeout(self, seconds: float | None) -> _Timeout:
+        """Emits whose ack is awaited for ``seconds``: ``socket.timeout(5).emit_with_ack(...)``."""
+        return _Timeout(self, seconds)
 
     async def emit(self, event: str, *args: Any) -> None:
         """Send an event; buffered while disconnected, sent once after reconnecting.
@@ -358,6 +368,9 @@ class ClientSocket:
         if data is not None and not isinstance(data, dict):
             self._refused(TypeError("auth must give a dict or None"))
             return
+        if data and self.nsp == "/" and self.client.protocol < 5:
+            self._refused(ValueError(LEGACY_MAIN_AUTH))
+            return
         if self._pid is not None:
             recovery: dict[str, Any] = {"pid": self._pid}
             if self._offset is not None:
@@ -409,9 +422,19 @@ class ClientSocket:
         self._fail_connect(error)
 
     def on_connect_error(self, error: BaseException) -> None:
-        """An attempt to connect failed; the client may try again."""
+        """An attempt to connect failed; the client may try again (unless ``retry=False``)."""
         self._stop_connect_timer()
         self.emit_local("connect_error", error)
+        self._maybe_stop_trying(error)
+
+    def _maybe_stop_trying(self, error: BaseException) -> None:
+        """``connect(retry=False)``: the first failure ends the attempt and raises ``error``."""
+        if self._retry_connect or not self._connect_waiters or self.connected:
+            return
+        if self.active:
+            self.active = False
+            self.client.socket_deactivated(self)
+        self._fail_connect(error)
 
     def give_up(self, error: BaseException) -> None:
         """The client stopped trying: ``connect()`` callers get ``error``."""
@@ -442,7 +465,9 @@ class ClientSocket:
         if was_connected:
             self.emit_local("disconnect", reason, description)
         elif self.active:
-            self.emit_local("connect_error", error or NotConnected(f"connection closed: {reason}"))
+            failure = error or NotConnected(f"connection closed: {reason}")
+            self.emit_local("connect_error", failure)
+            self._maybe_stop_trying(failure)
         self._acks.fail_sent(
             (item.ack_id for item in self._buffer), NotConnected("the socket was disconnected")
         )
@@ -472,7 +497,7 @@ class ClientSocket:
             for waiter in waiters or ():
                 if not waiter.done():
                     waiter.set_result(data)
-        handler = self._handlers.get(name)
+        handler = self._handler(name)
         if handler is not None:
             if ack_id is None:
                 run_listener(handler, data, name=str(name), tasks=self.tasks)
@@ -503,6 +528,6 @@ class ClientSocket:
 
     def emit_local(self, event: str, *args: Any) -> None:
         """Run the handler of a local event (``connect``, ``disconnect``...)."""
-        handler = self._handlers.get(event)
+        handler = self._handler(event)
         if handler is not None:
             run_listener(handler, args, name=event, tasks=self.tasks)

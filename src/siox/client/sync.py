@@ -82,11 +82,29 @@ class SyncClient:
         return SyncSocket(self, self.run(make()))
 
     def connect(
-        self, nsp: str = "/", *, auth: Any = None, timeout: float | None = None
+        self,
+        nsp: str = "/",
+        *,
+        auth: Any = None,
+        timeout: float | None = None,
+        retry: bool = False,
     ) -> SyncSocket:
-        """Shortcut: the socket of ``nsp``, connected."""
+        """Shortcut: the socket of ``nsp``, connected.
+
+        Args:
+            nsp: the namespace ("/").
+            auth: the CONNECT payload (None).
+            timeout: seconds to wait for the connection (None: as long as it takes).
+            retry: keep trying after a failed first attempt, as the reconnection settings
+                say (False: raise at the first failure).
+
+        Raises:
+            NotConnected: the first attempt failed (without ``retry``); the network error
+                is ``__cause__``.
+            ValueError: ``nsp`` is already connected with another ``auth``.
+        """
         socket = self.socket(nsp, auth=auth)
-        socket.connect(timeout=timeout)
+        socket.connect(timeout=timeout, retry=retry)
         return socket
 
     @overload
@@ -161,6 +179,34 @@ class SyncSocket:
         """Register an event handler; it runs on the client's loop thread."""
         return self.socket.on(event, handler)
 
+    @overload
+    def once(self, event: str, handler: None = None) -> Callable[[F], F]: ...
+    @overload
+    def once(self, event: str, handler: F) -> F: ...
+    def once(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
+        """See `ClientSocket.once`."""
+        return self.socket.once(event, handler)
+
+    def off(self, event: str, handler: Callable[..., Any] | None = None) -> None:
+        """See `ClientSocket.off`."""
+        self.socket.off(event, handler)
+
+    def listeners(self, event: str) -> list[Callable[..., Any]]:
+        """See `ClientSocket.listeners`."""
+        return self.socket.listeners(event)
+
+    def off_any(self, listener: Callable[..., Any] | None = None) -> None:
+        """See `ClientSocket.off_any`."""
+        self.socket.off_any(listener)
+
+    def off_any_outgoing(self, listener: Callable[..., Any] | None = None) -> None:
+        """See `ClientSocket.off_any_outgoing`."""
+        self.socket.off_any_outgoing(listener)
+
+    def send(self, *args: Any) -> None:
+        """See `ClientSocket.send` (a ``"message"`` event)."""
+        self._owner.run(self.socket.send(*args))
+
     def on_any(self, listener: F) -> F:
         """See `ClientSocket.on_any`."""
         return self.socket.on_any(listener)
@@ -169,9 +215,9 @@ class SyncSocket:
         """See `ClientSocket.on_any_outgoing`."""
         return self.socket.on_any_outgoing(listener)
 
-    def connect(self, *, timeout: float | None = None) -> None:
+    def connect(self, *, timeout: float | None = None, retry: bool = True) -> None:
         """See `ClientSocket.connect`."""
-        self._owner.run(self.socket.connect(timeout=timeout))
+        self._owner.run(self.socket.connect(timeout=timeout, retry=retry))
 
     def emit(self, event: str, *args: Any) -> None:
         """See `ClientSocket.emit`."""

@@ -8,21 +8,39 @@
 * ``"*"``: any origin, answered with ``Access-Control-Allow-Origin: *`` and never with
   credentials (the combination browsers forbid and CVE-2020-28481 abused).
 * a list of origins: those origins, echoed back with credentials allowed.
+
+A refused origin is logged (warning, logger ``siox``) with the option that would allow it,
+once per origin; past `WARNED_ORIGINS` distinct origins, at most one line every
+`WARNING_INTERVAL` seconds, so a flood of origins cannot flood the log.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+import time
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
-__all__ = ["CorsPolicy"]
+__all__ = ["WARNED_ORIGINS", "WARNING_INTERVAL", "CorsPolicy"]
+
+logger = logging.getLogger("siox")
+
+#: How many distinct refused origins are each logged once.
+WARNED_ORIGINS = 256
+#: Past that, the shortest interval between two warnings, seconds.
+WARNING_INTERVAL = 60.0
 
 
 class CorsPolicy:
     """Decides whether an origin may talk to the server, and which headers say so."""
 
-    def __init__(self, allowed: str | Iterable[str] | None) -> None:
+    def __init__(
+        self, allowed: str | Iterable[str] | None, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.any = allowed == "*"
+        self._warned: set[str] = set()
+        self._clock = clock
+        self._last_warning = -WARNING_INTERVAL
         if allowed is None or self.any:
             self.origins: frozenset[str] | None = None
         elif isinstance(allowed, str):
@@ -39,8 +57,31 @@ class CorsPolicy:
         if self.any:
             return True
         if self.origins is not None:
-            return origin.rstrip("/") in self.origins
-        return _same_origin(origin, headers.get("host", ""), secure)
+            allowed = origin.rstrip("/") in self.origins
+        else:
+            allowed = _same_origin(origin, headers.get("host", ""), secure)
+        if not allowed:
+            self._warn(origin)
+        return allowed
+
+    def _warn(self, origin: str) -> None:
+        if origin in self._warned:
+            return
+        if len(self._warned) < WARNED_ORIGINS:
+            self._warned.add(origin)
+        else:
+            now = self._clock()
+            if now - self._last_warning < WARNING_INTERVAL:
+                return
+            self._last_warning = now
+        where = "same-origin only (the default)" if self.same_origin_only else "not listed"
+        logger.warning(
+            "refused a cross-origin request from %r (%s); to allow it, pass "
+            'cors_allowed_origins=[%r] (or "*" for any origin)',
+            origin[:200],
+            where,
+            origin.rstrip("/")[:200],
+        )
 
     def response_headers(self, headers: dict[str, str]) -> list[tuple[str, str]]:
         """CORS headers for a response to an allowed request."""

@@ -32,7 +32,7 @@ from ..socketio.connection import InvalidState, SocketConnection
 from ..socketio.events import AckReceived, ConnectRequested, DisconnectRequested, EventReceived
 from ..socketio.parsers import ParserLike
 from .engine_api import EngineConnection, Timers
-from .events import RECOVERABLE_REASONS
+from .events import NOT_FALSE, RECOVERABLE_REASONS
 from .namespace import Handler, Namespace
 from .outgoing import Outgoing
 from .runner import ErrorContext, HandlerRunner, ack_args
@@ -122,8 +122,15 @@ class ConnectionDriver:
 
     # -- writing ----------------------------------------------------------------------------------
 
-    def write(self, messages: list[str | bytes], *, volatile: bool = False) -> None:
-        """Send Engine.IO messages on this connection."""
+    def write(
+        self, messages: list[str | bytes], *, volatile: bool = False, compress: bool = True
+    ) -> None:
+        """Send Engine.IO messages on this connection.
+
+        ``compress`` is the emit's ``socket.compress(flag)``; honouring it is the engine
+        layer's job (issue 11 item 3), so it stops here for now.
+        """
+        del compress
         self.conn.write(messages, volatile=volatile)
 
     def write_outgoing(self, outgoing: Outgoing) -> None:
@@ -157,7 +164,12 @@ class ConnectionDriver:
         runner); otherwise the whole sequence runs on the runner, behind what came first.
         """
         namespace = socket.namespace
-        if not fastpaths.ENABLED or namespace.event_middlewares or not self.runner.idle:
+        if (
+            not fastpaths.ENABLED
+            or namespace.event_middlewares
+            or socket.middlewares
+            or not self.runner.idle
+        ):
             self.runner.submit(self._handle(socket, args, ack_id, None))
             return
         handler = namespace.handlers.get(args[0])
@@ -183,7 +195,7 @@ class ConnectionDriver:
         try:
             if started is None:
                 namespace = socket.namespace
-                for middleware in namespace.event_middlewares:
+                for middleware in (*namespace.event_middlewares, *socket.middlewares):
                     outcome = middleware(socket, args)
                     if inspect.isawaitable(outcome):
                         await outcome
@@ -303,9 +315,11 @@ class ConnectionDriver:
             handler = namespace.handlers.get("connect")
             if handler is not None:
                 wants_auth = namespace.handler_wants_arg.get("connect", True)
-                outcome = handler(socket, request.auth) if wants_auth else handler(socket)
-                if inspect.isawaitable(outcome):
-                    await outcome
+                verdict: Any = handler(socket, request.auth) if wants_auth else handler(socket)
+                if inspect.isawaitable(verdict):
+                    verdict = await verdict
+                if verdict is False:  # a python-socketio habit: refused, and said loudly
+                    raise TypeError(NOT_FALSE)
         except ConnectionRefused as refusal:
             await self._unregister(socket)
             self.write(self.session.refuse(name, refusal.message, refusal.data))
@@ -346,6 +360,7 @@ class ConnectionDriver:
         self._forget(socket)
         self.session.forget(namespace.name)
         await namespace.adapter.delete_all(socket.id)
+        namespace.left()
 
     def _forget(self, socket: Socket) -> None:
         namespace = socket.namespace
@@ -382,6 +397,7 @@ class ConnectionDriver:
                 state = SessionState(socket.id, socket.pid, sorted(socket.rooms), socket.data)
                 await namespace.adapter.persist_session(state)
             await namespace.adapter.delete_all(socket.id)
+            namespace.left()
         await self._call_with_reason(namespace, "disconnect", socket, reason)
 
     async def _call_with_reason(

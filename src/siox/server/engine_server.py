@@ -55,6 +55,10 @@ logger = logging.getLogger("siox")
 F = TypeVar("F", bound=Callable[..., Any])
 
 AllowRequest = Callable[[HttpRequest], "bool | str | Awaitable[bool | str | None] | None"]
+#: ``generate_id(request)``: the id of a new session, sync or async.
+GenerateId = Callable[[HttpRequest], "str | Awaitable[str]"]
+#: The events a bare server's handlers may be registered for (`EngineServer.on`).
+_EVENTS = ("connect", "message", "disconnect", "connection_error")
 _TEXT = "text/plain; charset=UTF-8"
 _ENGINE = DEFAULT_ENGINE_OPTIONS
 _LIMITS = DEFAULT_LIMITS
@@ -118,6 +122,12 @@ class EngineServer:
         close_timeout: seconds a closing polling session waits for its last GET (30.0).
         max_fragments: the most frames one WebSocket message may have, on the native server
             (1024; an ASGI server applies its own limits).
+        add_trailing_slash: serve ``path`` with a trailing slash added (True); False serves
+            it exactly as written.
+        generate_id: ``generate_id(request) -> str`` (sync or async) choosing each new
+            session id (None: 20 random URL-safe characters).
+        initial_packet: a message sent to every new session right after its open packet,
+            before the ``connect`` handler runs (None: none).
 
     Raises:
         TypeError: an unknown option (a misspelled name).
@@ -143,6 +153,9 @@ class EngineServer:
         per_message_deflate: bool = _ENGINE.per_message_deflate,
         close_timeout: float = _ENGINE.close_timeout,
         max_fragments: int = _LIMITS.max_fragments,
+        add_trailing_slash: bool = _ENGINE.add_trailing_slash,
+        generate_id: GenerateId | None = _ENGINE.generate_id,
+        initial_packet: str | bytes | None = _ENGINE.initial_packet,
     ) -> None:
         limits = Limits(
             max_http_buffer_size=max_http_buffer_size,
@@ -164,6 +177,9 @@ class EngineServer:
             per_message_deflate=per_message_deflate,
             allow_eio3=allow_eio3,
             limits=limits,
+            add_trailing_slash=add_trailing_slash,
+            generate_id=generate_id,
+            initial_packet=initial_packet,
         )
         self._configure(app, options)
 
@@ -178,7 +194,10 @@ class EngineServer:
         #: The options this engine was built with.
         self.options = options
         self.app = app if app is not None else self
-        self.path = options.path if options.path.endswith("/") else options.path + "/"
+        self.path = options.path
+        if options.add_trailing_slash and not self.path.endswith("/"):
+            self.path += "/"
+        self.generate_id: GenerateId | None = options.generate_id
         self.cors = CorsPolicy(options.cors_allowed_origins)
         self.ping_interval = options.ping_interval
         self.ping_timeout = options.ping_timeout
@@ -214,13 +233,18 @@ class EngineServer:
     @overload
     def on(self, event: str, handler: F) -> F: ...
     def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
-        """Bare server: register a handler; usable as a decorator.
+        """Register a handler; usable as a decorator.
 
-        Events: ``connect`` ``(session)``, ``message`` ``(session, data)`` and ``disconnect``
-        ``(session, reason)``.
+        Events of a bare server: ``connect`` ``(session)``, ``message`` ``(session, data)``
+        and ``disconnect`` ``(session, reason)``. On any server (``sio.engine`` of a
+        `siox.Server` too): ``connection_error`` ``(error, request)``, for every request
+        refused with an error (``error`` is the `siox.ProtocolError`, with ``message``,
+        ``http_status`` and ``eio_error``; ``request`` the `HttpRequest`).
         """
-        if event not in ("connect", "message", "disconnect"):
-            raise ValueError("EngineServer events are 'connect', 'message' and 'disconnect'")
+        if event not in _EVENTS:
+            raise ValueError(f"EngineServer events are {', '.join(map(repr, _EVENTS))}")
+        if handler is not None and not callable(handler):
+            raise TypeError(f"a handler must be callable, not {type(handler).__name__}")
 
         def register(func: Callable[..., Any]) -> Callable[..., Any]:
             self._handlers[event] = func
@@ -243,7 +267,9 @@ class EngineServer:
             logger.exception("error in the Engine.IO %s handler", event)
 
     def engine_opened(self, conn: EngineSocket) -> None:
-        """Bare server application: a session opened."""
+        """Bare server application: a session opened (its ``initial_packet`` goes first)."""
+        if self.options.initial_packet is not None:
+            conn.write([self.options.initial_packet])
         self._call("connect", conn)
 
     def engine_message(self, conn: EngineSocket, data: str | bytes) -> None:
@@ -261,6 +287,7 @@ class EngineServer:
         return path == self.path or path + "/" == self.path
 
     def _error(self, error: ProtocolError, request: HttpRequest) -> HttpResponse:
+        self._call("connection_error", error, request)
         document = error_document(error)
         headers = self.cors.response_headers(request.headers)
         status = error.http_status or 400
@@ -374,9 +401,19 @@ class EngineServer:
         self._cores[sid] = core
         return socket
 
+    async def _new_sid(self, request: HttpRequest) -> str:
+        if self.generate_id is None:
+            return new_sid()
+        sid: Any = self.generate_id(request)
+        if inspect.isawaitable(sid):
+            sid = await sid
+        if not isinstance(sid, str) or not sid or sid in self.sessions:
+            raise TypeError(f"generate_id gave {sid!r}: it must give a new, non-empty str")
+        return sid
+
     async def _handshake(self, request: HttpRequest, decision: NewSession) -> HttpResponse:
         await self._allowed(request)
-        socket = self._new_session(request, decision)
+        socket = self._new_session(request, decision, await self._new_sid(request))
         response = await socket.polling_get(request, self)
         response.headers.extend(self._cookie_headers(socket.sid))
         return response
@@ -412,7 +449,7 @@ class EngineServer:
             decision = self._validate(request, is_upgrade=True)
             if isinstance(decision, NewSession):
                 await self._allowed(request)
-                sid = new_sid()
+                sid = await self._new_sid(request)
                 return WebSocketPlan(request, decision, sid, self._cookie_headers(sid))
             return WebSocketPlan(request, decision)
         except ProtocolError as error:
@@ -451,8 +488,15 @@ class EngineServer:
             del self.sessions[socket.sid]
             self._cores.pop(socket.sid, None)
 
+    def start_accepting(self) -> None:
+        """Accept new sessions again, after a `shutdown` (front ends call it when they start)."""
+        self.accepting = True
+
     async def shutdown(self, timeout: float = DEFAULT_SERVE_OPTIONS.shutdown_timeout) -> None:
-        """Refuse new sessions, close every session ("server shutting down"), wait for them."""
+        """Refuse new sessions, close every session ("server shutting down"), wait for them.
+
+        A front end that serves the engine again calls `start_accepting` first.
+        """
         self.accepting = False
         for socket in list(self.sessions.values()):
             socket.close(CloseReason.SERVER_SHUTTING_DOWN)

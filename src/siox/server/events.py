@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from ..parser.packet import RESERVED_EVENTS
 
-__all__ = ["RECOVERABLE_REASONS", "check_event_name"]
+__all__ = ["NOT_FALSE", "RECOVERABLE_REASONS", "check_event_name"]
+
+#: Why a connect handler that returned False was refused (python-socketio's way to refuse).
+NOT_FALSE = (
+    "the connect handler returned False: siox refuses a connection when the handler raises "
+    "siox.ConnectionRefused(message, data), not by its return value"
+)
 
 #: Disconnect reasons after which a session is kept for connection state recovery.
 RECOVERABLE_REASONS = frozenset(

@@ -62,6 +62,7 @@ class Serving:
     async def start(self) -> Serving:
         """Bind and start accepting."""
         loop = asyncio.get_running_loop()
+        self.engine.start_accepting()  # served again after a shutdown (issue 11 item 5)
 
         def factory() -> HttpProtocol:
             protocol = HttpProtocol(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -21,7 +22,8 @@ from ..options import (
 from ..socketio.parsers import ParserLike, ParserSpec, check_parser, resolve_parser
 from .driver import ConnectionDriver
 from .engine_api import EngineConnection, Timers
-from .engine_server import AllowRequest, EngineServer
+from .engine_server import AllowRequest, EngineServer, GenerateId
+from .events import check_event_name
 from .namespace import Handler, Namespace, ParentNamespace
 from .operators import AckResults, BroadcastOperator
 from .runner import ErrorContext, accepts_positional
@@ -74,11 +76,21 @@ class Server:
         close_timeout: seconds a closing polling session waits for its last GET (30.0).
         max_fragments: the most frames one WebSocket message may have, on the native server
             (1024).
+        cleanup_empty_child_namespaces: remove a child of a dynamic namespace once its last
+            socket has left (True; off by default in socket.io, on in siox so that clients
+            cannot grow the server's memory without bound).
+        add_trailing_slash: serve the path with a trailing slash added (True); False serves
+            ``path`` exactly as given.
+        generate_id: ``generate_id(request) -> str`` (sync or async) choosing each new
+            Engine.IO session id (None: 20 random URL-safe characters).
+        initial_packet: an Engine.IO message sent to every new session right after its open
+            packet, as engine.io's ``initialPacket`` (None: none).
 
     Raises:
         TypeError: an unknown option (a misspelled name), or a ``parser`` object without
             ``encode`` and ``Decoder``.
-        ValueError: an unknown parser name.
+        ValueError: an unknown parser name, or a duration that is clearly milliseconds
+            (durations are seconds; see `siox.options`).
     """
 
     def __init__(
@@ -107,6 +119,10 @@ class Server:
         per_message_deflate: bool = _ENGINE.per_message_deflate,
         close_timeout: float = _ENGINE.close_timeout,
         max_fragments: int = _LIMITS.max_fragments,
+        cleanup_empty_child_namespaces: bool = _SERVER.cleanup_empty_child_namespaces,
+        add_trailing_slash: bool = _ENGINE.add_trailing_slash,
+        generate_id: GenerateId | None = _ENGINE.generate_id,
+        initial_packet: str | bytes | None = _ENGINE.initial_packet,
     ) -> None:
         limits = Limits(
             max_http_buffer_size=max_http_buffer_size,
@@ -137,6 +153,9 @@ class Server:
                 per_message_deflate=per_message_deflate,
                 allow_eio3=allow_eio3,
                 limits=limits,
+                add_trailing_slash=add_trailing_slash,
+                generate_id=generate_id,
+                initial_packet=initial_packet,
             ),
             connect_timeout=connect_timeout,
             parser=spec,
@@ -147,6 +166,7 @@ class Server:
             ),
             adapter=adapter,
             ordered_handlers=ordered_handlers,
+            cleanup_empty_child_namespaces=cleanup_empty_child_namespaces,
         )
         self.recovery: Recovery | None = self.options.connection_state_recovery
         self.connect_timeout = connect_timeout
@@ -161,6 +181,7 @@ class Server:
         self._error_handlers: list[tuple[Callable[..., Any], bool]] = []
         self.namespaces: dict[str, Namespace] = {}
         self._dynamic: list[ParentNamespace] = []
+        self._new_namespace_listeners: list[Callable[[Namespace], Any]] = []
         #: the connection driver of each Engine.IO session, by session id
         self.connections: dict[str, ConnectionDriver] = {}
         self.engine = EngineServer.from_options(self, self.options.engine)
@@ -192,6 +213,7 @@ class Server:
                     recovery=self.recovery is not None,
                     timers=self.session_timers,
                 )
+                self._namespace_created(namespace)
             return namespace
         if isinstance(name, re.Pattern):
             pattern = name
@@ -203,7 +225,12 @@ class Server:
         else:
             rule = name
         parent = ParentNamespace(
-            rule, self.make_adapter, recovery=self.recovery is not None, timers=self.session_timers
+            rule,
+            self.make_adapter,
+            recovery=self.recovery is not None,
+            timers=self.session_timers,
+            cleanup_empty_children=self.options.cleanup_empty_child_namespaces,
+            forget=self._forget_namespace,
         )
         self._dynamic.append(parent)
         return parent
@@ -221,8 +248,22 @@ class Server:
                 continue
             if matched:
                 child = self.namespaces[name] = parent.create_child(name)
+                self._namespace_created(child)
                 return child
         return None
+
+    def _forget_namespace(self, namespace: Namespace) -> None:
+        if self.namespaces.get(namespace.name) is namespace:
+            del self.namespaces[namespace.name]
+
+    def _namespace_created(self, namespace: Namespace) -> None:
+        for listener in self._new_namespace_listeners:
+            try:
+                listener(namespace)
+            except Exception as exc:
+                self.report_error(
+                    exc, ErrorContext(event="new_namespace", namespace=namespace.name)
+                )
 
     def session_timers(self) -> Timers:
         """The clock and timers the connections run on (the event loop unless testing)."""
@@ -244,8 +285,52 @@ class Server:
     @overload
     def on(self, event: str, handler: F, *, namespace: str = "/") -> F: ...
     def on(self, event: str, handler: Handler | None = None, *, namespace: str = "/") -> Any:
-        """Register a handler (decorator) on ``namespace`` (``"/"`` by default)."""
+        """Register a handler (decorator) on ``namespace`` (``"/"`` by default).
+
+        ``"new_namespace"`` is the server's own event (as ``io.on("new_namespace")``):
+        ``listener(namespace)``, a plain function, called for each namespace created after
+        the server (by `of`, or a dynamic rule's child).
+        """
+        if event == "new_namespace":
+            return self._on_new_namespace(handler)
         return self.of(namespace).on(event, handler)
+
+    def _on_new_namespace(self, handler: Handler | None) -> Any:
+        def register(func: Any) -> Any:
+            if not callable(func) or inspect.iscoroutinefunction(func):
+                raise TypeError("a new_namespace listener is a plain (not async) function")
+            self._new_namespace_listeners.append(func)
+            return func
+
+        return register if handler is None else register(handler)
+
+    def use_event(self, middleware: F) -> F:
+        """Event middleware on ``"/"`` (see `Namespace.use_event`)."""
+        return self.of("/").use_event(middleware)
+
+    @overload
+    def once(self, event: str, handler: None = None) -> Callable[[F], F]: ...
+    @overload
+    def once(self, event: str, handler: F) -> F: ...
+    def once(self, event: str, handler: Handler | None = None) -> Any:
+        """A handler on ``"/"`` removed before its first call (see `Namespace.once`)."""
+        return self.of("/").once(event, handler)
+
+    def off(self, event: str, handler: Handler | None = None) -> None:
+        """Remove a handler of ``"/"`` (see `Namespace.off`)."""
+        self.of("/").off(event, handler)
+
+    def listeners(self, event: str) -> list[Handler]:
+        """The handlers of ``event`` on ``"/"``."""
+        return self.of("/").listeners(event)
+
+    def off_any(self, listener: Handler | None = None) -> None:
+        """Remove catch-all incoming listeners of ``"/"`` (see `Namespace.off_any`)."""
+        self.of("/").off_any(listener)
+
+    def off_any_outgoing(self, listener: Handler | None = None) -> None:
+        """Remove catch-all outgoing listeners of ``"/"``."""
+        self.of("/").off_any_outgoing(listener)
 
     def event(self, func: F) -> F:
         """Decorator: handler for the event named like the function, on ``"/"``."""
@@ -321,8 +406,18 @@ class Server:
         return self.of("/").timeout(seconds)
 
     async def emit(self, event: str, *args: Any, namespace: str = "/") -> None:
-        """Send ``event`` to everyone in ``namespace``."""
-        await self.of(namespace).emit(event, *args)
+        """Send ``event`` to everyone in ``namespace``.
+
+        A namespace nobody defined (nor a dynamic rule created) reaches nobody and is not
+        created (socket.io's ``io.of(name).emit`` would create it).
+        """
+        if not namespace.startswith("/"):
+            namespace = "/" + namespace
+        target = self.namespaces.get(namespace)
+        if target is None:
+            check_event_name(event)
+            return
+        await target.emit(event, *args)
 
     async def emit_with_ack(self, event: str, *args: Any) -> AckResults:
         """Send ``event`` to everyone in ``"/"`` and collect the acks."""
@@ -348,6 +443,8 @@ class Server:
 
     def engine_opened(self, conn: EngineConnection) -> None:
         """A new Engine.IO session: make its connection driver."""
+        if self.options.engine.initial_packet is not None:
+            conn.write([self.options.engine.initial_packet])
         self.connections[conn.sid] = ConnectionDriver(self, conn)
 
     def engine_message(self, conn: EngineConnection, data: str | bytes) -> None:

@@ -19,6 +19,7 @@ from .engine_api import EngineConnection, Timers
 from .events import check_event_name
 from .operators import BroadcastOperator, reply_value
 from .outgoing import Outgoing
+from .socket_emitter import SocketEmitter
 
 if TYPE_CHECKING:  # the namespace module imports this one; a socket only names its type
     from .namespace import Namespace
@@ -26,6 +27,17 @@ if TYPE_CHECKING:  # the namespace module imports this one; a socket only names 
 __all__ = ["Handshake", "Socket", "SocketDriver"]
 
 AckCallback = Callable[[str, "list[Any] | None"], None]
+#: a per-socket event middleware: ``middleware(socket, args)``, sync or async
+Middleware = Callable[..., Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """Messages held back until the CONNECT reply is out, with their write flags."""
+
+    messages: list[str | bytes]
+    volatile: bool
+    compress: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +87,10 @@ class SocketDriver(Protocol):
         """The connection's encoding of ``packet``."""
         ...
 
-    def write(self, messages: list[str | bytes], *, volatile: bool = False) -> None:
-        """Send encoded messages."""
+    def write(
+        self, messages: list[str | bytes], *, volatile: bool = False, compress: bool = True
+    ) -> None:
+        """Send encoded messages (``compress``: the ``socket.compress(flag)`` of the emit)."""
         ...
 
     def write_outgoing(self, outgoing: Outgoing) -> None:
@@ -109,6 +123,7 @@ class Socket:
     """
 
     __slots__ = (
+        "__weakref__",
         "_ack_counter",
         "_acks",
         "_buffer",
@@ -117,6 +132,7 @@ class Socket:
         "driver",
         "handshake",
         "id",
+        "middlewares",
         "namespace",
         "pid",
         "recovered",
@@ -135,8 +151,11 @@ class Socket:
         self.pid: str | None = None
         self._acks: dict[int, Callable[[list[Any] | None], None]] = {}
         self._ack_counter = 0
+        #: per-socket event middlewares (`use`), run after the namespace's
+        self.middlewares: list[Middleware] = []
         # Writes are held here until the CONNECT reply is out (None: write through).
-        self._buffer: list[Outgoing | list[str | bytes]] | None = []
+        self._buffer: list[Outgoing | _Held] | None = []
+        namespace.connecting(self)
 
     def __repr__(self) -> str:
         return f"<Socket {self.id} {self.namespace.name} connected={self.connected}>"
@@ -170,12 +189,23 @@ class Socket:
         elif self.connected:
             self.driver.write_outgoing(outgoing)
 
-    def write(self, messages: list[str | bytes], volatile: bool = False) -> None:
-        """Write encoded messages (held back until the CONNECT reply is out)."""
+    def write(
+        self, messages: list[str | bytes], volatile: bool = False, *, compress: bool = True
+    ) -> None:
+        """Write encoded messages (held back until the CONNECT reply is out).
+
+        ``compress`` (`compress`'s flag) travels with the messages to `SocketDriver.write`.
+        """
         if self._buffer is not None:
-            self._buffer.append(messages)
+            self._buffer.append(_Held(messages, volatile, compress))
         elif self.connected:
+            self._write_now(messages, volatile, compress)
+
+    def _write_now(self, messages: list[str | bytes], volatile: bool, compress: bool) -> None:
+        if compress:
             self.driver.write(messages, volatile=volatile)
+        else:
+            self.driver.write(messages, volatile=volatile, compress=False)
 
     def release(self) -> None:
         """The CONNECT reply is out: send what was held back, then write through."""
@@ -184,7 +214,7 @@ class Socket:
             if isinstance(item, Outgoing):
                 self.driver.write_outgoing(item)
             else:
-                self.driver.write(item)
+                self._write_now(item.messages, item.volatile, item.compress)
 
     def drop_held(self) -> None:
         """The connection was refused: what was held back is never sent."""
@@ -197,23 +227,43 @@ class Socket:
     # -- emitting ---------------------------------------------------------------------------------
 
     async def emit(self, event: str, *args: Any) -> None:
-        """Send ``event`` with ``args`` to this client (binary values allowed anywhere)."""
+        """Send ``event`` with ``args`` to this client (binary values allowed anywhere).
+
+        With connection state recovery on, the packet is kept for the socket even while it
+        is disconnected inside its recovery window, and replayed when it comes back (as
+        socket.io does).
+        """
+        await self.emit_flagged(event, args, compress=True)
+
+    async def send(self, *args: Any) -> None:
+        """Send a ``"message"`` event (``socket.send`` in socket.io)."""
+        await self.emit("message", *args)
+
+    async def emit_flagged(self, event: str, args: tuple[Any, ...], *, compress: bool) -> None:
+        """`emit` with the write flags of `compress`."""
         check_event_name(event)
-        if not self.connected:
-            return
         data = [event, *args]
         namespace = self.namespace
         packet = Packet(PacketType.EVENT, namespace.name, data)
         if namespace.recovery:
-            # Through the adapter, so the packet gets an offset and is kept for recovery.
-            await namespace.adapter.broadcast(packet, BroadcastOptions(rooms=frozenset((self.id,))))
+            # Through the adapter, so the packet gets an offset and is kept for recovery, even
+            # while the socket is away (socket.io 4.8 does the same).
+            options = BroadcastOptions(rooms=frozenset((self.id,)), compress=compress)
+            await namespace.adapter.broadcast(packet, options)
+            return
+        if not self.connected:
             return
         if namespace.any_outgoing_listeners:
             self.notify_outgoing(data)
-        self.write(self.driver.encode(packet))
+        self.write(self.driver.encode(packet), compress=compress)
 
     async def emit_with_ack(self, event: str, *args: Any, timeout: float | None = None) -> Any:
         """Send ``event`` and wait for the client's acknowledgement.
+
+        Args:
+            event: the event name.
+            *args: its arguments.
+            timeout: seconds to wait for the ack (None: until it comes or the socket goes).
 
         Returns:
             None, the value, or a tuple, for an ack with 0, 1 or several arguments.
@@ -222,6 +272,12 @@ class Socket:
             AckTimeout: no ack within ``timeout`` seconds.
             NotConnected: the socket disconnected first (or was not connected).
         """
+        return await self.emit_with_ack_flagged(event, args, timeout=timeout, compress=True)
+
+    async def emit_with_ack_flagged(
+        self, event: str, args: tuple[Any, ...], *, timeout: float | None, compress: bool
+    ) -> Any:
+        """`emit_with_ack` with the write flags of `compress`."""
         check_event_name(event)
         if not self.connected:
             raise NotConnected(f"socket {self.id} is not connected")
@@ -239,7 +295,8 @@ class Socket:
         data = [event, *args]
         if self.namespace.any_outgoing_listeners:
             self.notify_outgoing(data)
-        self.write(self.driver.encode(Packet(PacketType.EVENT, self.namespace.name, data, ack_id)))
+        packet = Packet(PacketType.EVENT, self.namespace.name, data, ack_id)
+        self.write(self.driver.encode(packet), compress=compress)
         if timeout is None:
             return await future
 
@@ -253,6 +310,37 @@ class Socket:
             return await future
         finally:
             timer.cancel()
+
+    def timeout(self, seconds: float) -> SocketEmitter:
+        """Emits to this socket whose ack is awaited for ``seconds``.
+
+        ``await socket.timeout(5).emit_with_ack("ask")`` is
+        ``await socket.emit_with_ack("ask", timeout=5)``.
+        """
+        return SocketEmitter(self, timeout=seconds)
+
+    def compress(self, flag: bool = True) -> SocketEmitter:
+        """Emits to this socket with compression on or off (``socket.compress`` in socket.io).
+
+        The flag travels with the packet to the connection (`SocketDriver.write`'s
+        ``compress``); the engine layer decides what it means for each transport.
+        """
+        return SocketEmitter(self, compress=flag)
+
+    def use(self, middleware: Middleware) -> Middleware:
+        """Add a middleware ``(socket, args)`` run before each event of this socket.
+
+        ``args[0]`` is the event name. It runs after the namespace's event middlewares
+        (`siox.Namespace.use_event`); raising stops the event (the error goes to the
+        server's error hook). Sync or async; usable as a decorator.
+
+        Raises:
+            TypeError: ``middleware`` is not callable.
+        """
+        if not callable(middleware):
+            raise TypeError(f"a middleware must be callable, not {type(middleware).__name__}")
+        self.middlewares.append(middleware)
+        return middleware
 
     def send_with_ack_callback(self, packet: Packet, on_reply: AckCallback) -> int | None:
         """Send ``packet`` with a fresh ack id; ``on_reply(socket id, args or None)`` follows.

@@ -22,7 +22,7 @@ session opens (`open_implicit`), a namespace's ``?query`` part is split off and 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from .. import fastpaths
 from ..errors import InvalidPacket
@@ -298,5 +298,8 @@ class SocketConnection:
         if self.protocol < 5:
             if nsp == "/":
                 return []  # joined implicitly when the session opened
-            return self.parser.encode(Packet(_CONNECT, nsp))
+            # socket.io-client 2.x sends its credentials as the namespace's query string
+            # ("0/admin?token=secret"); a 2.x server reads them into socket.handshake.query.
+            query = f"?{urlencode(auth)}" if auth else ""
+            return self.parser.encode(Packet(_CONNECT, nsp + query))
         return self.parser.encode(Packet(_CONNECT, nsp, auth))

@@ -1,0 +1,87 @@
+"""Issue 11 items 5, 6 and 8, and ``send``/``timeout``, with the real socket.io-client@4 (tests/node/issue11_scenarios.js)
+against siox servers served in-process on a free port."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import siox
+from legacy.node_run import needs_node, run_node
+from rawpeer import running
+
+pytestmark = [pytest.mark.interop, needs_node]
+
+SCRIPT = "issue11_scenarios.js"
+
+
+async def test_item5_socketio_client_connects_to_a_server_served_again() -> None:
+    sio = siox.Server()
+
+    @sio.on("echo")
+    def echo(socket: siox.Socket, value: Any) -> Any:
+        return value
+
+    for _ in range(2):
+        async with running(sio) as port:
+            result = await run_node(SCRIPT, "echo", f"http://127.0.0.1:{port}")
+        assert result == {"reply": 1}
+
+
+async def test_item6_socket_emit_while_away_is_replayed_to_socketio_client() -> None:
+    sio = siox.Server(connection_state_recovery=True)
+
+    @sio.on("connect")
+    async def connect(socket: siox.Socket) -> None:
+        if not socket.recovered:
+            await socket.emit("hello")
+
+    @sio.on("disconnect")
+    async def disconnect(socket: siox.Socket, reason: str) -> None:
+        await socket.emit("while-away", reason)
+
+    async with running(sio) as port:
+        result = await run_node(SCRIPT, "away-emit", f"http://127.0.0.1:{port}")
+    assert result["reason"] == "forced close"  # the client closed its transport
+    assert result["recovered"] is True and result["same_id"] is True
+    assert len(result["heard"]) == 1
+    assert result["heard"][0][0] == "transport close"  # then the offset
+
+
+async def test_item8_emit_to_an_undefined_namespace_leaves_it_undefined() -> None:
+    sio = siox.Server()
+
+    @sio.on("emit-typo")
+    async def emit_typo(socket: siox.Socket) -> bool:
+        await sio.emit("news", 1, namespace="/typo")
+        return True
+
+    async with running(sio) as port:
+        result = await run_node(SCRIPT, "typo", f"http://127.0.0.1:{port}")
+    assert result == {"error": "Invalid namespace"}
+    assert "/typo" not in sio.namespaces
+
+
+async def test_send_message_and_socket_timeout_with_socketio_client() -> None:
+    sio = siox.Server()
+
+    @sio.on("message")
+    async def message(socket: siox.Socket, text: str, value: int) -> None:
+        doubled = await socket.timeout(5.0).emit_with_ack("question", value)
+        await socket.compress(False).send(text.replace("client", "server"), doubled)
+
+    async with running(sio) as port:
+        result = await run_node(SCRIPT, "message", f"http://127.0.0.1:{port}")
+    assert result == {"text": "from server", "doubled": 42}
+
+
+async def test_generate_id_and_add_trailing_slash_with_socketio_client() -> None:
+    async def generate_id(request: Any) -> str:
+        return "custom-engine-id"
+
+    sio = siox.Server(path="/rt", add_trailing_slash=False, generate_id=generate_id)
+    sio.on("echo", lambda socket, value: value)
+    async with running(sio) as port:
+        result = await run_node(SCRIPT, "engine-id", f"http://127.0.0.1:{port}")
+    assert result == {"engine_id": "custom-engine-id", "reply": "custom-engine-id"}
