@@ -58,12 +58,13 @@ def build(name: str, client: aioredis.Redis, key: str, requests_timeout: float) 
     seen: list[list[Any]] = []
 
     @sio.on_server_side("ping")
-    def ping(x: Any) -> str:
+    async def ping(x: Any) -> str:  # an async handler: its result is the ack
         seen.append(["ping", x])
+        await asyncio.sleep(0)
         return f"pong:{name}:{x}"
 
     @sio.on_server_side("note")
-    async def note(*args: Any) -> None:
+    def note(*args: Any) -> None:
         seen.append(["note", *args])
 
     async def control(socket: siox.Socket, spec: dict[str, Any]) -> Any:

@@ -129,7 +129,8 @@ async function control(io, socket, spec, seen) {
       return null;
     case "sse_ack":
       return await new Promise((resolve) => {
-        io.timeout(spec.timeout * 1000).serverSideEmit(spec.event, ...(spec.args || []), (err, replies) => {
+        // the adapter's requestsTimeout bounds it (a BroadcastOperator has no serverSideEmit)
+        io.serverSideEmit(spec.event, ...(spec.args || []), (err, replies) => {
           resolve({ replies: (replies || []).map(String).sort(), missing: err ? -1 : 0 });
         });
       });
