@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
-import subprocess
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -129,7 +129,15 @@ async def test_the_npm_emitter_reaches_siox_clients_and_siox_emitter_node_client
     await py.ctl("join", room="r")
     command = ["node", str(NODE_DIR / "cluster_emit.js"), redis_url, cluster_key, "/"]
     for room, event in (("", "npm-all"), ("r", "npm-r")):
-        subprocess.run([*command, room, event, '[1, "x"]'], check=True, timeout=20, cwd=NODE_DIR)
+        process = await asyncio.create_subprocess_exec(
+            *command, room, event, '[1, "x"]', cwd=NODE_DIR
+        )
+        try:
+            assert await asyncio.wait_for(process.wait(), 20) == 0
+        finally:
+            if process.returncode is None:
+                process.kill()  # this process only, by its PID
+                await process.wait()
     assert await py.wait_events("npm-all", 1) == [(1, "x", b"\x01\x02\x03")]
     assert await js.wait_events("npm-all", 1) == [(1, "x", b"\x01\x02\x03")]
     assert await py.wait_events("npm-r", 1) == [(1, "x")]
