@@ -283,7 +283,10 @@ class ClusterAdapter(InMemoryAdapter):
         response = decode_message(message, self.max_message_size)
         if not isinstance(response, dict):
             raise WireError("a response that is not a map")
-        handler = self._requests.get(response.get("requestId"))  # type: ignore[arg-type]
+        rid = response.get("requestId")
+        if not isinstance(rid, str):
+            raise WireError("a response without a string requestId")
+        handler = self._requests.get(rid)
         if handler is not None:
             handler(response)
 
