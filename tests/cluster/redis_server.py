@@ -46,6 +46,7 @@ def _redis_server_binary() -> str:
     apt = shutil.which("apt-get")
     if apt is None or os.geteuid() != 0:
         raise RuntimeError("no Redis answers and redis-server is not installed (apt-get as root)")
+    subprocess.run([apt, "update", "-qq"], check=True, timeout=300)
     subprocess.run([apt, "install", "-y", "-qq", "redis-server"], check=True, timeout=300)
     found = shutil.which("redis-server")
     if found is None:
