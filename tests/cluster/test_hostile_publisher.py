@@ -74,6 +74,7 @@ async def node(
             yield sio, socket
         finally:
             await peer.close()
+    await sio.of("/").adapter.close()  # serve() shuts the engine down, not the adapters
     await client.aclose()
 
 

@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from ..parser import Packet
 from .base import AckCount, AckReply, BroadcastOptions, FetchedSocket, LocalSockets
 from .memory import InMemoryAdapter
-from .remote import RemoteSocket, describe_socket
+from .pubsub import MessageHandler, PubSub, new_uid
+from .remote import RemoteSocket
+from .responder import ClusterResponder
 from .wire import (
     RequestType,
     WireError,
@@ -35,9 +36,7 @@ from .wire import (
     encode_broadcast,
     encode_json,
     encode_notepack,
-    options_from_wire,
     options_to_wire,
-    packet_from_wire,
     packet_to_wire,
 )
 
@@ -45,46 +44,8 @@ __all__ = ["ClusterAdapter", "MessageHandler", "PubSub"]
 
 logger = logging.getLogger("siox.cluster")
 
-#: ``handler(channel, message)``: one message from the bus.
-MessageHandler = Callable[[str, bytes], Awaitable[None]]
 
-_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-
-
-def new_uid() -> str:
-    """A 6-character random id, like npm ``uid2(6)``."""
-    return "".join(secrets.choice(_ALPHABET) for _ in range(6))
-
-
-class PubSub(Protocol):
-    """The publish/subscribe bus a `ClusterAdapter` runs over (Redis: `siox.adapters.redis`)."""
-
-    async def publish(self, channel: str, message: bytes) -> None:
-        """Publish ``message`` on ``channel``."""
-        ...
-
-    async def subscribe(
-        self, pattern: str, channels: Sequence[str], handler: MessageHandler
-    ) -> None:
-        """Deliver messages on ``pattern`` (a glob) and on ``channels`` to ``handler``."""
-        ...
-
-    async def unsubscribe(self, pattern: str, channels: Sequence[str]) -> None:
-        """Undo `subscribe`."""
-        ...
-
-    async def numsub(self, channel: str) -> int:
-        """How many subscribers ``channel`` has (``PUBSUB NUMSUB``)."""
-        ...
-
-
-def _str_list(value: Any) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise WireError("rooms is not a list of strings")
-    return value
-
-
-class ClusterAdapter(InMemoryAdapter):
+class ClusterAdapter(ClusterResponder):
     """A cluster adapter: local sockets in memory, other servers through ``pubsub``.
 
     Args:
@@ -107,18 +68,14 @@ class ClusterAdapter(InMemoryAdapter):
         max_message_size: int = 8_000_000,
         max_disconnection_duration: float | None = None,
     ) -> None:
-        super().__init__(local, max_disconnection_duration=max_disconnection_duration)
-        self.pubsub = pubsub
+        super().__init__(
+            local,
+            pubsub,
+            key=key,
+            max_message_size=max_message_size,
+            max_disconnection_duration=max_disconnection_duration,
+        )
         self.requests_timeout = requests_timeout
-        self.max_message_size = max_message_size
-        self.uid = new_uid()
-        nsp = local.name
-        self.channel = f"{key}#{nsp}#"
-        self.request_channel = f"{key}-request#{nsp}#"
-        self.response_channel = f"{key}-response#{nsp}#"
-        self.specific_response_channel = f"{self.response_channel}{self.uid}#"
-        self._requests: dict[str, Callable[[dict[str, Any]], None]] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
         self._started: asyncio.Task[None] | None = None
         try:
             asyncio.get_running_loop()
@@ -148,17 +105,6 @@ class ClusterAdapter(InMemoryAdapter):
         self._started = None
         self._requests.clear()
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _publish(self, channel: str, message: bytes) -> None:
-        try:
-            await self.pubsub.publish(channel, message)
-        except Exception as exc:
-            logger.warning("siox cluster: could not publish on %s: %r", channel, exc)
-
     # -- incoming ---------------------------------------------------------------------------------
 
     async def _on_message(self, channel: str, message: bytes) -> None:
@@ -183,101 +129,6 @@ class ClusterAdapter(InMemoryAdapter):
             return
         _, packet, opts = decoded
         await InMemoryAdapter.broadcast(self, packet, opts)
-
-    async def _on_request(self, message: bytes) -> None:
-        request = decode_message(message, self.max_message_size)
-        if not isinstance(request, dict):
-            raise WireError("a request that is not a map")
-        kind, rid = request.get("type"), request.get("requestId")
-        if rid is not None and not isinstance(rid, str):
-            raise WireError("requestId is not a string")
-        mine = rid in self._requests or request.get("uid") == self.uid
-        if kind == RequestType.SOCKETS and not mine:
-            opts = BroadcastOptions(rooms=frozenset(_str_list(request.get("rooms", []))))
-            await self._respond({"requestId": rid, "sockets": sorted(self._select(opts))})
-        elif kind == RequestType.ALL_ROOMS and not mine:
-            await self._respond({"requestId": rid, "rooms": sorted(self.local.rooms.rooms())})
-        elif kind in (RequestType.REMOTE_JOIN, RequestType.REMOTE_LEAVE) and not mine:
-            await self._remote_membership(request, kind == RequestType.REMOTE_JOIN)
-        elif kind == RequestType.REMOTE_DISCONNECT and not mine:
-            close = request.get("close") is True
-            if "opts" in request:
-                await InMemoryAdapter.disconnect_sockets(
-                    self, options_from_wire(request["opts"]), close
-                )
-            else:
-                for socket in self.local.sockets((str(request.get("sid")),)):
-                    await socket.disconnect(close)
-                    await self._respond({"requestId": rid})
-        elif kind == RequestType.REMOTE_FETCH and not mine:
-            sockets = await InMemoryAdapter.fetch_sockets(self, options_from_wire(request["opts"]))
-            described = [describe_socket(socket) for socket in sockets]
-            await self._respond({"requestId": rid, "sockets": described})
-        elif kind == RequestType.SERVER_SIDE_EMIT and not mine:
-            self._server_side_request(request.get("data"), rid)
-        elif kind == RequestType.BROADCAST and not mine:
-            await self._broadcast_request(request, rid)
-        elif kind not in range(10):
-            raise WireError(f"unknown request type {kind!r}")
-
-    async def _respond(self, response: dict[str, Any]) -> None:
-        await self._publish(self.response_channel, encode_json(response))
-
-    async def _remote_membership(self, request: dict[str, Any], join: bool) -> None:
-        if "opts" in request:
-            opts, rooms = options_from_wire(request["opts"]), _str_list(request.get("rooms"))
-            if join:
-                await InMemoryAdapter.add_sockets(self, opts, rooms)
-            else:
-                await InMemoryAdapter.del_sockets(self, opts, rooms)
-            return
-        room = request.get("room")
-        if not isinstance(room, str):
-            raise WireError("room is not a string")
-        for socket in self.local.sockets((str(request.get("sid")),)):
-            await (socket.join(room) if join else socket.leave(room))
-            await self._respond({"requestId": request.get("requestId")})
-
-    def _server_side_request(self, data: Any, rid: str | None) -> None:
-        if not isinstance(data, list) or not data or not isinstance(data[0], str):
-            raise WireError("server-side emit data is not [event, ...args]")
-        check_data(data)
-        ack: Callable[[Any], None] | None = None
-        if rid is not None:
-            answered = False
-
-            def ack(value: Any) -> None:
-                nonlocal answered
-                if not answered:
-                    answered = True
-                    reply = {"type": RequestType.SERVER_SIDE_EMIT, "requestId": rid, "data": value}
-                    self._spawn(self._respond(reply))
-
-        self.local.server_side_event(data, ack)
-
-    async def _broadcast_request(self, request: dict[str, Any], rid: str | None) -> None:
-        packet = packet_from_wire(request.get("packet"), self.nsp)
-        if packet is None or rid is None:
-            return
-        opts = options_from_wire(request.get("opts"))
-        counts: list[tuple[int, list[str]]] = []
-
-        def on_reply(sid: str, args: list[Any] | None) -> None:
-            if args is None:
-                return  # disconnected: no reply, as a Node server does
-            reply: dict[str, Any] = {"type": RequestType.BROADCAST_ACK, "requestId": rid}
-            if args:
-                reply["packet"] = args[0]
-            reply["sid"], reply["args"] = sid, args  # for siox requesters; Node ignores them
-            self._spawn(self._publish(self.response_channel, encode_notepack(reply)))
-
-        def on_count(count: int, sids: Iterable[str]) -> None:
-            counts.append((count, list(sids)))
-
-        await InMemoryAdapter.broadcast_with_ack(self, packet, opts, on_count, on_reply)
-        count, sids = counts[0] if counts else (0, [])
-        kind = RequestType.BROADCAST_CLIENT_COUNT
-        await self._respond({"type": kind, "requestId": rid, "clientCount": count, "sids": sids})
 
     def _on_response(self, message: bytes) -> None:
         response = decode_message(message, self.max_message_size)

@@ -23,8 +23,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .base import LocalSockets
-from .cluster import ClusterAdapter, MessageHandler
+from .cluster import ClusterAdapter
 from .emitter import Emitter
+from .pubsub import MessageHandler
 
 try:
     import redis.asyncio as aioredis

@@ -404,5 +404,13 @@ class Server:
     # -- lifecycle --------------------------------------------------------------------------------
 
     async def shutdown(self, timeout: float = DEFAULT_SERVE_OPTIONS.shutdown_timeout) -> None:
-        """Stop accepting, disconnect every client ("server shutting down"), drain."""
+        """Stop accepting, disconnect every client ("server shutting down"), drain.
+
+        Then every namespace's adapter is closed (a cluster adapter unsubscribes).
+        """
         await self.engine.shutdown(timeout)
+        for namespace in list(self.namespaces.values()):
+            try:
+                await namespace.adapter.close()
+            except Exception:
+                logger.exception("error closing the adapter of %s", namespace.name)
