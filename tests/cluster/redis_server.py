@@ -57,8 +57,8 @@ def _redis_server_binary() -> str:
 class RedisServer:
     """A ``redis-server`` this test session started, on a free loopback port."""
 
-    def __init__(self) -> None:
-        self.port = _free_port()
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port if port is not None else _free_port()
         self._log = Path(tempfile.mkstemp(prefix="siox-redis-", suffix=".log")[1])
         self._process: subprocess.Popen[bytes] | None = None
 

@@ -93,8 +93,11 @@ class RedisPubSub:
             self._channels.pop(channel, None)
         if self._pubsub is None:
             return
-        await self._pubsub.punsubscribe(pattern)
-        await self._pubsub.unsubscribe(*channels)
+        try:
+            await self._pubsub.punsubscribe(pattern)
+            await self._pubsub.unsubscribe(*channels)
+        except (RedisError, OSError) as exc:
+            logger.warning("siox cluster: could not unsubscribe from Redis: %r", exc)
         if not self._patterns and not self._channels:
             await self.close()
 
@@ -107,7 +110,8 @@ class RedisPubSub:
                 await reader
         pubsub, self._pubsub = self._pubsub, None
         if pubsub is not None:
-            await pubsub.aclose()
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.aclose()
 
     async def _read(self) -> None:
         backoff = 0.1
