@@ -1,7 +1,8 @@
-"""A node resubscribes after its subscriber connection is killed and after a Redis restart.
+"""Faults: a node resubscribes after its subscriber connection is killed and after a Redis
+restart; with Redis down, local broadcasts still go out.
 
-These tests need a Redis of their own (they kill connections and restart it): they start
-``redis-server`` on a free port, and skip when it is not installed.
+The resubscription tests need a Redis of their own (they kill connections and restart it): they
+start ``redis-server`` on a free port, and skip when it is not installed.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ import redis.asyncio as aioredis
 
 import siox
 from cluster.redis_server import RedisServer
+from interop.server_process import free_port
 from siox.adapters.redis import RedisEmitter, redis_adapter
 
-pytestmark = [
-    pytest.mark.cluster,
-    pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server"),
-]
+pytestmark = pytest.mark.cluster
+needs_redis_server = pytest.mark.skipif(
+    shutil.which("redis-server") is None, reason="needs redis-server"
+)
 
 
 class Node:
@@ -75,6 +77,7 @@ async def node() -> AsyncIterator[Node]:
         state.redis.stop()
 
 
+@needs_redis_server
 async def test_a_killed_subscriber_connection_is_replaced_and_broadcasts_arrive_again(
     node: Node, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -90,6 +93,7 @@ async def test_a_killed_subscriber_connection_is_replaced_and_broadcasts_arrive_
     assert any("subscriber failed" in r.getMessage() for r in caplog.records)
 
 
+@needs_redis_server
 async def test_after_a_redis_restart_the_node_resubscribes(node: Node) -> None:
     await node.emit_until_received("before")
     port = node.redis.port
@@ -97,3 +101,28 @@ async def test_after_a_redis_restart_the_node_resubscribes(node: Node) -> None:
     node.redis = RedisServer(port)
     node.redis.start()
     await node.emit_until_received("after-restart")
+
+
+async def test_with_redis_down_local_broadcasts_go_out_and_cluster_requests_raise(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = aioredis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0")  # nobody listens
+    sio = siox.Server(adapter=redis_adapter(client, key="k"))
+    sio.on("round-trip", lambda socket: "ok")
+    received: list[tuple[Any, ...]] = []
+    async with siox.serve(sio, host="127.0.0.1", port=0, shutdown_timeout=1.0) as serving:
+        peer = siox.Client(f"http://127.0.0.1:{serving.port}", reconnection=False)
+        socket = peer.socket("/")
+        socket.on_any(lambda *args: received.append(args))
+        try:
+            await socket.connect(timeout=5.0)
+            with caplog.at_level(logging.WARNING, logger="siox.cluster"):
+                await sio.emit("local", 1)
+            with pytest.raises(aioredis.ConnectionError):
+                await sio.server_count()
+            assert await socket.emit_with_ack("round-trip", timeout=5.0) == "ok"  # after "local"
+        finally:
+            await peer.close()
+    await client.aclose()
+    assert received == [("local", 1)]
+    assert any("stays local" in r.getMessage() for r in caplog.records)

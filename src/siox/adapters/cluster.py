@@ -151,11 +151,16 @@ class ClusterAdapter(ClusterResponder):
     async def broadcast(self, packet: Packet, opts: BroadcastOptions) -> None:
         """Send ``packet`` to the selected sockets of every server (this one only: ``local``)."""
         if not opts.local and not self._only_local_socket(opts):
-            await self.ready()
+            message = encode_broadcast(self.uid, packet, opts)
             channel = self.channel
             if len(opts.rooms) == 1:
                 channel += f"{next(iter(opts.rooms))}#"
-            await self._publish(channel, encode_broadcast(self.uid, packet, opts))
+            try:
+                await self.ready()
+            except Exception as exc:  # the bus is down: the local half still goes out
+                logger.warning("siox cluster: broadcast on %s stays local: %r", self.nsp, exc)
+            else:
+                await self._publish(channel, message)
         await super().broadcast(packet, opts)
 
     def _only_local_socket(self, opts: BroadcastOptions) -> bool:
