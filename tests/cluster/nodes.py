@@ -50,6 +50,11 @@ class Node:
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
+    def pid(self) -> int | None:
+        """The PID of the running process."""
+        return self._process.pid if self._process is not None else None
+
+    @property
     def url(self) -> str:
         """The node's base URL."""
         return f"http://127.0.0.1:{self.port}"

@@ -94,6 +94,11 @@ async function control(io, socket, spec, seen) {
     case "emit":
       operator(io, spec).emit(spec.event, ...(spec.args || []));
       return null;
+    case "burst": {
+      const broadcast = operator(io, spec);
+      for (let i = 0; i < spec.count; i++) broadcast.emit(spec.event, ...(spec.args || []));
+      return spec.count;
+    }
     case "emit_ack":
       return await new Promise((resolve) => {
         operator(io, spec).emit(spec.event, ...(spec.args || []), (err, replies) => {
