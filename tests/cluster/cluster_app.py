@@ -89,7 +89,11 @@ def build(name: str, client: aioredis.Redis, key: str, requests_timeout: float) 
             return spec["count"]
         if op == "emit_ack":
             results = await operator(sio, spec).emit_with_ack(spec["event"], *spec.get("args", []))
-            return {"replies": sorted(map(str, results.replies)), "missing": results.missing}
+            return {
+                "replies": sorted(map(str, results.replies)),
+                "missing": results.missing,
+                "by_socket": sorted(results.by_socket),
+            }
         if op == "fetch":
             return sorted(
                 (describe(s) for s in await operator(sio, spec).fetch_sockets()),
@@ -157,4 +161,9 @@ async def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    try:
+        import uvloop  # as siox.run does
+    except ImportError:
+        asyncio.run(main())
+    else:
+        uvloop.run(main())

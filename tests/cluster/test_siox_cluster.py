@@ -60,10 +60,24 @@ async def test_a_local_broadcast_stays_on_its_node(cluster: Cluster, peers: Peer
 async def test_broadcast_acks_are_gathered_from_every_node(cluster: Cluster, peers: Peers) -> None:
     _, (a, b, c) = await three(cluster, peers)
     result = await a.ctl("emit_ack", event="ask", timeout=3.0)
-    assert result == {"replies": ["answer:n0", "answer:n1", "answer:n2"], "missing": 0}
+    assert result == {
+        "replies": ["answer:n0", "answer:n1", "answer:n2"],
+        "missing": 0,
+        "by_socket": sorted([a.id, b.id, c.id]),  # siox nodes send their sockets' ids
+    }
     await b.ctl("join", room="r")
     result = await c.ctl("emit_ack", rooms=["r"], event="ask", timeout=3.0)
-    assert result == {"replies": ["answer:n1"], "missing": 0}
+    assert result == {"replies": ["answer:n1"], "missing": 0, "by_socket": [b.id]}
+
+
+async def test_missing_broadcast_acks_are_counted_on_every_node(
+    cluster: Cluster, peers: Peers
+) -> None:
+    _, (a, _b, _c) = await three(cluster, peers)
+    started = time.monotonic()
+    result = await a.ctl("emit_ack", event="unanswered", timeout=1.0)  # clients never ack it
+    assert result == {"replies": [], "missing": 3, "by_socket": []}
+    assert 0.9 < time.monotonic() - started < 3.0
 
 
 async def test_fetch_sockets_returns_remote_sockets_that_can_be_operated_on(

@@ -85,6 +85,12 @@ def test_values_a_client_cannot_be_sent_are_refused(value: Any) -> None:
         check_data(value)
 
 
+def test_a_sharded_or_streams_adapter_message_is_named_as_such() -> None:
+    foreign = msgpack.packb({"uid": "abc", "nsp": "/", "type": 1, "data": {}})
+    with pytest.raises(WireError, match="another kind of adapter uses this key prefix"):
+        decode_broadcast(foreign, "/", 1000)
+
+
 def test_oversized_and_undecodable_messages_are_refused() -> None:
     with pytest.raises(WireError, match="more than"):
         decode_message(b"{" + b" " * 100 + b"}", 50)

@@ -203,6 +203,11 @@ def decode_broadcast(
     if len(data) > max_size:
         raise WireError(f"{len(data)} bytes, more than the {max_size} allowed")
     message = decode_message(data, max_size)
+    if isinstance(message, dict) and "uid" in message and "type" in message:
+        raise WireError(
+            "a sharded or streams adapter message: another kind of adapter uses this key "
+            "prefix (give the two clusters different keys)"
+        )
     if not isinstance(message, list) or len(message) < 3:
         raise WireError("not an [uid, packet, opts] array")
     uid, raw_packet, raw_opts = message[0], message[1], message[2]
