@@ -49,6 +49,7 @@ def garbage(key: str) -> list[tuple[str, bytes]]:
         (request, json.dumps({"type": 99}).encode()),
         (request, json.dumps({"type": "5", "requestId": 1}).encode()),
         (request, json.dumps({"type": 5, "requestId": "r", "opts": "x"}).encode()),
+        (request, json.dumps({"type": 5, "requestId": "r"}).encode()),
         (request, json.dumps({"type": 2, "opts": {"rooms": [{}]}, "rooms": ["a"]}).encode()),
         (request, json.dumps({"type": 6, "data": [{"not": "an event"}]}).encode()),
         (request, json.dumps({"type": 7, "requestId": "r", "packet": None}).encode()),

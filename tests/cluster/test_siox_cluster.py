@@ -104,6 +104,16 @@ async def test_fetch_sockets_returns_remote_sockets_that_can_be_operated_on(
     assert [s["id"] for s in await b.ctl("fetch")] == sorted([a.id, b.id])
 
 
+async def test_a_remote_socket_whose_data_json_cannot_carry_is_fetched_without_it(
+    cluster: Cluster, peers: Peers
+) -> None:
+    _, (a, b, _c) = await three(cluster, peers)
+    await b.ctl("set_data", data={"blob": b"\x00"})
+    fetched = {s["id"]: s for s in await a.ctl("fetch")}
+    assert fetched[b.id]["data"] == {}
+    assert fetched[b.id]["rooms"] == [b.id]
+
+
 async def test_server_side_emit_reaches_every_other_node_with_acks(
     cluster: Cluster, peers: Peers
 ) -> None:

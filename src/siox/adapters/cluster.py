@@ -188,7 +188,10 @@ class ClusterAdapter(ClusterResponder):
                     raise WireError("clientCount is not a count")
                 state["servers"] += 1
                 state["expected"] += count
-                on_count(count, sids if isinstance(sids, list) else ())
+                known = (
+                    [sid for sid in sids if isinstance(sid, str)] if isinstance(sids, list) else []
+                )
+                on_count(count, known)
             elif kind == RequestType.BROADCAST_ACK:
                 args = response.get("args")
                 if not isinstance(args, list):

@@ -34,6 +34,16 @@ __all__ = ["ClusterResponder"]
 logger = logging.getLogger("siox.cluster")
 
 
+def _json_ready(described: dict[str, Any]) -> dict[str, Any]:
+    """A described socket whose ``data`` JSON cannot carry goes without it (with a warning)."""
+    try:
+        encode_json(described)
+    except TypeError as exc:
+        logger.warning("siox cluster: socket %s sent without its data: %s", described["id"], exc)
+        described = {**described, "data": {}}
+    return described
+
+
 def _str_list(value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise WireError("rooms is not a list of strings")
@@ -110,8 +120,9 @@ class ClusterResponder(InMemoryAdapter):
                     await socket.disconnect(close)
                     await self._respond({"requestId": rid})
         elif kind == RequestType.REMOTE_FETCH and not mine:
-            sockets = await InMemoryAdapter.fetch_sockets(self, options_from_wire(request["opts"]))
-            described = [describe_socket(socket) for socket in sockets]
+            opts = options_from_wire(request.get("opts"))
+            sockets = await InMemoryAdapter.fetch_sockets(self, opts)
+            described = [_json_ready(describe_socket(socket)) for socket in sockets]
             await self._respond({"requestId": rid, "sockets": described})
         elif kind == RequestType.SERVER_SIDE_EMIT and not mine:
             self._server_side_request(request.get("data"), rid)
