@@ -4,7 +4,7 @@
         [--requests-timeout SECONDS]
 
 Clients drive the node with one event, ``ctl``, whose ack is the result (see `control`):
-``count``, ``join``, ``set_data``, ``emit``, ``burst``, ``emit_ack``, ``fetch``, ``remote``, ``join_all``,
+``count``, ``join``, ``set_data``, ``emit``, ``burst``, ``numbered``, ``emit_ack``, ``fetch``, ``remote``, ``join_all``,
 ``leave_all``, ``disconnect_all``, ``sse``, ``sse_ack``, ``sse_seen``. Server-side events:
 ``ping(x)`` answers ``"pong:<name>:<x>"`` and every server-side event is recorded for
 ``sse_seen``. The node subscribes before it listens, so a node whose port accepts connections
@@ -86,6 +86,11 @@ def build(name: str, client: aioredis.Redis, key: str, requests_timeout: float) 
             broadcast = operator(sio, spec)
             for _ in range(spec["count"]):
                 await broadcast.emit(spec["event"], *spec.get("args", []))
+            return spec["count"]
+        if op == "numbered":  # ``count`` events numbered from 0, one per millisecond or so
+            for number in range(spec["count"]):
+                await sio.emit(spec["event"], number)
+                await asyncio.sleep(0.001)
             return spec["count"]
         if op == "emit_ack":
             results = await operator(sio, spec).emit_with_ack(spec["event"], *spec.get("args", []))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
@@ -156,6 +157,19 @@ async def test_server_count_drops_a_killed_node_and_requests_give_partial_result
     await settle(0.5)
     assert await a.ctl("count") == 1
     assert [s["id"] for s in await a.ctl("fetch")] == [a.id]
+
+
+async def test_a_node_killed_during_a_numbered_broadcast_costs_the_others_nothing(
+    cluster: Cluster, peers: Peers
+) -> None:
+    nodes, (a, b, _c) = await three(cluster, peers)
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.3, nodes[2].stop, True)  # SIGKILL mid-stream
+    assert await a.ctl("numbered", event="n", count=1000) == 1000
+    for peer in (a, b):
+        numbers = [args[0] for args in await peer.wait_events("n", 1000)]
+        assert numbers == list(range(1000))  # nothing missed, nothing twice, in order
+    assert await a.ctl("count") == 2
 
 
 async def test_requests_to_a_node_that_does_not_answer_give_partial_results_at_the_timeout(
