@@ -76,6 +76,9 @@ class ClusterAdapter(ClusterResponder):
             max_disconnection_duration=max_disconnection_duration,
         )
         self.requests_timeout = requests_timeout
+        #: the server count last read: a broadcast with acks expects a count from as many
+        #: servers as the count its caller just read (``emit_with_ack`` reads it first)
+        self._servers = 0
         self._started: asyncio.Task[None] | None = None
         try:
             asyncio.get_running_loop()
@@ -146,7 +149,8 @@ class ClusterAdapter(ClusterResponder):
     async def server_count(self) -> int:
         """How many servers subscribe to this namespace's request channel."""
         await self.ready()
-        return max(1, await self.pubsub.numsub(self.request_channel))
+        self._servers = max(1, await self.pubsub.numsub(self.request_channel))
+        return self._servers
 
     async def broadcast(self, packet: Packet, opts: BroadcastOptions) -> None:
         """Send ``packet`` to the selected sockets of every server (this one only: ``local``)."""
@@ -176,7 +180,7 @@ class ClusterAdapter(ClusterResponder):
         if opts.local:
             await super().broadcast_with_ack(packet, opts, on_count, on_reply)
             return
-        others = await self.server_count() - 1
+        others = (self._servers or await self.server_count()) - 1
         rid = new_uid()
         state = {"servers": 0, "expected": 0, "replies": 0}
 
