@@ -159,10 +159,16 @@ class ClusterResponder(InMemoryAdapter):
 
             def ack(value: Any) -> None:
                 nonlocal answered
-                if not answered:
-                    answered = True
-                    reply = {"type": RequestType.SERVER_SIDE_EMIT, "requestId": rid, "data": value}
-                    self._spawn(self._respond(reply))
+                if answered:
+                    return
+                answered = True
+                reply = {"type": RequestType.SERVER_SIDE_EMIT, "requestId": rid, "data": value}
+                try:
+                    encoded = encode_json(reply)
+                except TypeError as exc:
+                    logger.warning("siox cluster: a server-side reply not sent: %s", exc)
+                    return
+                self._spawn(self._publish(self.response_channel, encoded))
 
         self.local.server_side_event(data, ack)
 
