@@ -9,7 +9,7 @@ async function main() {
   const [url, key, nsp, room, event, args] = process.argv.slice(2);
   const client = createClient({ url });
   await client.connect();
-  let emitter = new Emitter(client, { key }).of(nsp);
+  const emitter = new Emitter(client, { key }).of(nsp);
   const payload = JSON.parse(args);
   if (room) emitter.to(room).emit(event, ...payload);
   else emitter.emit(event, ...payload, Buffer.from([1, 2, 3]));
