@@ -102,6 +102,10 @@ RULES: dict[str, Rule] = {
         "siox.errors", "siox.http", "siox.options", third_party=("httptools",)
     ),
     "siox.adapters": Rule(CORE),
+    # the cluster wire format (notepack) and the Redis adapter: optional extras, never imported
+    # by siox.adapters itself
+    "siox.adapters.wire": Rule((*CORE, "siox.adapters"), third_party=("msgpack",)),
+    "siox.adapters.redis": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
     "siox.server": Rule((*CORE, "siox.adapters"), third_party=("uvloop",)),
     "siox.client": Rule(CORE),
     "siox.asgi": Rule(("siox._asgi_types", "siox.errors", "siox.options", "siox.server")),

@@ -406,8 +406,10 @@ class ASGIApp:
 
             async def receive_then_shut_down() -> Message:
                 message = await receive()
-                if message["type"] == "lifespan.shutdown":
-                    await self.engine.shutdown(self.shutdown_timeout)
+                if message["type"] == "lifespan.startup":
+                    self.engine.start_accepting()  # served again after a shutdown
+                elif message["type"] == "lifespan.shutdown":
+                    await self.app.shutdown(self.shutdown_timeout)
                 return message
 
             await other(scope, receive_then_shut_down, send)
@@ -416,10 +418,12 @@ class ASGIApp:
             message = await receive()
             kind = message["type"]
             if kind == "lifespan.startup":
+                self.engine.start_accepting()  # served again after a shutdown
                 await send({"type": "lifespan.startup.complete"})
             elif kind == "lifespan.shutdown":
                 try:
-                    await self.engine.shutdown(self.shutdown_timeout)
+                    # The app's own shutdown: a siox.Server also closes its adapters.
+                    await self.app.shutdown(self.shutdown_timeout)
                 except Exception as exc:
                     logger.exception("error shutting the siox engine down")
                     await send({"type": "lifespan.shutdown.failed", "message": str(exc)})

@@ -149,6 +149,14 @@ class LocalSockets(Protocol):
         """The socket handles of ``sids`` (unknown ids are skipped)."""
         ...
 
+    def server_side_event(self, args: list[Any], ack: Callable[[Any], None] | None) -> None:
+        """Deliver an event from another server to this namespace's server-side handlers.
+
+        ``args`` has the event name first; ``ack(value)`` sends the handler's return value back
+        when the sender asked for one (None: it did not).
+        """
+        ...
+
 
 class Adapter(ABC):
     """The adapter contract. Subclass `siox.adapters.InMemoryAdapter` to add a cluster half.

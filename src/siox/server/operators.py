@@ -10,11 +10,11 @@ rule), which encode it once for all recipients.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from ..adapters.base import Adapter, BroadcastOptions, FetchedSocket
+from ..adapters.base import AckCount, AckReply, Adapter, BroadcastOptions, FetchedSocket
 from ..parser import Packet, PacketType
 from .engine_api import Timers
 from .events import check_event_name
@@ -117,21 +117,63 @@ class BroadcastOperator:
     async def emit_with_ack(self, event: str, *args: Any) -> AckResults:
         """Send ``event`` and collect the acknowledgements; never raises on timeout.
 
-        Without a `timeout`, it waits until every targeted socket answered or disconnected.
+        Without a `timeout`, it waits until every targeted socket answered or disconnected (in
+        a cluster, the adapter bounds the wait by its own requests timeout). In a cluster, each
+        server reports how many sockets it sent to; the results are complete once every server
+        (``adapter.server_count()``) has reported and every reply has come.
         """
         check_event_name(event)
+        data = [event, *args]
+        adapters = tuple(self.source.adapters())
+        servers = 0
+        for adapter in adapters:
+            servers += 1 if self.options.local else await adapter.server_count()
+
+        async def start(on_count: AckCount, on_reply: AckReply) -> None:
+            for adapter in adapters:
+                packet = Packet(PacketType.EVENT, adapter.nsp, data)
+                await adapter.broadcast_with_ack(packet, self.options, on_count, on_reply)
+
+        return await self._collect(start, servers)
+
+    async def server_side_emit_with_ack(self, event: str, *args: Any) -> AckResults:
+        """Send ``event`` to the other servers of the cluster and collect one reply from each.
+
+        The reply of a server is the return value of its ``on_server_side`` handler; a server
+        that does not answer by the `timeout` (or the adapter's requests timeout) is counted in
+        ``missing``. Alone, there is no other server: no reply, nothing missing.
+        """
+        check_event_name(event)
+        data = [event, *args]
+        adapters = tuple(self.source.adapters())
+
+        async def start(on_count: AckCount, on_reply: AckReply) -> None:
+            for adapter in adapters:
+                await adapter.server_side_emit_with_ack(data, on_count, on_reply)
+
+        return await self._collect(start, len(adapters))
+
+    async def _collect(
+        self, start: Callable[[AckCount, AckReply], Awaitable[None]], counts: int
+    ) -> AckResults:
+        """Run ``start(on_count, on_reply)`` and gather the replies.
+
+        It waits until ``counts`` counts came and every counted reply settled, or the `timeout`.
+        """
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        state = {"expected": -1, "settled": 0}
+        state = {"counts": 0, "expected": 0, "settled": 0}
         replies: list[Any] = []
         by_socket: dict[str, Any] = {}
         sent_to: set[str] = set()
 
         def check_done() -> None:
-            if 0 <= state["expected"] <= state["settled"] and not done.done():
+            complete = state["counts"] >= counts and state["expected"] <= state["settled"]
+            if complete and not done.done():
                 done.set_result(None)
 
         def on_count(count: int, sids: Iterable[str]) -> None:
-            state["expected"] = max(state["expected"], 0) + count
+            state["counts"] += 1
+            state["expected"] += count
             sent_to.update(sids)
             check_done()
 
@@ -146,13 +188,8 @@ class BroadcastOperator:
                     by_socket[sid] = value
             check_done()
 
-        data = [event, *args]
-        for adapter in self.source.adapters():
-            packet = Packet(PacketType.EVENT, adapter.nsp, data)
-            await adapter.broadcast_with_ack(packet, self.options, on_count, on_reply)
-        if state["expected"] < 0:
-            state["expected"] = 0  # no adapter at all (a dynamic rule without children)
-            check_done()
+        await start(on_count, on_reply)
+        check_done()  # no adapter at all (a dynamic rule without children)
         if self.options.timeout is None:
             await done
         else:
@@ -167,7 +204,7 @@ class BroadcastOperator:
                 await done
             finally:
                 timer.cancel()
-        missing = max(state["expected"], 0) - len(replies)
+        missing = state["expected"] - len(replies)
         return AckResults(
             list(replies), missing, dict(by_socket), frozenset(sent_to - set(by_socket))
         )

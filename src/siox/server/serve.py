@@ -90,7 +90,8 @@ class Serving:
             return
         server, self.server = self.server, None
         server.close()
-        await self.engine.shutdown(self.shutdown_timeout)
+        # The app's own shutdown: a siox.Server also closes its adapters (cluster unsubscribes).
+        await self.app.shutdown(self.shutdown_timeout)
         for protocol in list(self.connections):
             if protocol.transport is not None:
                 protocol.transport.close()

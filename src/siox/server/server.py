@@ -439,6 +439,45 @@ class Server:
         """Disconnect every socket of ``"/"``."""
         await self.of("/").disconnect_sockets(close)
 
+    # -- between servers (a cluster adapter; alone, there is no other server) ---------------------
+
+    async def server_side_emit(self, event: str, *args: Any, namespace: str = "/") -> None:
+        """Send ``event`` to the ``on_server_side`` handlers of every other server.
+
+        The arguments travel as JSON (npm adapters' format): no binary values.
+        """
+        await self.of(namespace).adapter.server_side_emit([event, *args])
+
+    async def server_side_emit_with_ack(self, event: str, *args: Any) -> AckResults:
+        """`server_side_emit` collecting one reply per other server (see ``sio.timeout``)."""
+        return await BroadcastOperator(self.of("/")).server_side_emit_with_ack(event, *args)
+
+    @overload
+    def on_server_side(
+        self, event: str, handler: None = None, *, namespace: str = "/"
+    ) -> Callable[[F], F]: ...
+    @overload
+    def on_server_side(self, event: str, handler: F, *, namespace: str = "/") -> F: ...
+    def on_server_side(
+        self, event: str, handler: Callable[..., Any] | None = None, *, namespace: str = "/"
+    ) -> Any:
+        """Register ``handler(*args)`` (decorator) for ``event`` sent by another server.
+
+        The handler may be sync or async; its return value is the reply a
+        ``server_side_emit_with_ack`` gets from this server.
+        """
+        handlers = self.of(namespace).local_sockets.server_side_handlers
+
+        def register(func: F) -> F:
+            handlers[event] = func
+            return func
+
+        return register if handler is None else register(handler)
+
+    async def server_count(self, namespace: str = "/") -> int:
+        """How many servers share ``namespace`` (1 without a cluster adapter)."""
+        return await self.of(namespace).adapter.server_count()
+
     # -- the Engine.IO application ----------------------------------------------------------------
 
     def engine_opened(self, conn: EngineConnection) -> None:
@@ -462,5 +501,13 @@ class Server:
     # -- lifecycle --------------------------------------------------------------------------------
 
     async def shutdown(self, timeout: float = DEFAULT_SERVE_OPTIONS.shutdown_timeout) -> None:
-        """Stop accepting, disconnect every client ("server shutting down"), drain."""
+        """Stop accepting, disconnect every client ("server shutting down"), drain.
+
+        Then every namespace's adapter is closed (a cluster adapter unsubscribes).
+        """
         await self.engine.shutdown(timeout)
+        for namespace in list(self.namespaces.values()):
+            try:
+                await namespace.adapter.close()
+            except Exception:
+                logger.exception("error closing the adapter of %s", namespace.name)
