@@ -1,4 +1,8 @@
-"""`Server`: the Socket.IO server (namespaces, handlers, broadcasts) on an Engine.IO server."""
+"""`Server`: the Socket.IO server (namespaces, handlers, broadcasts) on an Engine.IO server.
+
+(Over the 400-line soft cap: most of it is the typed keyword list of every option, each documented
+with its default and unit; the main namespace's shortcuts live in `siox.server.main_namespace`.)
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, overload
 
-from ..adapters.base import Adapter, FetchedSocket, LocalSockets
+from ..adapters.base import Adapter, LocalSockets
 from ..adapters.memory import InMemoryAdapter
 from ..options import (
     DEFAULT_LIMITS,
@@ -24,6 +28,7 @@ from .driver import ConnectionDriver
 from .engine_api import EngineConnection, Timers
 from .engine_server import AllowRequest, EngineServer, GenerateId
 from .events import check_event_name
+from .main_namespace import MainNamespaceShortcuts
 from .namespace import Handler, Namespace, ParentNamespace
 from .operators import AckResults, BroadcastOperator
 from .runner import ErrorContext, accepts_positional
@@ -38,7 +43,7 @@ _LIMITS = DEFAULT_LIMITS
 _SERVER = DEFAULT_SERVER_OPTIONS
 
 
-class Server:
+class Server(MainNamespaceShortcuts):
     """A Socket.IO server. Serve it with `siox.run`, `siox.serve` or `siox.ASGIApp`.
 
     Every option is keyword-only; the defaults live in `siox.options` (`ServerOptions`,
@@ -304,50 +309,6 @@ class Server:
 
         return register if handler is None else register(handler)
 
-    def use_event(self, middleware: F) -> F:
-        """Event middleware on ``"/"`` (see `Namespace.use_event`)."""
-        return self.of("/").use_event(middleware)
-
-    @overload
-    def once(self, event: str, handler: None = None) -> Callable[[F], F]: ...
-    @overload
-    def once(self, event: str, handler: F) -> F: ...
-    def once(self, event: str, handler: Handler | None = None) -> Any:
-        """A handler on ``"/"`` removed before its first call (see `Namespace.once`)."""
-        return self.of("/").once(event, handler)
-
-    def off(self, event: str, handler: Handler | None = None) -> None:
-        """Remove a handler of ``"/"`` (see `Namespace.off`)."""
-        self.of("/").off(event, handler)
-
-    def listeners(self, event: str) -> list[Handler]:
-        """The handlers of ``event`` on ``"/"``."""
-        return self.of("/").listeners(event)
-
-    def off_any(self, listener: Handler | None = None) -> None:
-        """Remove catch-all incoming listeners of ``"/"`` (see `Namespace.off_any`)."""
-        self.of("/").off_any(listener)
-
-    def off_any_outgoing(self, listener: Handler | None = None) -> None:
-        """Remove catch-all outgoing listeners of ``"/"``."""
-        self.of("/").off_any_outgoing(listener)
-
-    def event(self, func: F) -> F:
-        """Decorator: handler for the event named like the function, on ``"/"``."""
-        return self.of("/").event(func)
-
-    def use(self, middleware: F) -> F:
-        """Connect middleware on ``"/"`` (see `Namespace.use`)."""
-        return self.of("/").use(middleware)
-
-    def on_any(self, listener: F) -> F:
-        """Catch-all incoming listener on ``"/"``."""
-        return self.of("/").on_any(listener)
-
-    def on_any_outgoing(self, listener: F) -> F:
-        """Catch-all outgoing listener on ``"/"``."""
-        return self.of("/").on_any_outgoing(listener)
-
     def on_error(self, handler: F) -> F:
         """Register the hook application errors are reported to.
 
@@ -375,35 +336,7 @@ class Server:
             except Exception:
                 logger.exception("error in the error hook")
 
-    # -- broadcasting on "/" ----------------------------------------------------------------------
-
-    def to(self, room: str | Iterable[str]) -> BroadcastOperator:
-        """Target ``room`` in ``"/"``."""
-        return self.of("/").to(room)
-
-    in_ = to
-
-    def except_(self, room: str | Iterable[str]) -> BroadcastOperator:
-        """Everyone in ``"/"`` but ``room``."""
-        return self.of("/").except_(room)
-
-    @property
-    def volatile(self) -> BroadcastOperator:
-        """A volatile broadcast on ``"/"``."""
-        return self.of("/").volatile
-
-    @property
-    def local(self) -> BroadcastOperator:
-        """A broadcast to this server's sockets on ``"/"``."""
-        return self.of("/").local
-
-    def compress(self, value: bool = True) -> BroadcastOperator:
-        """A broadcast on ``"/"`` with compression on or off."""
-        return self.of("/").compress(value)
-
-    def timeout(self, seconds: float) -> BroadcastOperator:
-        """A broadcast on ``"/"`` whose acks are awaited for ``seconds``."""
-        return self.of("/").timeout(seconds)
+    # -- broadcasting (the rest of "/"'s operators: `MainNamespaceShortcuts`) ---------------
 
     async def emit(self, event: str, *args: Any, namespace: str = "/") -> None:
         """Send ``event`` to everyone in ``namespace``.
@@ -418,26 +351,6 @@ class Server:
             check_event_name(event)
             return
         await target.emit(event, *args)
-
-    async def emit_with_ack(self, event: str, *args: Any) -> AckResults:
-        """Send ``event`` to everyone in ``"/"`` and collect the acks."""
-        return await self.of("/").emit_with_ack(event, *args)
-
-    async def fetch_sockets(self) -> list[FetchedSocket]:
-        """Every socket of ``"/"``."""
-        return await self.of("/").fetch_sockets()
-
-    async def sockets_join(self, room: str | Iterable[str]) -> None:
-        """Make every socket of ``"/"`` join ``room``."""
-        await self.of("/").sockets_join(room)
-
-    async def sockets_leave(self, room: str | Iterable[str]) -> None:
-        """Make every socket of ``"/"`` leave ``room``."""
-        await self.of("/").sockets_leave(room)
-
-    async def disconnect_sockets(self, close: bool = False) -> None:
-        """Disconnect every socket of ``"/"``."""
-        await self.of("/").disconnect_sockets(close)
 
     # -- between servers (a cluster adapter; alone, there is no other server) ---------------------
 

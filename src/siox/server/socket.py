@@ -3,6 +3,9 @@
 A handle is three things: the connection driver it writes through, its namespace (handlers,
 adapter) and its id. It keeps the socket's own state (acks awaited, ``data``, whether it is
 connected); membership lives in the adapter, sending in the driver.
+
+(Over the 400-line soft cap: one socket's emits, acks, rooms and middlewares share its state; the
+chained emitters are in `siox.server.socket_emitter`.)
 """
 
 from __future__ import annotations
