@@ -178,7 +178,8 @@ class ConnectionDriver:
         try:
             result = handler(socket, *args[1:])
             if type(result) is not CoroutineType:
-                self._ack(socket, ack_id, result)
+                if ack_id is not None and socket.connected:  # `_ack`, inline: the hot path
+                    self.conn.write(self.session.ack(namespace.name, ack_id, ack_args(result)))
                 return
         except Exception as exc:
             self._report(exc, socket, args[0])

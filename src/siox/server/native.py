@@ -136,6 +136,7 @@ class HttpProtocol(asyncio.Protocol):
         "_served",
         "_tasks",
         "_timer",
+        "_watchdog",
         "address",
         "current",
         "engine",
@@ -186,6 +187,7 @@ class HttpProtocol(asyncio.Protocol):
         self._keep_alive_timeout = keep_alive_timeout
         self._idle_since = self._loop.time()
         self._served = False
+        self._watchdog: asyncio.TimerHandle | None = None
         # Writes made while a read is processed (or within one loop turn) leave in one syscall.
         self._out: list[bytes] = []
         self._in_read = False
@@ -200,7 +202,9 @@ class HttpProtocol(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         self.address = str(peer[0]) if isinstance(peer, tuple) else ""
         self.secure = transport.get_extra_info("sslcontext") is not None
-        self._arm_timer()
+        self._watchdog = self._loop.call_at(
+            self._idle_since + self._request_timeout, self._check_idle
+        )
 
     def data_received(self, data: bytes) -> None:
         """asyncio.Protocol callback."""
@@ -225,6 +229,9 @@ class HttpProtocol(asyncio.Protocol):
         self.transport = None
         if self._timer is not None:
             self._timer.cancel()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         if self.worker is not None:
             self.worker.cancel()
         waiting, self.waiting_get = self.waiting_get, None
@@ -260,40 +267,45 @@ class HttpProtocol(asyncio.Protocol):
             and self.ws is None
         )
 
-    def _idle_deadline(self) -> float | None:
-        if not self._idle():
-            return None
-        timeout = self._keep_alive_timeout if self._served else self._request_timeout
-        return self._idle_since + timeout
+    def _check_idle(self) -> None:
+        """The idle watchdog: close a connection idle for too long, else look again later.
+
+        One timer per connection, re-armed only when it fires (requests just note the time),
+        so keep-alive traffic pays no timer per request.
+        """
+        self._watchdog = None
+        transport = self.transport
+        if transport is None or transport.is_closing() or self.ws is not None:
+            return
+        now = self._loop.time()
+        if self._idle():
+            timeout = self._keep_alive_timeout if self._served else self._request_timeout
+            deadline = self._idle_since + timeout
+            if now >= deadline:
+                if not self._served:  # never sent a request: answered as a slow one would be
+                    self._write(write_response(408, [("Connection", "close")], b""))
+                self._close()
+                return
+        else:
+            deadline = now + self._keep_alive_timeout  # busy: look again later
+        self._watchdog = self._loop.call_at(deadline, self._check_idle)
 
     def _arm_timer(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self.parser is None or self.ws is not None:
+        if self.parser is None:
             return
         deadline = self.parser.next_deadline()
-        if deadline is None:
-            deadline = self._idle_deadline()
-        if deadline is not None:
+        if deadline is not None and self.ws is None:
             self._timer = self._loop.call_at(deadline, self._on_timer)
 
     def _on_timer(self) -> None:
         self._timer = None
         if self.parser is None:
             return
-        now = self._loop.time()
-        for event in self.parser.handle_timer(now):
+        for event in self.parser.handle_timer(self._loop.time()):
             self._http_event(event)
-        transport = self.transport
-        if transport is None or transport.is_closing():
-            return  # the parser's own timeout (408 for a slow request) closed it
-        idle_deadline = self._idle_deadline()
-        if idle_deadline is not None and now >= idle_deadline:
-            if not self._served:  # never sent a request: answered as a slow one would be
-                self._write(write_response(408, [("Connection", "close")], b""))
-            self._close()
-            return
         self._arm_timer()
 
     def _http_event(self, event: Any) -> None:
@@ -368,7 +380,6 @@ class HttpProtocol(asyncio.Protocol):
             return
         self._served = True
         self._idle_since = self._loop.time()
-        self._arm_timer()
 
     def _request(self, head: Request, body: _Body | None) -> HttpRequest:
         return HttpRequest(
@@ -397,8 +408,6 @@ class HttpProtocol(asyncio.Protocol):
             self._close()
         finally:
             self.worker = None
-            if self.transport is not None:
-                self._arm_timer()  # idle now, or the next request's own deadline
 
     async def _respond(self, request: HttpRequest) -> HttpResponse:
         if self.engine.handles(request.path):
@@ -478,6 +487,9 @@ class HttpProtocol(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._watchdog is not None:  # the engine's heartbeat watches a WebSocket
+            self._watchdog.cancel()
+            self._watchdog = None
         self.parser = None  # the connection speaks WebSocket from now on: free the HTTP parser
         self.ws = WebSocketConnection(
             Role.SERVER,
