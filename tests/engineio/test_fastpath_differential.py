@@ -106,7 +106,10 @@ inputs = st.one_of(
 def apply(session: EngineSession, kind: str, arg: Any, now: float) -> Any:
     """Feed one input; return what the driver would see of its result."""
     if kind == "ws":
-        return session.receive_ws_frame(arg, now)
+        # As the driver feeds it: a message the fast path hands back comes out as the event
+        # the general path queues (`observe` puts it first among the events).
+        data = session.receive_ws_frame(arg, now, direct=True)
+        return None if data is None else MessageReceived(data)
     if kind == "timer":
         return session.handle_timer(now)
     if kind in ("send", "send volatile"):
@@ -147,11 +150,15 @@ class Peer:
                 result = apply(session, kind, arg, now)
             except Exception as exc:  # the exception is part of the answer
                 result = (type(exc), str(exc))
+            handed: list[Any] = []
             if isinstance(result, WebSocketSend):
                 written.append(result)
                 result = None
+            elif isinstance(result, MessageReceived):
+                handed.append(result)
+                result = None
             outputs = session.data_to_send() + written
-            events = session.events_received()
+            events = handed + session.events_received()
             socketio = []
             self.written = []
             for event in events:

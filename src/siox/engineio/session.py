@@ -305,7 +305,9 @@ class EngineSession(SessionCore):
         self._upgrade_deadline = now + self.upgrade_timeout
         self._move(Trigger.PROBE_STARTED)
 
-    def receive_ws_frame(self, frame: str | bytes, now: float) -> None:
+    def receive_ws_frame(
+        self, frame: str | bytes, now: float, *, direct: bool = False
+    ) -> str | bytes | None:
         """A message arrived on the attached WebSocket (text as str, binary as bytes).
 
         Fast path (`siox.fastpaths`): a MESSAGE (text ``4...``, or a v4 binary frame) on the
@@ -313,6 +315,13 @@ class EngineSession(SessionCore):
         take no note of it, is only delivered. In that state the heartbeat's are the only
         deadlines (upgrade, NOOP and close deadlines belong to other states). Anything else,
         and text that might exceed ``max_payload`` in UTF-8, takes the general path below.
+
+        With ``direct``, a message the fast path delivers while nothing else is pending is
+        returned instead of queued as a `MessageReceived` (as `send_direct` hands a frame
+        back): nothing else changed, so the driver delivers it without pumping.
+
+        Returns:
+            The message data, when ``direct`` and the fast path delivered it; otherwise None.
         """
         if fastpaths.ENABLED and self._ws is _TRANSPORT and self._state is _OPEN:
             heartbeat = self._heartbeat
@@ -326,13 +335,16 @@ class EngineSession(SessionCore):
             ):
                 kind = type(frame)
                 if (kind is str and frame[:1] == "4") or (kind is bytes and self._eio == 4):
+                    data = frame[1:] if kind is str else frame
+                    if direct and not self._events and not self._outputs:
+                        return data
                     event = _new(MessageReceived)
-                    _set_message_data(event, frame[1:] if kind is str else frame)
+                    _set_message_data(event, data)
                     self._events.append(event)
-                    return
+                    return None
         packet = self._ws_packet(frame, now)
         if packet is None:
-            return
+            return None
         if self._ws is _TRANSPORT:
             self._on_packet(packet, now, Transport.WEBSOCKET)
         elif packet.type is _T.PING and packet.data == "probe":
@@ -344,6 +356,7 @@ class EngineSession(SessionCore):
             self._complete_upgrade()
         else:
             self._abort_probe(WS_PROTOCOL_ERROR)
+        return None
 
     def transport_closed(self, transport: Transport, now: float) -> None:
         """The peer dropped a connection: a pending polling request, or the WebSocket.

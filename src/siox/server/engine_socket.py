@@ -410,7 +410,11 @@ class WebSocketHandle:
         socket = self._socket
         if socket._channel is not self._channel:
             return
-        socket.core.receive_ws_frame(data, socket._clock())
+        message = socket.core.receive_ws_frame(data, socket._clock(), direct=True)
+        if message is not None:  # the session's fast path: nothing else changed, no pump
+            if not socket._closed:
+                socket._app.engine_message(socket, message)
+            return
         socket._pump()
 
     def closed(self) -> None:
