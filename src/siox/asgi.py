@@ -165,8 +165,11 @@ class _Channel:
             if not waiter.done():
                 waiter.set_result(None)
 
-    def send(self, data: str | bytes) -> None:
-        """Queue one message for the writer (the engine's synchronous ``send``)."""
+    def send(self, data: str | bytes, compress: bool = True) -> None:
+        """Queue one message for the writer (the engine's synchronous ``send``).
+
+        ``compress`` cannot be honoured here: the ASGI server owns the WebSocket's extensions.
+        """
         if self._close_code is not None or self._stopped:
             return
         self._queue.append(data)

@@ -108,7 +108,7 @@ class _MemoryChannel:
         self._client = client
         self._loop = asyncio.get_running_loop()
 
-    def send(self, data: str | bytes) -> None:
+    def send(self, data: str | bytes, compress: bool = True) -> None:
         self._loop.call_soon(self._client._deliver, data)
 
     def send_framed(self, data: bytes) -> bool:

@@ -42,7 +42,7 @@ class CountingChannel:
     def __init__(self) -> None:
         self.sent = 0
 
-    def send(self, data: str | bytes) -> None:
+    def send(self, data: str | bytes, compress: bool = True) -> None:
         self.sent += 1
 
     def send_framed(self, data: bytes) -> bool:

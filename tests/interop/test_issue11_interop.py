@@ -85,3 +85,20 @@ async def test_generate_id_and_add_trailing_slash_with_socketio_client() -> None
     async with running(sio) as port:
         result = await run_node(SCRIPT, "engine-id", f"http://127.0.0.1:{port}")
     assert result == {"engine_id": "custom-engine-id", "reply": "custom-engine-id"}
+
+
+async def test_item3_socketio_client_reads_compressed_and_uncompressed_messages() -> None:
+    sio = siox.Server(per_message_deflate=True)
+    big = "y" * 5000
+
+    @sio.on("single")
+    async def single(socket: siox.Socket, compress: bool) -> None:
+        await socket.compress(compress).emit("big", big)
+
+    @sio.on("broadcast")
+    async def broadcast(socket: siox.Socket, compress: bool) -> None:
+        await sio.compress(compress).emit("big", big)
+
+    async with running(sio) as port:
+        result = await run_node(SCRIPT, "compress", f"http://127.0.0.1:{port}")
+    assert result == {"websocket": [5000] * 4, "polling": [5000] * 4}

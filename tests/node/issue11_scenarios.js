@@ -13,6 +13,9 @@
 //   "engine-id": connect with path "/rt" and addTrailingSlash false; report the Engine.IO id.
 //   "typo":      emit "emit-typo" (the server emits to an undefined namespace), then connect
 //                to "/typo" and report the connect_error message.
+//   "compress":  over each transport (websocket, with permessage-deflate as Node's ws offers
+//                it; polling), ask for "big" with compress true and false, single and
+//                broadcast, and report the lengths received.
 // Prints one line {"result": ...} or {"error": ...}; bounded by SCENARIO_TIMEOUT_MS.
 "use strict";
 
@@ -82,6 +85,25 @@ const SCENARIOS = {
     const reply = await socket.timeout(5000).emitWithAck("echo", engineId);
     socket.close();
     return { engine_id: engineId, reply };
+  },
+
+  async compress(url) {
+    const result = {};
+    for (const transport of ["websocket", "polling"]) {
+      const socket = await connect(url, { transports: [transport] });
+      const lengths = [];
+      for (const kind of ["single", "broadcast"]) {
+        for (const flag of [true, false]) {
+          const got = once(socket, "big");
+          socket.emit(kind, flag);
+          const [data] = await got;
+          lengths.push(data.length);
+        }
+      }
+      result[transport] = lengths;
+      socket.close();
+    }
+    return result;
   },
 
   async typo(url) {

@@ -29,7 +29,7 @@ class Channel:
         self.sent: list[str | bytes] = []
         self.close_code: int | None = None
 
-    def send(self, data: str | bytes) -> None:
+    def send(self, data: str | bytes, compress: bool = True) -> None:
         self.sent.append(data)
 
     def send_framed(self, data: bytes) -> bool:

@@ -275,13 +275,20 @@ class SessionCore:
 
     # -- what the application calls -------------------------------------------------------------
 
-    def send(self, data: str | bytes | bytearray | memoryview, *, volatile: bool = False) -> bool:
+    def send(
+        self,
+        data: str | bytes | bytearray | memoryview,
+        *,
+        volatile: bool = False,
+        compress: bool = True,
+    ) -> bool:
         r"""Queue one message for the peer.
 
         Args:
             data: ``str`` for a text message, bytes-like for a binary one.
             volatile: drop the message instead of queueing it when the transport cannot take it
                 right now (no pending poll, WebSocket paused), as socket.io's ``volatile``.
+            compress: whether the transport may compress it (socket.io's ``compress`` flag).
 
         Returns:
             True when the message was queued or sent; False when it was dropped: the session is
@@ -297,7 +304,7 @@ class SessionCore:
             data = bytes(data)
         elif not isinstance(data, (str, bytes)):
             raise TypeError(f"a message is str or bytes, not {type(data).__name__}")
-        packet = Packet(PacketType.MESSAGE, data)
+        packet = Packet(PacketType.MESSAGE, data, compress)
         size = packet_size(packet)
         if (
             isinstance(data, str)
@@ -320,7 +327,11 @@ class SessionCore:
         return True
 
     def send_direct(
-        self, data: str | bytes | bytearray | memoryview, *, volatile: bool = False
+        self,
+        data: str | bytes | bytearray | memoryview,
+        *,
+        volatile: bool = False,
+        compress: bool = True,
     ) -> str | bytes | None:
         """`send` one message, or hand its frame back for the driver to write at once.
 
@@ -342,7 +353,7 @@ class SessionCore:
             and (type(data) is bytes or (type(data) is str and (data.isascii() or _utf8_ok(data))))
         ):
             return encode_message(data, self._eio, self._b64)  # what `send` would queue
-        self.send(data, volatile=volatile)
+        self.send(data, volatile=volatile, compress=compress)
         return None
 
     def abort(self, reason: CloseReason = CloseReason.FORCED_CLOSE, *, now: float) -> None:
@@ -369,7 +380,7 @@ class SessionCore:
         self._state = target
 
     def _ws_frame(self, packet: Packet) -> WebSocketSend:
-        return WebSocketSend(encode_packet(packet, eio=self._eio, b64=self._b64))
+        return WebSocketSend(encode_packet(packet, eio=self._eio, b64=self._b64), packet.compress)
 
     def _queue(self, packet: Packet) -> None:
         """Queue a control packet (PING, PONG) unless the session is winding down."""

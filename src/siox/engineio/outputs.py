@@ -43,10 +43,12 @@ class PollingResponse:
     Attributes:
         body: the response body (``str`` is sent as UTF-8).
         content_type: the Content-Type header value.
+        compress: whether the body may be compressed (some packet in it allows it).
     """
 
     body: str | bytes
     content_type: str
+    compress: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +57,11 @@ class WebSocketSend:
 
     Attributes:
         frame: the message.
+        compress: whether the message may be compressed (permessage-deflate).
     """
 
     frame: str | bytes
+    compress: bool = True
 
 
 @dataclass(frozen=True, slots=True)

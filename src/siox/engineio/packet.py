@@ -26,7 +26,7 @@ started with ``forceBase64`` (or ``b64=1``) send binary that way over WebSocket 
 from __future__ import annotations
 
 import binascii
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Literal, overload
 
@@ -66,10 +66,14 @@ class Packet:
         type: the packet type.
         data: the payload: ``str`` for a text packet (``""`` when there is none), ``bytes`` for
             a binary MESSAGE (the only packet that may carry binary).
+        compress: whether the transport may compress it (a write option, as engine.io's
+            ``options.compress``: gzip for a polling response, permessage-deflate for a
+            WebSocket message); not part of the packet's value.
     """
 
     type: PacketType
     data: str | bytes = ""
+    compress: bool = field(default=True, compare=False)
 
     @property
     def binary(self) -> bool:

@@ -62,9 +62,11 @@ class PollingChannel:
         """The answer that releases the pending GET with ``packets`` (at least one)."""
         self.get_pending = False
         body = encode_payload(packets, eio=self.eio, b64=self.b64)
+        # Compressed unless every packet asked not to be (engine.io's polling transport).
+        compress = any(packet.compress for packet in packets)
         if isinstance(body, str):
-            return PollingResponse(body, TEXT_CONTENT_TYPE)
-        return PollingResponse(body, BINARY_CONTENT_TYPE)
+            return PollingResponse(body, TEXT_CONTENT_TYPE, compress)
+        return PollingResponse(body, BINARY_CONTENT_TYPE, compress)
 
     def begin_post(self, content_type: str | None) -> None:
         """Start receiving a POST body.

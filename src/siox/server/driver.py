@@ -127,11 +127,13 @@ class ConnectionDriver:
     ) -> None:
         """Send Engine.IO messages on this connection.
 
-        ``compress`` is the emit's ``socket.compress(flag)``; honouring it is the engine
-        layer's job (issue 11 item 3), so it stops here for now.
+        ``compress`` is the emit's ``compress(flag)``: False keeps the messages uncompressed
+        (no gzip over polling, no permessage-deflate over WebSocket).
         """
-        del compress
-        self.conn.write(messages, volatile=volatile)
+        if compress:
+            self.conn.write(messages, volatile=volatile)
+        else:
+            self.conn.write(messages, volatile=volatile, compress=False)
 
     def write_outgoing(self, outgoing: Outgoing) -> None:
         """Send shared pre-encoded messages on this connection."""

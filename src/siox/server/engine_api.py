@@ -81,8 +81,13 @@ class EngineConnection(Protocol):
         """Whether the session has ended."""
         ...
 
-    def write(self, messages: list[str | bytes], *, volatile: bool = False) -> None:
-        """Queue Engine.IO messages (never blocks; a volatile write may be dropped)."""
+    def write(
+        self, messages: list[str | bytes], *, volatile: bool = False, compress: bool = True
+    ) -> None:
+        """Queue Engine.IO messages (never blocks; a volatile write may be dropped).
+
+        With ``compress`` False they are never compressed (gzip, permessage-deflate).
+        """
         ...
 
     def write_outgoing(self, outgoing: Outgoing) -> None:

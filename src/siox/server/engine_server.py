@@ -425,13 +425,22 @@ class EngineServer:
         return [("Set-Cookie", f"{self.cookie}={sid}; Path=/; HttpOnly; SameSite=Lax")]
 
     def polling_response(
-        self, request: HttpRequest, status: int, body: str | bytes, content_type: str
+        self,
+        request: HttpRequest,
+        status: int,
+        body: str | bytes,
+        content_type: str,
+        compress: bool = True,
     ) -> HttpResponse:
-        """Build a polling response (CORS headers, optional compression)."""
+        """Build a polling response (CORS headers, optional compression).
+
+        ``compress`` False (every packet of the body was sent with ``compress(False)``) leaves
+        the body as it is, whatever ``http_compression`` says.
+        """
         data = body.encode() if isinstance(body, str) else body
         headers = self.cors.response_headers(request.headers)
         headers.append(("Content-Type", content_type))
-        if self.http_compression and len(data) >= 1024:
+        if compress and self.http_compression and len(data) >= 1024:
             accepted = request.headers.get("accept-encoding", "")
             if "gzip" in accepted:
                 data = gzip.compress(data, compresslevel=5)

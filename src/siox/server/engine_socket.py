@@ -121,11 +121,14 @@ class EngineSocket:
         """Whether a long-polling GET is waiting for data."""
         return self._get_callback is not None
 
-    def write(self, messages: list[str | bytes], *, volatile: bool = False) -> None:
+    def write(
+        self, messages: list[str | bytes], *, volatile: bool = False, compress: bool = True
+    ) -> None:
         """Queue messages; they leave as soon as the transport allows.
 
         The session decides (`EngineSession.send_direct`): on a steady WebSocket it hands each
         frame back to be written at once; otherwise it queues the message and this pumps.
+        ``compress`` False keeps the messages uncompressed (gzip, permessage-deflate).
         """
         if self._closed:
             return
@@ -133,11 +136,14 @@ class EngineSocket:
         channel = self._channel
         queued = False
         for message in messages:
-            frame = send_direct(message, volatile=volatile)
+            frame = send_direct(message, volatile=volatile, compress=compress)
             if frame is None:
                 queued = True
             elif channel is not None:
-                channel.send(frame)
+                if compress:
+                    channel.send(frame)
+                else:
+                    channel.send(frame, False)
         if queued:
             self._pump()
 
@@ -151,10 +157,13 @@ class EngineSocket:
             channel is not None
             and core.writable_directly
             and getattr(channel, "supports_framed", False)
+            # The shared frames are uncompressed: a connection that deflates gets its own
+            # frames for a broadcast that may be compressed.
+            and not (outgoing.compress and getattr(channel, "deflates", False))
         ):
             channel.send_framed(outgoing.ws_bytes(core.eio, core.b64))
             return
-        self.write(outgoing.messages, volatile=outgoing.volatile)
+        self.write(outgoing.messages, volatile=outgoing.volatile, compress=outgoing.compress)
 
     async def send(self, data: str | bytes) -> None:
         """Bare-server API: send one message."""
@@ -218,7 +227,10 @@ class EngineSocket:
             if kind is WebSocketSend:
                 channel = self._channel
                 if channel is not None:
-                    channel.send(output.frame)
+                    if output.compress:
+                        channel.send(output.frame)
+                    else:
+                        channel.send(output.frame, False)
             elif kind is PollingResponse:
                 callback = self._get_callback
                 if callback is not None:
@@ -288,7 +300,7 @@ class EngineSocket:
             )
             answer.headers.append(("X-Content-Type-Options", "nosniff"))
             return answer
-        return server.polling_response(request, 200, body, output.content_type)
+        return server.polling_response(request, 200, body, output.content_type, output.compress)
 
     def cancel_get(self) -> None:
         """The connection of a GET waiting for data is gone."""

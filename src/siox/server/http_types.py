@@ -49,8 +49,11 @@ class HttpResponse:
 class WebSocketChannel(Protocol):
     """An accepted WebSocket, as the front end offers it to the engine."""
 
-    def send(self, data: str | bytes) -> None:
-        """Send one message (text for ``str``, binary for ``bytes``); never blocks."""
+    def send(self, data: str | bytes, compress: bool = True) -> None:
+        """Send one message (text for ``str``, binary for ``bytes``); never blocks.
+
+        ``compress`` False: never compress it, even with permessage-deflate negotiated.
+        """
         ...
 
     def send_framed(self, data: bytes) -> bool:

@@ -55,7 +55,9 @@ class LocalSocketSet:
             key = driver.parser_key
             outgoing = encoded.get(key)
             if outgoing is None:
-                outgoing = encoded[key] = Outgoing(driver.encode(packet), volatile=opts.volatile)
+                outgoing = encoded[key] = Outgoing(
+                    driver.encode(packet), volatile=opts.volatile, compress=opts.compress
+                )
             if socket.namespace.any_outgoing_listeners:
                 socket.notify_outgoing(packet.data)
             socket.write_outgoing(outgoing)

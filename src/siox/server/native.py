@@ -86,7 +86,7 @@ class _Body:
 class _Channel:
     """The engine's view of this connection's WebSocket."""
 
-    __slots__ = ("plain", "protocol", "supports_framed")
+    __slots__ = ("deflates", "plain", "protocol", "supports_framed")
 
     def __init__(self, protocol: HttpProtocol, supports_framed: bool) -> None:
         self.protocol = protocol
@@ -94,13 +94,16 @@ class _Channel:
         ws = protocol.ws
         # Without permessage-deflate a server frame needs no per-connection state.
         self.plain = ws is not None and ws.deflate is None
+        #: whether messages are compressed (permessage-deflate was agreed)
+        self.deflates = ws is not None and ws.deflate is not None
 
-    def send(self, data: str | bytes) -> None:
+    def send(self, data: str | bytes, compress: bool = True) -> None:
         protocol = self.protocol
         ws = protocol.ws
         if ws is None or protocol.transport is None:
             return
-        if self.plain and ws.state is _OPEN:
+        # An uncompressed frame (RSV1 clear) is valid with or without permessage-deflate.
+        if (self.plain or not compress) and ws.state is _OPEN:
             if isinstance(data, str):
                 protocol.queue_write(frame_text(data.encode()))
             else:

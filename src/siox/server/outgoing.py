@@ -30,11 +30,15 @@ def build_frames(messages: list[str | bytes], eio: int, b64: bool) -> bytes:
 class Outgoing:
     """Engine.IO message payloads (Socket.IO encoded packets) shared by several recipients."""
 
-    __slots__ = ("_ws", "messages", "volatile")
+    __slots__ = ("_ws", "compress", "messages", "volatile")
 
-    def __init__(self, messages: list[str | bytes], *, volatile: bool = False) -> None:
+    def __init__(
+        self, messages: list[str | bytes], *, volatile: bool = False, compress: bool = True
+    ) -> None:
         self.messages = messages
         self.volatile = volatile
+        #: whether the messages may be compressed (the broadcast's ``compress`` flag)
+        self.compress = compress
         self._ws: dict[tuple[int, bool], bytes] = {}
 
     def ws_bytes(self, eio: int, b64: bool = False) -> bytes:
