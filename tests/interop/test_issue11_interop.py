@@ -3,6 +3,8 @@ against siox servers served in-process on a free port."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 from typing import Any
 
 import pytest
@@ -102,3 +104,39 @@ async def test_item3_socketio_client_reads_compressed_and_uncompressed_messages(
     async with running(sio) as port:
         result = await run_node(SCRIPT, "compress", f"http://127.0.0.1:{port}")
     assert result == {"websocket": [5000] * 4, "polling": [5000] * 4}
+
+
+async def test_item4_parent_namespace_operations_reach_socketio_client_children() -> None:
+    sio = siox.Server()
+    parent = sio.of(re.compile(r"/room-\w+"))
+    later: list[asyncio.TimerHandle] = []
+    tasks: set[asyncio.Task[None]] = set()
+
+    def disconnect_all() -> None:
+        task = asyncio.get_running_loop().create_task(parent.disconnect_sockets())
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    @parent.on("connect")
+    async def connect(socket: siox.Socket) -> None:
+        if socket.nsp == "/room-a":
+            await socket.join("vip")
+
+    @parent.on("go")
+    async def go(socket: siox.Socket) -> dict[str, Any]:
+        await parent.to("vip").emit("only-vip")
+        await parent.except_("vip").emit("not-vip")
+        results = await parent.timeout(2).emit_with_ack("q")
+        count = len(await parent.fetch_sockets())
+        await parent.sockets_join("all")
+        in_all = len(await parent.in_("all").fetch_sockets())
+        # After this ack has left: the disconnect must not overtake it.
+        later.append(asyncio.get_running_loop().call_later(0.05, disconnect_all))
+        return {"replies": sorted(results.replies), "count": count, "in_all": in_all}
+
+    async with running(sio) as port:
+        result = await run_node(SCRIPT, "dynamic", f"http://127.0.0.1:{port}")
+    assert result["reply"] == {"replies": ["/room-a", "/room-b"], "count": 2, "in_all": 2}
+    heard = {name: [e for e in events if e[0] != "q"] for name, events in result["heard"].items()}
+    assert heard == {"a": [["only-vip"]], "b": [["not-vip"]]}
+    assert result["reasons"] == ["io server disconnect", "io server disconnect"]

@@ -13,6 +13,9 @@
 //   "engine-id": connect with path "/rt" and addTrailingSlash false; report the Engine.IO id.
 //   "typo":      emit "emit-typo" (the server emits to an undefined namespace), then connect
 //                to "/typo" and report the connect_error message.
+//   "dynamic":   sockets on /room-a and /room-b (children of one dynamic namespace rule) each
+//                answer "q" with their namespace; /room-a emits "go" and the server's parent
+//                operations run; report what each heard and why each disconnected.
 //   "compress":  over each transport (websocket, with permessage-deflate as Node's ws offers
 //                it; polling), ask for "big" with compress true and false, single and
 //                broadcast, and report the lengths received.
@@ -85,6 +88,20 @@ const SCENARIOS = {
     const reply = await socket.timeout(5000).emitWithAck("echo", engineId);
     socket.close();
     return { engine_id: engineId, reply };
+  },
+
+  async dynamic(url) {
+    const a = await connect(`${url}/room-a`);
+    const b = await connect(`${url}/room-b`);
+    const heard = { a: [], b: [] };
+    for (const [name, socket] of [["a", a], ["b", b]]) {
+      socket.onAny((event, ...args) => heard[name].push([event, ...args]));
+      socket.on("q", (ack) => ack(socket.nsp));
+    }
+    const gone = Promise.all([once(a, "disconnect"), once(b, "disconnect")]);
+    const reply = await a.timeout(5000).emitWithAck("go");
+    const [[reasonA], [reasonB]] = await gone;
+    return { reply, heard, reasons: [reasonA, reasonB] };
   },
 
   async compress(url) {
