@@ -63,7 +63,7 @@ CORE = (
     "siox.parser",
     "siox.socketio",
 )
-IO_LAYERS = ("siox.asgi", "siox.client", "siox.server")
+IO_LAYERS = ("siox.asgi", "siox.client", "siox.server", "siox.workers")
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,8 @@ RULES: dict[str, Rule] = {
     "siox.server": Rule((*CORE, "siox.adapters"), third_party=("uvloop",)),
     "siox.client": Rule(CORE),
     "siox.asgi": Rule(("siox._asgi_types", "siox.errors", "siox.options", "siox.server")),
+    # several processes behind one port (siox.run(workers=N)): above the native server
+    "siox.workers": Rule((*CORE, "siox.adapters", "siox.server"), third_party=("uvloop",)),
     # test helpers for users: a server and in-memory clients, above everything but the client
     "siox.testing": Rule((*CORE, "siox.adapters", "siox.server")),
 }
@@ -188,6 +190,7 @@ def test_the_table_keeps_the_layers() -> None:
             assert not reach & set(IO_LAYERS), reach
     assert "siox.client" not in reachable("siox.server")
     assert "siox.server" not in reachable("siox.client")
+    assert "siox.workers" not in reachable("siox.server")
 
 
 @pytest.mark.parametrize("module", SOURCES)

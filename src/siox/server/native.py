@@ -16,12 +16,20 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from ..errors import ProtocolError
 from ..http.frames import frame_binary, frame_text
 from ..http.handshake import accept_upgrade, rejection_response
-from ..http.http11 import Body, EndOfMessage, HttpError, Request, RequestParser, Upgraded
+from ..http.http11 import (
+    Body,
+    EndOfMessage,
+    HttpError,
+    ParserState,
+    Request,
+    RequestParser,
+    Upgraded,
+)
 from ..http.messages import write_response
 from ..http.websocket import (
     BinaryMessage,
@@ -37,10 +45,19 @@ from .engine_socket import EngineSocket, WebSocketHandle
 from .http_types import HttpRequest, HttpResponse
 from .static import StaticFiles
 
-__all__ = ["HttpProtocol"]
+__all__ = ["HttpProtocol", "Router"]
 
 logger = logging.getLogger("siox")
 _OPEN = ConnectionState.OPEN
+_IDLE = ParserState.IDLE
+
+
+class Router(Protocol):
+    """Decides, from a request head, whether another process serves this connection."""
+
+    def route(self, protocol: HttpProtocol, request: Request, raw: bytes) -> bool:
+        """Take the connection (True) or not; ``raw``: its bytes from ``request``'s start on."""
+        ...
 
 
 def _headers(request: Request) -> dict[str, str]:
@@ -148,6 +165,8 @@ class HttpProtocol(asyncio.Protocol):
         "parser",
         "pending_upgrade",
         "queue",
+        "raw",
+        "router",
         "secure",
         "static",
         "transport",
@@ -163,8 +182,14 @@ class HttpProtocol(asyncio.Protocol):
         on_lost: Callable[[HttpProtocol], None] | None = None,
         request_timeout: float = DEFAULT_SERVE_OPTIONS.request_timeout,
         keep_alive_timeout: float = DEFAULT_SERVE_OPTIONS.keep_alive_timeout,
+        router: Router | None = None,
+        preface: bytes = b"",
     ) -> None:
         self.engine = engine
+        #: with workers: who may take a connection whose request names another's session
+        self.router = router
+        #: with a router: the bytes of a request arriving on an idle connection (or a preface)
+        self.raw: list[bytes] | None = [preface] if preface else None
         self.static = static
         self.on_lost = on_lost
         self.transport: asyncio.Transport | None = None
@@ -208,6 +233,9 @@ class HttpProtocol(asyncio.Protocol):
         self._watchdog = self._loop.call_at(
             self._idle_since + self._request_timeout, self._check_idle
         )
+        if self.raw is not None:  # handed over by another worker with what it had read
+            preface, self.raw = self.raw[0], None
+            self.data_received(preface)
 
     def data_received(self, data: bytes) -> None:
         """asyncio.Protocol callback."""
@@ -218,7 +246,15 @@ class HttpProtocol(asyncio.Protocol):
         parser = self.parser
         if parser is None:
             return
-        for event in parser.receive_data(data, self._loop.time()):
+        raw = self.raw
+        if self.router is not None and raw is None and parser.state is _IDLE and self._idle():
+            raw = self.raw = []  # a new request starts with these bytes: keep them for a while
+        if raw is not None:
+            raw.append(data)
+        events = parser.receive_data(data, self._loop.time())
+        if raw is not None and self._route(events, raw):
+            return
+        for event in events:
             self._http_event(event)
         queue = self.queue
         if queue and self.worker is None and self.waiting_get is None and not queue[0][1].done:
@@ -257,6 +293,18 @@ class HttpProtocol(asyncio.Protocol):
             self.handle.resume_writing()
 
     # -- HTTP -------------------------------------------------------------------------------------
+
+    def _route(self, events: list[Any], raw: list[bytes]) -> bool:
+        """Offer the request's head to the router once it is whole; True: it took the connection."""
+        for event in events:
+            if type(event) is Request:
+                self.raw = None
+                assert self.router is not None
+                return self.router.route(self, event, b"".join(raw))
+            if type(event) is HttpError:
+                self.raw = None
+                return False
+        return False
 
     def _idle(self) -> bool:
         """Whether nothing is under way on this connection: no request, no waiting GET."""

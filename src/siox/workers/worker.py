@@ -1,0 +1,123 @@
+"""What runs in one worker process: the app on the shared socket, handoffs, the local cluster."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..adapters.base import LocalSockets
+from ..adapters.cluster import ClusterAdapter
+from ..server.engine_server import EngineServer
+from ..server.http_types import HttpRequest
+from ..server.serve import Serving
+from ..server.server import Server
+from .handoff import HandoffInbox, HandoffRouter, link_path
+from .ids import worker_sid
+from .pubsub import HubPubSub
+from .stats import WorkerStats, install
+
+__all__ = ["WorkerConfig", "engine_of", "worker_main"]
+
+logger = logging.getLogger("siox.workers")
+
+
+class WorkerConfig:
+    """What every worker is told by the supervisor (inherited through ``fork``)."""
+
+    def __init__(
+        self,
+        app: Any,
+        count: int,
+        rundir: str,
+        sock: socket.socket,
+        static_files: Mapping[str, str | Path] | None,
+        shutdown_timeout: float,
+        use_uvloop: bool,
+    ) -> None:
+        self.app = app
+        self.count = count
+        self.rundir = rundir
+        self.sock = sock
+        self.static_files = static_files
+        self.shutdown_timeout = shutdown_timeout
+        self.use_uvloop = use_uvloop
+
+    @property
+    def hub_path(self) -> str:
+        """The hub's Unix socket."""
+        return str(Path(self.rundir) / "hub.sock")
+
+
+def engine_of(app: Any) -> EngineServer:
+    """The `EngineServer` of a `siox.Server` or of a bare engine."""
+    engine = getattr(app, "engine", app)
+    if not isinstance(engine, EngineServer):
+        raise TypeError("workers serve a siox.Server or a siox.EngineServer")
+    return engine
+
+
+def _join_local_cluster(server: Server, pubsub: HubPubSub) -> None:
+    """Give every namespace a cluster adapter over the hub (unless an adapter is configured)."""
+    window = server.recovery.max_disconnection_duration if server.recovery else None
+
+    def factory(local: LocalSockets) -> ClusterAdapter:
+        return ClusterAdapter(local, pubsub, key="siox", max_disconnection_duration=window)
+
+    server._adapter_factory = factory  # namespaces made from now on
+    for namespace in server.namespaces.values():  # and those the app made before the fork
+        namespace.adapter = factory(namespace.local_sockets)
+
+
+def worker_main(config: WorkerConfig, index: int, ready_fd: int) -> None:
+    """Serve as worker ``index`` until SIGTERM/SIGINT, then drain (blocking; in the child)."""
+    stats = WorkerStats(index=index, count=config.count)
+    install(stats)
+    engine = engine_of(config.app)
+
+    def generate_id(request: HttpRequest) -> str:
+        sid = worker_sid(index)
+        while sid in engine.sessions:
+            sid = worker_sid(index)
+        return sid
+
+    engine.generate_id = generate_id
+    if config.use_uvloop:
+        with contextlib.suppress(ImportError):
+            import uvloop
+
+            asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+    async def main() -> None:
+        pubsub: HubPubSub | None = None
+        app = config.app
+        if isinstance(app, Server) and app._adapter_factory is None:
+            pubsub = HubPubSub(config.hub_path)
+            _join_local_cluster(app, pubsub)
+        serving = Serving(app, "", 0, None, config.static_files, config.shutdown_timeout)
+        serving.sock = config.sock
+        router = serving.router = HandoffRouter(engine, stats, config.rundir)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        serving = await serving.start()
+        inbox = HandoffInbox(link_path(config.rundir, index), serving.adopt, stats)
+        os.write(ready_fd, b"r")
+        os.close(ready_fd)
+        try:
+            await stop.wait()
+        finally:
+            await serving.close()  # stops accepting, then drains (handoffs still arrive)
+            inbox.close()
+            router.close()
+            if pubsub is not None:
+                await pubsub.close()
+
+    asyncio.run(main())

@@ -1,0 +1,70 @@
+"""The app the workers tests run: ``python tests/workers/workers_app.py PORT WORKERS``.
+
+Events (the ack is the result): ``echo(*args)`` answers its arguments; ``whoami`` the index of
+the worker that owns the session; ``join(room)``; ``shout(room, event, data)`` broadcasts to a
+room; ``ask_all(timeout)`` a broadcast with acks (the replies); ``fetch`` the ids of every socket
+of the cluster; ``stats`` every worker's counters (through ``server_side_emit_with_ack``);
+``pid`` the owning worker's process id. Clients answer an ``ask`` event with their own id.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import asdict
+from typing import Any
+
+import siox
+import siox.workers
+
+
+def build() -> siox.Server:
+    """The test server."""
+    sio = siox.Server(allow_eio3=True, ping_interval=2.0, ping_timeout=2.0)
+
+    def mine() -> dict[str, Any]:
+        stats = siox.workers.current()
+        assert stats is not None
+        return asdict(stats) | {"pid": os.getpid()}
+
+    @sio.on_server_side("stats")
+    def on_stats() -> dict[str, Any]:
+        return mine()
+
+    @sio.on("echo")
+    def echo(socket: siox.Socket, *args: Any) -> tuple[Any, ...]:
+        return args
+
+    @sio.on("whoami")
+    def whoami(socket: siox.Socket) -> dict[str, Any]:
+        return mine()
+
+    @sio.on("join")
+    async def join(socket: siox.Socket, room: str) -> bool:
+        await socket.join(room)
+        return True
+
+    @sio.on("shout")
+    async def shout(socket: siox.Socket, room: str, event: str, data: Any) -> bool:
+        await sio.of("/").to(room).emit(event, data)
+        return True
+
+    @sio.on("ask_all")
+    async def ask_all(socket: siox.Socket, timeout: float) -> list[Any]:
+        results = await sio.of("/").timeout(timeout).emit_with_ack("ask")
+        return sorted(str(reply) for reply in results.replies)
+
+    @sio.on("fetch")
+    async def fetch(socket: siox.Socket) -> list[str]:
+        return sorted(found.id for found in await sio.fetch_sockets())
+
+    @sio.on("stats")
+    async def stats(socket: siox.Socket) -> list[dict[str, Any]]:
+        others = await sio.timeout(3.0).server_side_emit_with_ack("stats")
+        return sorted([mine(), *others.replies], key=lambda item: int(item["index"]))
+
+    return sio
+
+
+if __name__ == "__main__":
+    siox.run(build(), host="127.0.0.1", port=int(sys.argv[1]), workers=int(sys.argv[2]))
