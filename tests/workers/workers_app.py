@@ -61,7 +61,7 @@ def build() -> siox.Server:
     @sio.on("stats")
     async def stats(socket: siox.Socket) -> list[dict[str, Any]]:
         others = await sio.timeout(3.0).server_side_emit_with_ack("stats")
-        return sorted([mine(), *others.replies], key=lambda item: int(item["index"]))
+        return sorted([mine(), *others.replies], key=lambda item: int(item["slot"]))
 
     return sio
 

@@ -150,8 +150,11 @@ class HandoffRouter:
         sid = _sid(request.query)
         owner = owner_of(sid) if sid else None
         stats = self.stats
-        if owner is None or owner == stats.index or owner >= stats.count:
-            return False  # ours, or no worker's: served here (an unknown session gets its 400)
+        if owner == stats.index:
+            stats.own_requests += 1
+            return False
+        if owner is None:
+            return False  # no worker's: served here (an unknown session gets its 400)
         transport = protocol.transport
         sock = transport.get_extra_info("socket") if transport is not None else None
         if transport is None or sock is None or transport.get_extra_info("sslcontext"):
@@ -168,7 +171,7 @@ class HandoffRouter:
                 return True
             self.links.pop(owner, None)
         stats.handoff_failures += 1
-        return False  # the owner is gone: its sessions are unknown here too (400)
+        return False  # no such worker (or it is gone): its sessions are unknown here too (400)
 
     def _link(self, owner: int) -> _Link | None:
         link = self.links.get(owner)

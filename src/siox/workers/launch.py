@@ -51,8 +51,8 @@ def run(
         serve_module.run(app, host=host, port=port, ssl=ssl, static_files=static_files,
                          use_uvloop=use_uvloop)  # fmt: skip
         return
-    if not 1 <= workers <= MAX_WORKERS:
-        raise ValueError(f"workers must be between 1 and {MAX_WORKERS}, not {workers!r}")
+    if not 1 <= workers <= MAX_WORKERS // 2:  # two banks of session-id indexes (SIGHUP)
+        raise ValueError(f"workers must be between 1 and {MAX_WORKERS // 2}, not {workers!r}")
     if ssl is not None:
         raise ValueError("workers > 1 cannot hand TLS connections over: terminate TLS in front")
     if engine_of(app).generate_id is not None:

@@ -12,15 +12,21 @@ class WorkerStats:
     """The counters of the worker process this code runs in.
 
     Attributes:
-        index: this worker's index (0 .. count - 1).
+        index: the index this worker's session ids carry (`siox.workers.ids`).
+        slot: which of the ``count`` workers this is (0 .. count - 1; a replacement takes the
+            slot of the worker it replaces, with another index).
         count: how many workers serve the port.
+        own_requests: requests for this worker's own sessions that reached it on a connection
+            it holds (accepted, or handed in: the first request of those counts too).
         handed_out: connections this worker handed to the worker owning their session.
         handed_in: connections this worker received from another worker.
         handoff_failures: handoffs that could not be delivered (the connection was closed).
     """
 
     index: int = 0
+    slot: int = 0
     count: int = 1
+    own_requests: int = 0
     handed_out: int = 0
     handed_in: int = 0
     handoff_failures: int = 0

@@ -8,8 +8,14 @@ event loop and no thread, only a `selectors` loop, so it stays safe to fork repl
 
 Signals: SIGTERM or SIGINT drains every worker (each stops accepting, closes its sessions with
 "server shutting down", waits up to the shutdown timeout); SIGHUP replaces the workers one at
-a time (the next is replaced once its successor is serving). A worker that dies is forked
-again at once (after a short back-off when it dies right after starting).
+a time. A worker that dies is forked again at once (after a short back-off when it dies right
+after starting), with the same index: the sessions of the dead one are unknown to it.
+
+Each slot has two banks of session-id indexes (slot ``i`` is index ``i`` or ``i + count``), so
+a replacement during a SIGHUP never answers for its predecessor's sessions while both live. As
+soon as the first replacement serves, every old worker stops accepting connections (SIGUSR1):
+old sessions still reach their owner through handoffs, but new sessions start on new workers
+only, so each client reconnects at most once during the whole roll.
 """
 
 from __future__ import annotations
@@ -31,18 +37,26 @@ __all__ = ["Supervisor", "bind", "make_rundir", "remove_rundir"]
 
 logger = logging.getLogger("siox.workers")
 
-_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD)
+_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD, signal.SIGUSR1)
 _FAST_DEATH = 1.0  # a worker dying sooner than this after its start is restarted after a pause
 
 
 @dataclass
 class _Slot:
-    index: int
+    slot: int
+    count: int
+    bank: int = 0
     pid: int = 0
+    replacing: int = 0  # the predecessor drained once this worker serves (SIGHUP)
     ready_fd: int = -1
     ready: bool = False
     started: float = 0.0
     retiring: list[int] = field(default_factory=list)  # pids told to drain (SIGHUP)
+
+    @property
+    def index(self) -> int:
+        """The index this slot's session ids carry now."""
+        return self.slot + self.bank * self.count
 
 
 class Supervisor:
@@ -58,7 +72,7 @@ class Supervisor:
         self.config = config
         self.kill_timeout = kill_timeout
         self.selector = selectors.DefaultSelector()
-        self.slots = [_Slot(index) for index in range(config.count)]
+        self.slots = [_Slot(index, config.count) for index in range(config.count)]
         self.stopping: float | None = None
         self.rolling: list[int] = []  # slots still to replace (SIGHUP)
         self.hub = Hub(config.hub_path, self.selector)
@@ -85,7 +99,7 @@ class Supervisor:
                 self.stop()
             elif signum == signal.SIGHUP and self.stopping is None:
                 logger.info("siox workers: SIGHUP, replacing the workers one at a time")
-                self.rolling = [slot.index for slot in self.slots]
+                self.rolling = [slot.slot for slot in self.slots]
                 self._roll()
 
     def stop(self) -> None:
@@ -100,7 +114,9 @@ class Supervisor:
     # -- workers ----------------------------------------------------------------------------------
 
     def _pids(self) -> list[int]:
-        return [pid for slot in self.slots for pid in (slot.pid, *slot.retiring) if pid]
+        return [
+            pid for slot in self.slots for pid in (slot.pid, slot.replacing, *slot.retiring) if pid
+        ]
 
     def _kill(self, pid: int, signum: int) -> None:
         try:
@@ -115,7 +131,7 @@ class Supervisor:
             code = 1
             try:
                 self._become_worker(ready_r)
-                worker_main(self.config, slot.index, ready_w)
+                worker_main(self.config, slot.index, slot.slot, ready_w)
                 code = 0
             except BaseException:
                 logger.exception("siox workers: worker %d failed", slot.index)
@@ -129,6 +145,7 @@ class Supervisor:
     def _become_worker(self, ready_r: int) -> None:
         for signum in _SIGNALS:
             signal.signal(signum, signal.SIG_DFL)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a hangup of the group is ours to handle
         signal.set_wakeup_fd(-1)
         fds = [ready_r, self._wake_r, self._wake_w, *self.hub.fds()]
         fds += [slot.ready_fd for slot in self.slots if slot.ready_fd >= 0]
@@ -153,6 +170,13 @@ class Supervisor:
             slot.ready = bool(data)
         if slot.ready:
             logger.info("siox workers: worker %d (pid %d) serving", slot.index, slot.pid)
+            if slot.replacing:
+                for other in self.slots:  # not replaced yet: new sessions go to new workers
+                    if other.slot in self.rolling and other.pid:
+                        self._kill(other.pid, signal.SIGUSR1)
+                slot.retiring.append(slot.replacing)
+                self._kill(slot.replacing, signal.SIGTERM)
+                slot.replacing = 0
             self._roll()
 
     def _roll(self) -> None:
@@ -160,9 +184,8 @@ class Supervisor:
         if not self.rolling or not all(slot.ready for slot in self.slots):
             return
         slot = self.slots[self.rolling.pop(0)]
-        if slot.pid:
-            slot.retiring.append(slot.pid)
-            self._kill(slot.pid, signal.SIGTERM)
+        slot.replacing, slot.pid = slot.pid, 0
+        slot.bank ^= 1
         self._spawn(slot)
 
     def _reap(self) -> None:
@@ -178,6 +201,8 @@ class Supervisor:
             for slot in self.slots:
                 if pid in slot.retiring:
                     slot.retiring.remove(pid)
+                elif pid == slot.replacing:
+                    slot.replacing = 0
                 elif pid == slot.pid:
                     slot.pid = 0
                     slot.ready = False
@@ -187,8 +212,8 @@ class Supervisor:
                         slot.ready_fd = -1
                     if self.stopping is None:
                         logger.warning(
-                            "siox workers: worker %d (pid %d) exited (status %d); replacing it",
-                            slot.index, pid, status,
+                            "siox workers: worker %d (pid %d) exited (%d); replacing it",
+                            slot.index, pid, os.waitstatus_to_exitcode(status),
                         )  # fmt: skip
                         if time.monotonic() - slot.started < _FAST_DEATH:
                             time.sleep(_FAST_DEATH)

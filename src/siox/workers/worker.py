@@ -75,9 +75,13 @@ def _join_local_cluster(server: Server, pubsub: HubPubSub) -> None:
         namespace.adapter = factory(namespace.local_sockets)
 
 
-def worker_main(config: WorkerConfig, index: int, ready_fd: int) -> None:
-    """Serve as worker ``index`` until SIGTERM/SIGINT, then drain (blocking; in the child)."""
-    stats = WorkerStats(index=index, count=config.count)
+def worker_main(config: WorkerConfig, index: int, slot: int, ready_fd: int) -> None:
+    """Serve as worker ``index`` until SIGTERM/SIGINT, then drain (blocking; in the child).
+
+    SIGUSR1 makes it stop accepting connections (it is about to be replaced) while it goes on
+    serving its sessions, reached through handoffs.
+    """
+    stats = WorkerStats(index=index, slot=slot, count=config.count)
     install(stats)
     engine = engine_of(config.app)
 
@@ -108,6 +112,12 @@ def worker_main(config: WorkerConfig, index: int, ready_fd: int) -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         serving = await serving.start()
+
+        def retire() -> None:
+            if serving.server is not None:
+                serving.server.close()  # no new connections; those it holds go on
+
+        loop.add_signal_handler(signal.SIGUSR1, retire)
         inbox = HandoffInbox(link_path(config.rundir, index), serving.adopt, stats)
         os.write(ready_fd, b"r")
         os.close(ready_fd)

@@ -1,0 +1,129 @@
+"""Handoffs between workers under bad input: forged session ids, connections cut half-way."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import socket
+import time
+
+import pytest
+
+from siox.workers.ids import ALPHABET
+from workers.procs import WorkersServer, open_fds
+
+pytestmark = pytest.mark.timeout(60)
+
+HOST = "127.0.0.1"
+
+
+def exchange(port: int, request: bytes) -> tuple[int, bytes]:
+    """Send ``request`` on a new connection; the status and body of the answer."""
+    with socket.create_connection((HOST, port), timeout=5) as sock:
+        sock.sendall(request)
+        data = b""
+        while b"\r\n\r\n" not in data or len(data) < body_end(data):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+def body_end(data: bytes) -> int:
+    head, _, _ = data.partition(b"\r\n\r\n")
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return len(head) + 4 + int(line.split(b":")[1])
+    return len(data)
+
+
+def get(sid: str, port: int) -> bytes:
+    return (
+        f"GET /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\n"
+        f"Host: {HOST}:{port}\r\nConnection: close\r\n\r\n"
+    ).encode()
+
+
+def handshake(port: int) -> str:
+    status, body = exchange(port, get("", port).replace(b"&sid=", b""))
+    assert status == 200, body
+    sid: str = json.loads(body[1:])["sid"]
+    return sid
+
+
+async def test_a_forged_sid_gets_the_400_of_an_unknown_session_on_every_worker(
+    server: WorkersServer,
+) -> None:
+    before = await server.wait_workers()
+    port = server.port
+    forged = [
+        "A" + secrets.token_urlsafe(15)[1:],  # worker 0's shape, no such session
+        "B" + secrets.token_urlsafe(15)[1:],  # worker 1's
+        "Z" + secrets.token_urlsafe(15)[1:],  # index 25: no such worker
+        ALPHABET[-1] * 20,
+        "short",
+    ]
+    answers = {exchange(port, get(sid, port)) for sid in forged for _ in range(8)}
+    post = (
+        f"POST /socket.io/?EIO=4&transport=polling&sid={forged[1]} HTTP/1.1\r\n"
+        f"Host: x\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\n40"
+    ).encode()
+    answers |= {exchange(port, post) for _ in range(8)}
+    assert answers == {(400, b'{"code":1,"message":"Session ID unknown"}')}
+    after = await server.stats()
+    # requests landing on the other worker were handed over (and refused by their "owner")
+    assert sum(a["handed_out"] - b["handed_out"] for b, a in zip(before, after, strict=True)) > 0
+
+
+async def test_handed_off_connections_that_close_half_way_leak_no_descriptor(
+    server: WorkersServer,
+) -> None:
+    stats = await server.wait_workers()
+    port = server.port
+    sids = {0: "", 1: ""}
+    for _ in range(40):
+        sid = handshake(port)
+        sids[ALPHABET.index(sid[0]) % 2] = sid
+        if all(sids.values()):
+            break
+    assert all(sids.values())
+    pids = [item["pid"] for item in stats]
+    await asyncio.sleep(0.3)
+    baseline = {pid: open_fds(pid) for pid in pids}
+    cuts = [
+        # a long-polling GET, then the client goes away
+        lambda sid: get(sid, port).replace(b"Connection: close\r\n", b""),
+        # a POST whose body never finishes
+        lambda sid: (
+            f"POST /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: x\r\n"
+            "Content-Length: 100\r\n\r\n4hel"
+        ).encode(),
+        # a head cut short
+        lambda sid: f"GET /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHo".encode(),
+        # a WebSocket upgrade, then nothing
+        lambda sid: (
+            f"GET /socket.io/?EIO=4&transport=websocket&sid={sid} HTTP/1.1\r\nHost: x\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        ).encode(),
+    ]
+    before = await server.stats()
+    for round_ in range(10):
+        for cut in cuts:
+            for sid in sids.values():
+                with socket.create_connection((HOST, port), timeout=5) as sock:
+                    sock.sendall(cut(sid))
+                    if round_ % 2:
+                        time.sleep(0.002)  # sometimes the handoff is done before the close
+    after = await server.stats()
+    assert sum(a["handed_in"] - b["handed_in"] for b, a in zip(before, after, strict=True)) > 0
+    deadline = time.monotonic() + 8
+    while True:
+        now = {pid: open_fds(pid) for pid in pids}
+        if now == baseline or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    assert now == baseline
