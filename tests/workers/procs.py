@@ -66,7 +66,7 @@ class WorkersServer:
         finally:
             await client.close()
 
-    async def wait_workers(self, exclude: set[int] = frozenset()) -> list[dict[str, Any]]:  # type: ignore[assignment]
+    async def wait_workers(self, exclude: frozenset[int] = frozenset()) -> list[dict[str, Any]]:
         """Wait until all workers answer (none with a pid in ``exclude``); their counters."""
         deadline = time.monotonic() + WAIT
         while True:
@@ -130,7 +130,7 @@ def node_scenario(url: str, scenario: str, count: int = 2) -> dict[str, Any]:
         cwd=NODE_DIR, capture_output=True, timeout=40, check=False,
     )  # fmt: skip
     lines = done.stdout.decode().strip().splitlines()
-    report = json.loads(lines[-1]) if lines else {"error": done.stderr.decode()}
+    report: dict[str, Any] = json.loads(lines[-1]) if lines else {"error": done.stderr.decode()}
     if "error" in report:
         raise AssertionError(f"{scenario}: {report['error']}")
     result: dict[str, Any] = report["result"]

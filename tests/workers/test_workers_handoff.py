@@ -7,6 +7,7 @@ import json
 import secrets
 import socket
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -93,7 +94,7 @@ async def test_handed_off_connections_that_close_half_way_leak_no_descriptor(
     pids = [item["pid"] for item in stats]
     await asyncio.sleep(0.3)
     baseline = {pid: open_fds(pid) for pid in pids}
-    cuts = [
+    cuts: list[Callable[[str], bytes]] = [
         # a long-polling GET, then the client goes away
         lambda sid: get(sid, port).replace(b"Connection: close\r\n", b""),
         # a POST whose body never finishes
@@ -117,7 +118,7 @@ async def test_handed_off_connections_that_close_half_way_leak_no_descriptor(
                 with socket.create_connection((HOST, port), timeout=5) as sock:
                     sock.sendall(cut(sid))
                     if round_ % 2:
-                        time.sleep(0.002)  # sometimes the handoff is done before the close
+                        await asyncio.sleep(0.002)  # sometimes the handoff is done first
     after = await server.stats()
     assert sum(a["handed_in"] - b["handed_in"] for b, a in zip(before, after, strict=True)) > 0
     deadline = time.monotonic() + 8
