@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-__all__ = ["HttpRequest", "HttpResponse", "WebSocketChannel"]
+from ..http.http11 import Request
+
+if TYPE_CHECKING:
+    from .native import HttpProtocol
+
+__all__ = ["HttpRequest", "HttpResponse", "Router", "WebSocketChannel"]
 
 
 async def _no_body() -> bytes | None:
@@ -62,4 +67,12 @@ class WebSocketChannel(Protocol):
 
     def close(self, code: int = 1000) -> None:
         """Close the WebSocket with ``code``."""
+        ...
+
+
+class Router(Protocol):
+    """Decides from a request head whether another process serves the connection (workers)."""
+
+    def route(self, protocol: HttpProtocol, request: Request, raw: bytes) -> bool:
+        """Take the connection (True) or not; ``raw``: its bytes from ``request``'s start on."""
         ...

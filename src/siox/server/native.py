@@ -16,20 +16,13 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from ..errors import ProtocolError
+from ..http import http11
 from ..http.frames import frame_binary, frame_text
 from ..http.handshake import accept_upgrade, rejection_response
-from ..http.http11 import (
-    Body,
-    EndOfMessage,
-    HttpError,
-    ParserState,
-    Request,
-    RequestParser,
-    Upgraded,
-)
+from ..http.http11 import Body, EndOfMessage, HttpError, Request, RequestParser, Upgraded
 from ..http.messages import write_response
 from ..http.websocket import (
     BinaryMessage,
@@ -42,22 +35,14 @@ from ..http.websocket_events import ConnectionState, Role
 from ..options import DEFAULT_SERVE_OPTIONS
 from .engine_server import EngineServer, WebSocketPlan
 from .engine_socket import EngineSocket, WebSocketHandle
-from .http_types import HttpRequest, HttpResponse
+from .http_types import HttpRequest, HttpResponse, Router
 from .static import StaticFiles
 
-__all__ = ["HttpProtocol", "Router"]
+__all__ = ["HttpProtocol"]
 
 logger = logging.getLogger("siox")
 _OPEN = ConnectionState.OPEN
-_IDLE = ParserState.IDLE
-
-
-class Router(Protocol):
-    """Decides, from a request head, whether another process serves this connection."""
-
-    def route(self, protocol: HttpProtocol, request: Request, raw: bytes) -> bool:
-        """Take the connection (True) or not; ``raw``: its bytes from ``request``'s start on."""
-        ...
+_IDLE = http11.ParserState.IDLE
 
 
 def _headers(request: Request) -> dict[str, str]:
@@ -186,9 +171,7 @@ class HttpProtocol(asyncio.Protocol):
         preface: bytes = b"",
     ) -> None:
         self.engine = engine
-        #: with workers: who may take a connection whose request names another's session
-        self.router = router
-        #: with a router: the bytes of a request arriving on an idle connection (or a preface)
+        self.router = router  # with workers: may take the connection to another process
         self.raw: list[bytes] | None = [preface] if preface else None
         self.static = static
         self.on_lost = on_lost
@@ -295,15 +278,12 @@ class HttpProtocol(asyncio.Protocol):
     # -- HTTP -------------------------------------------------------------------------------------
 
     def _route(self, events: list[Any], raw: list[bytes]) -> bool:
-        """Offer the request's head to the router once it is whole; True: it took the connection."""
+        """Offer a whole request head to the router; True: it took the connection."""
         for event in events:
-            if type(event) is Request:
+            if type(event) is Request or type(event) is HttpError:
                 self.raw = None
                 assert self.router is not None
-                return self.router.route(self, event, b"".join(raw))
-            if type(event) is HttpError:
-                self.raw = None
-                return False
+                return type(event) is Request and self.router.route(self, event, b"".join(raw))
         return False
 
     def _idle(self) -> bool:

@@ -15,7 +15,8 @@ from typing import Any
 
 from ..options import DEFAULT_SERVE_OPTIONS
 from .engine_server import EngineServer
-from .native import HttpProtocol, Router
+from .http_types import Router
+from .native import HttpProtocol
 from .static import StaticFiles
 
 __all__ = ["Serving", "run", "serve"]
