@@ -118,6 +118,16 @@ def worker_main(config: WorkerConfig, index: int, slot: int, ready_fd: int) -> N
                 serving.server.close()  # no new connections; those it holds go on
 
         loop.add_signal_handler(signal.SIGUSR1, retire)
+        supervisor = os.getppid()
+
+        def watch_supervisor() -> None:  # a worker does not outlive its supervisor
+            if os.getppid() != supervisor:
+                logger.error("siox workers: the supervisor is gone; worker %d stops", index)
+                stop.set()
+            else:
+                loop.call_later(1.0, watch_supervisor)
+
+        loop.call_later(1.0, watch_supervisor)
         inbox = HandoffInbox(link_path(config.rundir, index), serving.adopt, stats)
         os.write(ready_fd, b"r")
         os.close(ready_fd)
