@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from ..http.http11 import Request
-
-if TYPE_CHECKING:
-    from .native import HttpProtocol
 
 __all__ = ["HttpRequest", "HttpResponse", "Router", "WebSocketChannel"]
 
@@ -73,6 +71,6 @@ class WebSocketChannel(Protocol):
 class Router(Protocol):
     """Decides from a request head whether another process serves the connection (workers)."""
 
-    def route(self, protocol: HttpProtocol, request: Request, raw: bytes) -> bool:
+    def route(self, transport: asyncio.Transport, request: Request, raw: bytes) -> bool:
         """Take the connection (True) or not; ``raw``: its bytes from ``request``'s start on."""
         ...

@@ -283,7 +283,10 @@ class HttpProtocol(asyncio.Protocol):
             if type(event) is Request or type(event) is HttpError:
                 self.raw = None
                 assert self.router is not None
-                return type(event) is Request and self.router.route(self, event, b"".join(raw))
+                assert self.transport is not None
+                return type(event) is Request and self.router.route(
+                    self.transport, event, b"".join(raw)
+                )
         return False
 
     def _idle(self) -> bool:

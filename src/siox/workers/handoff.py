@@ -27,7 +27,6 @@ from urllib.parse import parse_qsl
 
 from ..http.http11 import Request
 from ..server.engine_server import EngineServer
-from ..server.native import HttpProtocol
 from .ids import owner_of
 from .stats import WorkerStats
 
@@ -143,7 +142,7 @@ class HandoffRouter:
         self.rundir = rundir
         self.links: dict[int, _Link] = {}
 
-    def route(self, protocol: HttpProtocol, request: Request, raw: bytes) -> bool:
+    def route(self, transport: asyncio.Transport, request: Request, raw: bytes) -> bool:
         """Hand the connection to the owner of the session ``request`` names, if another."""
         if not self.engine.handles(request.path):
             return False
@@ -155,9 +154,8 @@ class HandoffRouter:
             return False
         if owner is None:
             return False  # no worker's: served here (an unknown session gets its 400)
-        transport = protocol.transport
-        sock = transport.get_extra_info("socket") if transport is not None else None
-        if transport is None or sock is None or transport.get_extra_info("sslcontext"):
+        sock = transport.get_extra_info("socket")
+        if sock is None or transport.get_extra_info("sslcontext"):
             return False
         for _ in range(2):  # a link to a replaced worker breaks once, then is made again
             link = self._link(owner)
