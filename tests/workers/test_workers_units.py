@@ -54,28 +54,46 @@ def test_a_bad_frame_is_an_error(data: bytes) -> None:
         split(bytearray(data))
 
 
-@pytest.fixture
-def hub(tmp_path: Path) -> Iterator[str]:
-    """A hub driven by a thread; its socket path."""
-    path = str(tmp_path / "hub.sock")
-    selector = selectors.DefaultSelector()
-    running = Hub(path, selector)
-    stop = threading.Event()
+class RunningHub:
+    """A hub driven by a thread, which can be restarted at the same path."""
 
-    def drive() -> None:
-        while not stop.is_set():
-            for key, mask in selector.select(0.05):
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.start()
+
+    def start(self) -> None:
+        self.selector = selectors.DefaultSelector()
+        self.hub = Hub(self.path, self.selector)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._drive, daemon=True)
+        self.thread.start()
+
+    def _drive(self) -> None:
+        while not self.stopping.is_set():
+            for key, mask in self.selector.select(0.05):
                 key.data(mask)
 
-    thread = threading.Thread(target=drive, daemon=True)
-    thread.start()
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(2)
+        self.hub.close(self.path)
+        self.selector.close()
+
+
+@pytest.fixture
+def running_hub(tmp_path: Path) -> Iterator[RunningHub]:
+    """A hub of this test's own."""
+    running = RunningHub(str(tmp_path / "hub.sock"))
     try:
-        yield path
+        yield running
     finally:
-        stop.set()
-        thread.join(2)
-        running.close(path)
-        selector.close()
+        running.stop()
+
+
+@pytest.fixture
+def hub(running_hub: RunningHub) -> str:
+    """The path of a running hub."""
+    return running_hub.path
 
 
 async def test_the_hub_delivers_like_redis_patterns_channels_and_counts(hub: str) -> None:
@@ -139,3 +157,35 @@ async def test_a_link_sending_garbage_is_dropped_and_the_others_go_on(hub: str) 
 def test_msg_frames_carry_the_subscription_key() -> None:
     buffer = bytearray(encode(MSG, b"pk#*", b"k#a", b"m"))
     assert split(buffer) == [(MSG, [b"pk#*", b"k#a", b"m"])]
+
+
+async def test_a_lost_hub_link_is_made_again_with_its_subscriptions(
+    running_hub: RunningHub,
+) -> None:
+    listener, talker = HubPubSub(running_hub.path), HubPubSub(running_hub.path)
+    got: list[bytes] = []
+
+    async def handle(channel: str, message: bytes) -> None:
+        got.append(message)
+
+    try:
+        await listener.subscribe("a#*", ["a-request"], handle)
+        assert await talker.numsub("a-request") == 1
+        await asyncio.to_thread(running_hub.stop)
+        await asyncio.to_thread(running_hub.start)  # the links are gone: made again
+        for _ in range(100):
+            try:
+                if await talker.numsub("a-request") == 1:
+                    break
+            except (OSError, TimeoutError):
+                pass
+            await asyncio.sleep(0.05)
+        await talker.publish("a#x", b"after")
+        for _ in range(100):
+            if got:
+                break
+            await asyncio.sleep(0.02)
+        assert got == [b"after"]
+    finally:
+        await listener.close()
+        await talker.close()

@@ -1,4 +1,9 @@
-"""A worker's side of the local hub: a `siox.adapters.pubsub.PubSub` over a Unix socket."""
+"""A worker's side of the local hub: a `siox.adapters.pubsub.PubSub` over a Unix socket.
+
+If the hub drops the link (a worker too slow to read its cluster messages), the link is made
+again and every subscription renewed, with a growing pause between attempts; what was published
+meanwhile is lost, as with Redis.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +37,8 @@ class HubPubSub:
         self._channels: dict[str, MessageHandler] = {}
         self._counts: dict[bytes, asyncio.Future[int]] = {}
         self._ids = itertools.count()
+        self._subscriptions: dict[str, tuple[str, ...]] = {}  # pattern -> channels
+        self._closed = False
 
     async def _connect(self) -> asyncio.StreamWriter:
         if self._writer is not None:
@@ -62,11 +69,13 @@ class HubPubSub:
         self._patterns[pattern] = handler
         for channel in channels:
             self._channels[channel] = handler
+        self._subscriptions[pattern] = tuple(channels)
         await self._send(encode(SUB, pattern.encode(), *(c.encode() for c in channels)))
 
     async def unsubscribe(self, pattern: str, channels: Sequence[str]) -> None:
         """Undo `subscribe`."""
         self._patterns.pop(pattern, None)
+        self._subscriptions.pop(pattern, None)
         for channel in channels:
             self._channels.pop(channel, None)
         if self._writer is not None and not self._writer.is_closing():
@@ -95,8 +104,30 @@ class HubPubSub:
                     await self._dispatch(op, items)
         except (FrameError, IndexError, ValueError, OSError) as exc:
             logger.error("siox workers: the link to the hub failed: %r", exc)
-        if self._writer is not None:
-            logger.warning("siox workers: the hub closed the link (supervisor gone?)")
+        if self._closed:
+            return
+        logger.warning("siox workers: the hub closed the link; making it again")
+        writer, self._writer, self._connecting = self._writer, None, None
+        if writer is not None:
+            writer.close()
+        for future in self._counts.values():
+            if not future.done():
+                future.set_exception(ConnectionError("the link to the hub was lost"))
+        await self._renew()  # (the new link gets a reader task of its own)
+
+    async def _renew(self) -> None:
+        pause = 0.1
+        while not self._closed:
+            await asyncio.sleep(pause)
+            try:
+                for pattern, channels in list(self._subscriptions.items()):
+                    frame = encode(SUB, pattern.encode(), *(c.encode() for c in channels))
+                    await self._send(frame)
+                return
+            except OSError as exc:
+                logger.warning("siox workers: cannot reach the hub (%r); retrying", exc)
+                self._writer = self._connecting = None
+                pause = min(pause * 2, 5.0)
 
     async def _dispatch(self, op: int, items: list[bytes]) -> None:
         if op == MSG:
@@ -112,6 +143,7 @@ class HubPubSub:
 
     async def close(self) -> None:
         """Close the link."""
+        self._closed = True
         writer, self._writer = self._writer, None
         if writer is not None:
             writer.close()
