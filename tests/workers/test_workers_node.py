@@ -4,10 +4,12 @@ whatever worker a request lands on, and the workers form one cluster without Red
 from __future__ import annotations
 
 import shutil
+import uuid
 from typing import Any
 
 import pytest
 
+from cluster.redis_server import find_or_start_redis
 from siox.workers.ids import owner_of
 from workers.procs import WorkersServer, node_scenario
 
@@ -62,3 +64,26 @@ async def test_room_broadcasts_acks_and_fetch_sockets_span_both_workers(
     assert result["news"] == ["hello", "hello"]  # a room broadcast reached both workers
     assert result["replies"] == result["ids"]  # a broadcast with acks got both replies
     assert result["fetched"] == result["ids"]  # fetch_sockets saw the other worker's socket
+
+
+async def test_with_a_redis_adapter_configured_the_workers_use_it() -> None:
+    import redis.asyncio as aioredis
+
+    url, started = find_or_start_redis()
+    key = f"siox-test-workers-{uuid.uuid4().hex[:12]}"
+    server = WorkersServer(2, redis=(url, key)).start()
+    client = aioredis.Redis.from_url(url)
+    try:
+        await server.wait_workers()
+        # both workers subscribe to the namespace's request channel through Redis
+        assert await client.pubsub_numsub(f"{key}-request#/#") == [
+            (f"{key}-request#/#".encode(), 2)
+        ]
+        result = node_scenario(server.url, "room")
+        assert result["news"] == ["hello", "hello"]
+        assert result["replies"] == result["fetched"] == result["ids"]
+    finally:
+        await client.aclose()
+        server.stop()
+        if started is not None:
+            started.stop()

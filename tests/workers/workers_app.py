@@ -1,4 +1,7 @@
-"""The app the workers tests run: ``python tests/workers/workers_app.py PORT WORKERS``.
+"""The app the workers tests run: ``python tests/workers/workers_app.py PORT WORKERS [REDIS KEY]``.
+
+With a Redis URL and key, the app is configured with the Redis adapter (the workers then use
+it, not their own hub).
 
 Events (the ack is the result): ``echo(*args)`` answers its arguments; ``whoami`` the index of
 the worker that owns the session; ``join(room)``; ``shout(room, event, data)`` broadcasts to a
@@ -18,9 +21,16 @@ import siox
 import siox.workers
 
 
-def build() -> siox.Server:
+def build(redis: tuple[str, str] | None = None) -> siox.Server:
     """The test server."""
-    sio = siox.Server(allow_eio3=True, ping_interval=2.0, ping_timeout=2.0)
+    adapter = None
+    if redis is not None:
+        import redis.asyncio as aioredis
+
+        from siox.adapters.redis import redis_adapter
+
+        adapter = redis_adapter(aioredis.Redis.from_url(redis[0]), key=redis[1])
+    sio = siox.Server(allow_eio3=True, ping_interval=2.0, ping_timeout=2.0, adapter=adapter)
 
     def mine() -> dict[str, Any]:
         stats = siox.workers.current()
@@ -67,4 +77,5 @@ def build() -> siox.Server:
 
 
 if __name__ == "__main__":
-    siox.run(build(), host="127.0.0.1", port=int(sys.argv[1]), workers=int(sys.argv[2]))
+    redis = (sys.argv[3], sys.argv[4]) if len(sys.argv) > 4 else None
+    siox.run(build(redis), host="127.0.0.1", port=int(sys.argv[1]), workers=int(sys.argv[2]))

@@ -63,16 +63,24 @@ def engine_of(app: Any) -> EngineServer:
     return engine
 
 
-def _join_local_cluster(server: Server, pubsub: HubPubSub) -> None:
-    """Give every namespace a cluster adapter over the hub (unless an adapter is configured)."""
-    window = server.recovery.max_disconnection_duration if server.recovery else None
+def _own_adapters(server: Server, hub_path: str) -> HubPubSub | None:
+    """Give the namespaces adapters of this process; the hub's when none is configured.
 
-    def factory(local: LocalSockets) -> ClusterAdapter:
-        return ClusterAdapter(local, pubsub, key="siox", max_disconnection_duration=window)
+    Adapters made before the fork are made again: a cluster adapter's id must differ between
+    workers (each ignores messages carrying its own).
+    """
+    pubsub = None
+    if server._adapter_factory is None:
+        window = server.recovery.max_disconnection_duration if server.recovery else None
+        hub = pubsub = HubPubSub(hub_path)
 
-    server._adapter_factory = factory  # namespaces made from now on
+        def factory(local: LocalSockets) -> ClusterAdapter:
+            return ClusterAdapter(local, hub, key="siox", max_disconnection_duration=window)
+
+        server._adapter_factory = factory  # namespaces made from now on
     for namespace in server.namespaces.values():  # and those the app made before the fork
-        namespace.adapter = factory(namespace.local_sockets)
+        namespace.adapter = server.make_adapter(namespace.local_sockets)
+    return pubsub
 
 
 def worker_main(config: WorkerConfig, index: int, slot: int, ready_fd: int) -> None:
@@ -99,11 +107,12 @@ def worker_main(config: WorkerConfig, index: int, slot: int, ready_fd: int) -> N
             asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
     async def main() -> None:
-        pubsub: HubPubSub | None = None
         app = config.app
-        if isinstance(app, Server) and app._adapter_factory is None:
-            pubsub = HubPubSub(config.hub_path)
-            _join_local_cluster(app, pubsub)
+        pubsub = _own_adapters(app, config.hub_path) if isinstance(app, Server) else None
+        for namespace in list(getattr(app, "namespaces", {}).values()):
+            ready = getattr(namespace.adapter, "ready", None)
+            if ready is not None:  # a cluster adapter: subscribed before the worker serves
+                await ready()
         serving = Serving(app, "", 0, None, config.static_files, config.shutdown_timeout)
         serving.sock = config.sock
         router = serving.router = HandoffRouter(engine, stats, config.rundir)
