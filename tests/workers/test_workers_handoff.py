@@ -8,6 +8,7 @@ import secrets
 import socket
 import time
 from collections.abc import Callable
+from urllib.parse import quote
 
 import pytest
 
@@ -128,3 +129,43 @@ async def test_handed_off_connections_that_close_half_way_leak_no_descriptor(
             break
         await asyncio.sleep(0.2)
     assert now == baseline
+
+
+def jsonp_get(sid: str) -> bytes:
+    return (
+        f"GET /socket.io/?EIO=3&transport=polling&j=0&sid={sid} HTTP/1.1\r\n"
+        "Host: x\r\nConnection: close\r\n\r\n"
+    ).encode()
+
+
+def jsonp_post(sid: str, payload: str) -> bytes:
+    body = "d=" + quote(payload, safe="")
+    return (
+        f"POST /socket.io/?EIO=3&transport=polling&j=0&sid={sid} HTTP/1.1\r\nHost: x\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n{body}"
+    ).encode()
+
+
+async def test_jsonp_sessions_of_both_workers_work_whatever_worker_accepts(
+    server: WorkersServer,
+) -> None:
+    before = await server.wait_workers()
+    port = server.port
+    sids: dict[int, str] = {}
+    for _ in range(40):
+        status, body = exchange(port, jsonp_get("").replace(b"&sid=", b""))
+        assert status == 200 and body.startswith(b"___eio[0]("), body
+        sid = body.decode().split('\\"sid\\":\\"')[1].split('\\"')[0]
+        sids.setdefault(ALPHABET.index(sid[0]), sid)
+        if len(sids) == 2:
+            break
+    assert sorted(sids) == [0, 1]
+    for sid in sids.values():
+        status, body = exchange(port, jsonp_get(sid))  # the socket.io CONNECT of a v2 server
+        assert (status, body) == (200, b'___eio[0]("2:40");')
+        for _ in range(10):  # new connections: they land on either worker
+            assert exchange(port, jsonp_post(sid, "1:2")) == (200, b"ok")  # ping
+            assert exchange(port, jsonp_get(sid)) == (200, b'___eio[0]("1:3");')  # pong
+    after = await server.stats()
+    assert sum(a["handed_in"] - b["handed_in"] for b, a in zip(before, after, strict=True)) > 0
