@@ -30,9 +30,9 @@ WAIT = 10.0
 class WorkersServer:
     """``python workers_app.py PORT WORKERS`` (started by `start`)."""
 
-    def __init__(self, workers: int = 2, redis: tuple[str, str] | None = None) -> None:
+    def __init__(self, workers: int = 2, *args: str) -> None:
         self.workers = workers
-        self.redis = redis
+        self.args = args  # more arguments of workers_app.py
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = Path(tempfile.mkstemp(prefix="siox-workers-", suffix=".log")[1])
@@ -43,7 +43,7 @@ class WorkersServer:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, str(Path(__file__).with_name("workers_app.py")),
-                 str(self.port), str(self.workers), *(self.redis or ())],
+                 str(self.port), str(self.workers), *self.args],
                 cwd=TESTS_DIR.parent,
                 stdin=subprocess.DEVNULL,
                 stdout=log,

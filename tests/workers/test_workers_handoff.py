@@ -169,3 +169,30 @@ async def test_jsonp_sessions_of_both_workers_work_whatever_worker_accepts(
             assert exchange(port, jsonp_get(sid)) == (200, b'___eio[0]("1:3");')  # pong
     after = await server.stats()
     assert sum(a["handed_in"] - b["handed_in"] for b, a in zip(before, after, strict=True)) > 0
+
+
+async def test_a_bare_engine_server_runs_under_workers_too() -> None:
+    server = WorkersServer(2, "engine").start()
+    try:
+        port = server.port
+        sids: dict[int, str] = {}
+        deadline = time.monotonic() + 10
+        while len(sids) < 2:
+            assert time.monotonic() < deadline, server.output()
+            try:
+                sid = handshake(port)
+            except (OSError, IndexError):
+                await asyncio.sleep(0.1)
+                continue
+            sids.setdefault(ALPHABET.index(sid[0]), sid)
+        for index, sid in sids.items():
+            for number in range(10):  # new connections: they land on either worker
+                post = (
+                    f"POST /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: x\r\n"
+                    f"Content-Length: 4\r\nConnection: close\r\n\r\n4hi{number}"
+                ).encode()
+                assert exchange(port, post) == (200, b"ok")
+                # the message reached the owner's handler, whatever worker accepted it
+                assert exchange(port, get(sid, port)) == (200, f"4{index}:hi{number}".encode())
+    finally:
+        server.stop()

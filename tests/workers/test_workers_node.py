@@ -71,7 +71,7 @@ async def test_with_a_redis_adapter_configured_the_workers_use_it() -> None:
 
     url, started = find_or_start_redis()
     key = f"siox-test-workers-{uuid.uuid4().hex[:12]}"
-    server = WorkersServer(2, redis=(url, key)).start()
+    server = WorkersServer(2, url, key).start()
     client = aioredis.Redis.from_url(url)
     try:
         await server.wait_workers()

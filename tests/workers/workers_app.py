@@ -1,7 +1,8 @@
 """The app the workers tests run: ``python tests/workers/workers_app.py PORT WORKERS [REDIS KEY]``.
 
 With a Redis URL and key, the app is configured with the Redis adapter (the workers then use
-it, not their own hub).
+it, not their own hub). With ``engine`` instead, it is a bare `siox.EngineServer` whose
+sessions echo every message, prefixed with the index of the worker that owns them.
 
 Events (the ack is the result): ``echo(*args)`` answers its arguments; ``whoami`` the index of
 the worker that owns the session; ``join(room)``; ``shout(room, event, data)`` broadcasts to a
@@ -76,6 +77,22 @@ def build(redis: tuple[str, str] | None = None) -> siox.Server:
     return sio
 
 
+def build_engine() -> siox.EngineServer:
+    """A bare Engine.IO server: echoes ``"<worker index>:<message>"``."""
+    engine = siox.EngineServer(path="/socket.io/")
+
+    @engine.on("message")
+    def message(session: Any, data: str | bytes) -> None:
+        stats = siox.workers.current()
+        assert stats is not None
+        session.write([f"{stats.index}:{data!s}"])
+
+    return engine
+
+
 if __name__ == "__main__":
-    redis = (sys.argv[3], sys.argv[4]) if len(sys.argv) > 4 else None
-    siox.run(build(redis), host="127.0.0.1", port=int(sys.argv[1]), workers=int(sys.argv[2]))
+    port, workers, extra = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+    app: Any = (
+        build_engine() if extra == ["engine"] else build((extra[0], extra[1]) if extra else None)
+    )
+    siox.run(app, host="127.0.0.1", port=port, workers=workers)

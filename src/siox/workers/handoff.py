@@ -157,11 +157,17 @@ class HandoffRouter:
         sock = transport.get_extra_info("socket")
         if sock is None or transport.get_extra_info("sslcontext"):
             return False
+        if transport.get_write_buffer_size():  # an answer still leaving: not at a boundary
+            stats.handoff_failures += 1
+            return False
         for _ in range(2):  # a link to a replaced worker breaks once, then is made again
             link = self._link(owner)
             if link is None:
                 break
-            fd = os.dup(sock.fileno())
+            try:
+                fd = os.dup(sock.fileno())
+            except OSError:  # out of descriptors: the request is refused here
+                break
             if link.send(fd, raw):
                 transport.pause_reading()
                 transport.abort()  # closes this process's descriptor only

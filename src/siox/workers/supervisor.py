@@ -52,6 +52,7 @@ class _Slot:
     ready: bool = False
     started: float = 0.0
     retiring: list[int] = field(default_factory=list)  # pids told to drain (SIGHUP)
+    respawn_at: float = 0.0  # when a worker that died young is forked again
 
     @property
     def index(self) -> int:
@@ -215,9 +216,16 @@ class Supervisor:
                             "siox workers: worker %d (pid %d) exited (%d); replacing it",
                             slot.index, pid, os.waitstatus_to_exitcode(status),
                         )  # fmt: skip
-                        if time.monotonic() - slot.started < _FAST_DEATH:
-                            time.sleep(_FAST_DEATH)
-                        self._spawn(slot)
+                        now = time.monotonic()
+                        young = now - slot.started < _FAST_DEATH
+                        slot.respawn_at = now + _FAST_DEATH if young else now
+
+    def _respawn(self) -> None:
+        if self.stopping is None:
+            for slot in self.slots:
+                if not slot.pid and slot.respawn_at and time.monotonic() >= slot.respawn_at:
+                    slot.respawn_at = 0.0
+                    self._spawn(slot)
 
     # -- the loop ---------------------------------------------------------------------------------
 
@@ -232,6 +240,7 @@ class Supervisor:
                 for key, mask in self.selector.select(timeout=0.5):
                     key.data(mask)
                 self._reap()
+                self._respawn()
                 if self.stopping is not None:
                     if not self._pids():
                         break
