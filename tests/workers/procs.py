@@ -30,8 +30,9 @@ WAIT = 10.0
 class WorkersServer:
     """``python workers_app.py PORT WORKERS`` (started by `start`)."""
 
-    def __init__(self, workers: int = 2, *args: str) -> None:
+    def __init__(self, workers: int = 2, *args: str, loop: str = "uvloop") -> None:
         self.workers = workers
+        self.loop = loop
         self.args = args  # more arguments of workers_app.py
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -48,7 +49,7 @@ class WorkersServer:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env={**os.environ, "PYTHONUNBUFFERED": "1", "WORKERS_APP_LOOP": self.loop},
             )  # fmt: skip
         return self
 

@@ -87,3 +87,15 @@ async def test_with_a_redis_adapter_configured_the_workers_use_it() -> None:
         server.stop()
         if started is not None:
             started.stop()
+
+
+async def test_handoffs_work_on_asyncio_s_own_loop_too() -> None:
+    server = WorkersServer(2, loop="asyncio").start()
+    try:
+        before = await server.wait_workers()
+        result = node_scenario(server.url, "sessions")
+        after = await server.stats()
+        assert {owner_of(sid) for sid in result["sids"].values()} == {0, 1}
+        assert min(grew(before, after, "handed_in")) >= 10
+    finally:
+        server.stop()

@@ -3,6 +3,7 @@
 With a Redis URL and key, the app is configured with the Redis adapter (the workers then use
 it, not their own hub). With ``engine`` instead, it is a bare `siox.EngineServer` whose
 sessions echo every message, prefixed with the index of the worker that owns them.
+``WORKERS_APP_LOOP=asyncio`` runs the workers on asyncio's own loop instead of uvloop.
 
 Events (the ack is the result): ``echo(*args)`` answers its arguments; ``whoami`` the index of
 the worker that owns the session; ``join(room)``; ``shout(room, event, data)`` broadcasts to a
@@ -95,4 +96,5 @@ if __name__ == "__main__":
     app: Any = (
         build_engine() if extra == ["engine"] else build((extra[0], extra[1]) if extra else None)
     )
-    siox.run(app, host="127.0.0.1", port=port, workers=workers)
+    uvloop = os.environ.get("WORKERS_APP_LOOP", "uvloop") == "uvloop"  # or "asyncio"
+    siox.run(app, host="127.0.0.1", port=port, workers=workers, use_uvloop=uvloop)
