@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,7 @@ from interop.server_process import free_port
 TESTS_DIR = Path(__file__).resolve().parent.parent
 NODE_DIR = TESTS_DIR / "node"
 WAIT = 10.0
+HOST = "127.0.0.1"
 
 
 class WorkersServer:
@@ -137,3 +139,76 @@ def node_scenario(url: str, scenario: str, count: int = 2) -> dict[str, Any]:
         raise AssertionError(f"{scenario}: {report['error']}")
     result: dict[str, Any] = report["result"]
     return result
+
+
+class RoundRobin:
+    """A TCP balancer with no stickiness: each new connection goes to the next backend."""
+
+    def __init__(self, ports: list[int]) -> None:
+        self.ports = ports
+        self.turn = 0
+        self.server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self) -> RoundRobin:
+        """Listen on a free port."""
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        port = self.ports[self.turn % len(self.ports)]
+        self.turn += 1
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            writer.close()
+            return
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except OSError:
+                pass
+            finally:
+                sink.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    async def close(self) -> None:
+        """Stop listening."""
+        if self.server is not None:
+            self.server.close()
+
+
+def exchange(port: int, request: bytes) -> tuple[int, bytes]:
+    """Send ``request`` on a new connection; the status and body of the answer."""
+    with socket.create_connection((HOST, port), timeout=5) as sock:
+        sock.sendall(request)
+        data = b""
+        while b"\r\n\r\n" not in data or len(data) < body_end(data):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+def body_end(data: bytes) -> int:
+    """Where the body of the answer in ``data`` ends (by its Content-Length)."""
+    head, _, _ = data.partition(b"\r\n\r\n")
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return len(head) + 4 + int(line.split(b":")[1])
+    return len(data)
+
+
+def get(sid: str, port: int) -> bytes:
+    """A long-polling GET of session ``sid`` (``Connection: close``)."""
+    return (
+        f"GET /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\n"
+        f"Host: {HOST}:{port}\r\nConnection: close\r\n\r\n"
+    ).encode()

@@ -13,40 +13,11 @@ from urllib.parse import quote
 import pytest
 
 from siox.workers.ids import ALPHABET
-from workers.procs import WorkersServer, open_fds
+from workers.procs import WorkersServer, exchange, get, open_fds
 
 pytestmark = pytest.mark.timeout(60)
 
 HOST = "127.0.0.1"
-
-
-def exchange(port: int, request: bytes) -> tuple[int, bytes]:
-    """Send ``request`` on a new connection; the status and body of the answer."""
-    with socket.create_connection((HOST, port), timeout=5) as sock:
-        sock.sendall(request)
-        data = b""
-        while b"\r\n\r\n" not in data or len(data) < body_end(data):
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    return int(head.split()[1]), body
-
-
-def body_end(data: bytes) -> int:
-    head, _, _ = data.partition(b"\r\n\r\n")
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            return len(head) + 4 + int(line.split(b":")[1])
-    return len(data)
-
-
-def get(sid: str, port: int) -> bytes:
-    return (
-        f"GET /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\n"
-        f"Host: {HOST}:{port}\r\nConnection: close\r\n\r\n"
-    ).encode()
 
 
 def handshake(port: int) -> str:

@@ -3,15 +3,18 @@ whatever worker a request lands on, and the workers form one cluster without Red
 
 from __future__ import annotations
 
+import asyncio
+import secrets
 import shutil
+import time
 import uuid
 from typing import Any
 
 import pytest
 
 from cluster.redis_server import find_or_start_redis
-from siox.workers.ids import owner_of
-from workers.procs import WorkersServer, node_scenario
+from siox.workers.ids import node_of, owner_of
+from workers.procs import RoundRobin, WorkersServer, exchange, get, node_scenario
 
 pytestmark = [
     pytest.mark.timeout(90),
@@ -99,3 +102,53 @@ async def test_handoffs_work_on_asyncio_s_own_loop_too() -> None:
         assert min(grew(before, after, "handed_in")) >= 10
     finally:
         server.stop()
+
+
+async def test_two_machines_behind_a_balancer_without_stickiness_serve_polling_sessions() -> None:
+    url, started = find_or_start_redis()
+    key = f"siox-test-workers-{uuid.uuid4().hex[:12]}"
+    machines = [WorkersServer(2, url, key).start(), WorkersServer(2, url, key).start()]
+    balancer = await RoundRobin([machine.port for machine in machines]).start()
+    try:
+        for machine in machines:  # the four workers form one cluster over Redis
+            deadline = time.monotonic() + 15
+            while len(found := await stats_or_none(machine)) < 4:
+                assert time.monotonic() < deadline, (found, machine.output())
+                await asyncio.sleep(0.2)
+        before = await machines[0].stats()
+        # every request is a new connection, sent alternately to each machine
+        result = await asyncio.to_thread(
+            node_scenario, f"http://127.0.0.1:{balancer.port}", "sessions"
+        )
+        after = await machines[0].stats()
+        nodes = {item["node"] for item in after}
+        assert len(nodes) == 2  # two machines, four workers
+        assert {node_of(sid) for sid in result["sids"].values()} <= nodes
+
+        def total(stats: list[dict[str, Any]], key: str) -> int:
+            return sum(item[key] for item in stats)
+
+        # about half the requests reached the other machine: forwarded to the owner, answered
+        assert total(after, "forwarded_out") - total(before, "forwarded_out") >= 20
+        assert total(after, "forwarded_in") - total(before, "forwarded_in") >= 20
+        # a session id naming a machine that does not exist: the 400 of an unknown session
+        forged = "A" + "zzzz" + secrets.token_urlsafe(15)[5:]
+        answer = await asyncio.to_thread(unknown_session_answer, machines[0].port, forged)
+        assert answer == (400, b'{"code":1,"message":"Session ID unknown"}')
+    finally:
+        await balancer.close()
+        for machine in machines:
+            machine.stop()
+        if started is not None:
+            started.stop()
+
+
+async def stats_or_none(server: WorkersServer) -> list[dict[str, Any]]:
+    try:
+        return await server.stats()
+    except Exception:
+        return []
+
+
+def unknown_session_answer(port: int, sid: str) -> tuple[int, bytes]:
+    return exchange(port, get(sid, port))

@@ -27,7 +27,8 @@ from urllib.parse import parse_qsl
 
 from ..http.http11 import Request
 from ..server.engine_server import EngineServer
-from .ids import owner_of
+from .forward import EngineBridge, Forwarding, channel_of, take_over
+from .ids import node_of, owner_of
 from .stats import WorkerStats
 
 __all__ = ["HandoffInbox", "HandoffRouter", "link_path"]
@@ -141,6 +142,10 @@ class HandoffRouter:
         self.stats = stats
         self.rundir = rundir
         self.links: dict[int, _Link] = {}
+        #: with nodes (several machines): this node's id, the bridge, the cluster's key
+        self.node = ""
+        self.bridge: EngineBridge | None = None
+        self.key = ""
 
     def route(self, transport: asyncio.Transport, request: Request, raw: bytes) -> bool:
         """Hand the connection to the owner of the session ``request`` names, if another."""
@@ -149,6 +154,13 @@ class HandoffRouter:
         sid = _sid(request.query)
         owner = owner_of(sid) if sid else None
         stats = self.stats
+        if self.bridge is not None and owner is not None and sid and node_of(sid) != self.node:
+            target = channel_of(self.key, node_of(sid), owner)
+            limit = self.engine.max_http_buffer_size * 2 + 65_536
+            take_over(
+                transport.get_protocol(), Forwarding(self.bridge, target, transport, limit), raw
+            )
+            return True
         if owner == stats.index:
             stats.own_requests += 1
             return False

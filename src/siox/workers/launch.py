@@ -9,7 +9,8 @@ from typing import Any
 
 from ..options import DEFAULT_SERVE_OPTIONS
 from ..server import serve as serve_module
-from .ids import MAX_WORKERS
+from ..server.server import Server
+from .ids import MAX_WORKERS, new_node
 from .supervisor import Supervisor, bind, make_rundir, remove_rundir
 from .worker import WorkerConfig, engine_of
 
@@ -60,8 +61,10 @@ def run(
     sock = bind(host, port)
     rundir = make_rundir()
     try:
+        # With a cluster adapter (Redis), other machines may hold sessions: ids name the node.
+        node = new_node() if isinstance(app, Server) and app._adapter_factory else ""
         config = WorkerConfig(app, workers, rundir, sock, static_files, shutdown_timeout,
-                              use_uvloop)  # fmt: skip
+                              use_uvloop, node)  # fmt: skip
         Supervisor(config, kill_timeout=shutdown_timeout + 5.0).run()
     finally:
         sock.close()

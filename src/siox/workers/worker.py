@@ -18,6 +18,7 @@ from ..server.engine_server import EngineServer
 from ..server.http_types import HttpRequest
 from ..server.serve import Serving
 from ..server.server import Server
+from .forward import EngineBridge, channel_of
 from .handoff import HandoffInbox, HandoffRouter, link_path
 from .ids import worker_sid
 from .pubsub import HubPubSub
@@ -40,6 +41,7 @@ class WorkerConfig:
         static_files: Mapping[str, str | Path] | None,
         shutdown_timeout: float,
         use_uvloop: bool,
+        node: str = "",
     ) -> None:
         self.app = app
         self.count = count
@@ -48,6 +50,8 @@ class WorkerConfig:
         self.static_files = static_files
         self.shutdown_timeout = shutdown_timeout
         self.use_uvloop = use_uvloop
+        #: this machine's node id when requests are forwarded between machines ("": none)
+        self.node = node
 
     @property
     def hub_path(self) -> str:
@@ -83,20 +87,36 @@ def _own_adapters(server: Server, hub_path: str) -> HubPubSub | None:
     return pubsub
 
 
+async def _bridge(
+    app: Any, engine: EngineServer, stats: WorkerStats, node: str, index: int
+) -> EngineBridge | None:
+    """The forwarding bridge over the configured cluster adapter's bus (None: no such bus)."""
+    adapter = getattr(app, "namespaces", {}).get("/")
+    adapter = getattr(adapter, "adapter", None)
+    if not isinstance(adapter, ClusterAdapter):
+        return None
+    key = adapter.request_channel.rsplit("-request#", 1)[0]
+    timeout = engine.ping_interval + engine.ping_timeout + 5.0
+    bridge = EngineBridge(engine, adapter.pubsub, channel_of(key, node, index), stats, timeout)
+    bridge.key = key
+    await bridge.start()
+    return bridge
+
+
 def worker_main(config: WorkerConfig, index: int, slot: int, ready_fd: int) -> None:
     """Serve as worker ``index`` until SIGTERM/SIGINT, then drain (blocking; in the child).
 
     SIGUSR1 makes it stop accepting connections (it is about to be replaced) while it goes on
     serving its sessions, reached through handoffs.
     """
-    stats = WorkerStats(index=index, slot=slot, count=config.count)
+    stats = WorkerStats(index=index, slot=slot, count=config.count, node=config.node)
     install(stats)
     engine = engine_of(config.app)
 
     def generate_id(request: HttpRequest) -> str:
-        sid = worker_sid(index)
+        sid = worker_sid(index, config.node)
         while sid in engine.sessions:
-            sid = worker_sid(index)
+            sid = worker_sid(index, config.node)
         return sid
 
     engine.generate_id = generate_id
@@ -116,6 +136,9 @@ def worker_main(config: WorkerConfig, index: int, slot: int, ready_fd: int) -> N
         serving = Serving(app, "", 0, None, config.static_files, config.shutdown_timeout)
         serving.sock = config.sock
         router = serving.router = HandoffRouter(engine, stats, config.rundir)
+        bridge = await _bridge(app, engine, stats, config.node, index) if config.node else None
+        if bridge is not None:
+            router.node, router.bridge, router.key = config.node, bridge, bridge.key
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -146,6 +169,8 @@ def worker_main(config: WorkerConfig, index: int, slot: int, ready_fd: int) -> N
             await serving.close()  # stops accepting, then drains (handoffs still arrive)
             inbox.close()
             router.close()
+            if bridge is not None:
+                await bridge.close()
             if pubsub is not None:
                 await pubsub.close()
 
