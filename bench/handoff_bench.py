@@ -1,6 +1,6 @@
 """What a handed-off polling request costs next to a local one (``workers=2``).
 
-    python bench/handoff_bench.py [--requests 2000]
+    python bench/handoff_bench.py [--requests 2000] [--redis redis://127.0.0.1:6379]
 
 Starts ``bench/server.py --workers 2``, opens a session on each worker, then tells one worker
 to stop accepting (SIGUSR1, as a SIGHUP roll does), so every new connection is accepted by the
@@ -8,6 +8,9 @@ other: requests for the first worker's session are all handed over, those for th
 all local. It sends POSTs of a noop packet on a new connection each (``Connection: close``),
 the two kinds interleaved so machine noise hits both alike, and prints one JSON line: the
 median and 90th percentile from connect to the whole answer, per kind, in microseconds.
+
+With ``--redis``, a second "machine" (another ``server.py --workers 2`` on that Redis) holds a
+third session, and requests for it sent to the first are forwarded over Redis ("forwarded").
 """
 
 from __future__ import annotations
@@ -70,14 +73,20 @@ def children(pid: int) -> list[int]:
     return [int(item) for item in text.split()]
 
 
+def start(port: int, redis: str | None) -> subprocess.Popen[bytes]:
+    command = [sys.executable, str(HERE / "server.py"), "--port", str(port), "--workers", "2"]
+    return subprocess.Popen(command + (["--redis", redis] if redis else []))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--redis", default=None)
     args = parser.parse_args()
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, str(HERE / "server.py"), "--port", str(port), "--workers", "2"]
-    )
+    server = start(port, args.redis)
+    other_port = free_port()
+    other = start(other_port, args.redis) if args.redis else None
     try:
         deadline = time.monotonic() + 10
         while len(children(server.pid)) < 2 and time.monotonic() < deadline:
@@ -93,13 +102,20 @@ def main() -> None:
         local_index = handshake(port)[0]  # only the other worker accepts now
         remote_index = next(index for index in by_index if index != local_index)
         local, remote = by_index[local_index], by_index[remote_index]
+        far = handshake(other_port) if other is not None else ""
         for _ in range(100):  # warm-up
             post(port, local)
             post(port, remote)
+            if far:
+                post(port, far)
         times: dict[str, list[float]] = {"local": [], "handed_off": []}
+        if far:
+            times["forwarded"] = []
         for _ in range(args.requests):
             times["local"].append(post(port, local))
             times["handed_off"].append(post(port, remote))
+            if far:
+                times["forwarded"].append(post(port, far))
         report = {
             kind: {
                 "median_us": round(statistics.median(values) * 1e6, 1),
@@ -109,8 +125,10 @@ def main() -> None:
         }
         print(json.dumps({"requests": args.requests, **report}))
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(15)
+        for process in (server, other):
+            if process is not None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(15)
 
 
 if __name__ == "__main__":

@@ -45,8 +45,18 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--redis", default=None, help="a Redis URL: join a cluster on it")
     args = parser.parse_args()
-    siox.run(sio, host=args.host, port=args.port, workers=args.workers)
+    app = sio
+    if args.redis:
+        import redis.asyncio
+
+        from siox.adapters.redis import redis_adapter
+
+        client = redis.asyncio.Redis.from_url(args.redis)
+        app = siox.Server(cors_allowed_origins="*", adapter=redis_adapter(client, key="bench"))
+        app.on("echo", echo)
+    siox.run(app, host=args.host, port=args.port, workers=args.workers)
 
 
 if __name__ == "__main__":
