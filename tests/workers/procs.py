@@ -101,6 +101,7 @@ class WorkersServer:
         """SIGTERM, then SIGKILL if it does not exit (by PID)."""
         process = self.process
         if process is None or process.poll() is not None:
+            self.log.unlink(missing_ok=True)
             return
         process.send_signal(signal.SIGTERM)
         try:
@@ -108,6 +109,7 @@ class WorkersServer:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        self.log.unlink(missing_ok=True)
 
 
 def alive(pid: int) -> bool:
