@@ -11,8 +11,6 @@ from ..options import DEFAULT_SERVE_OPTIONS
 from ..server import serve as serve_module
 from ..server.server import Server
 from .ids import MAX_WORKERS, new_node
-from .supervisor import Supervisor, bind, make_rundir, remove_rundir
-from .worker import WorkerConfig, engine_of
 
 __all__ = ["run"]
 
@@ -52,6 +50,10 @@ def run(
         serve_module.run(app, host=host, port=port, ssl=ssl, static_files=static_files,
                          use_uvloop=use_uvloop)  # fmt: skip
         return
+    # Imported here: fork and descriptor passing exist on POSIX only, workers=1 runs anywhere.
+    from .supervisor import Supervisor, bind, make_rundir, remove_rundir
+    from .worker import WorkerConfig, engine_of
+
     if not 1 <= workers <= MAX_WORKERS // 2:  # two banks of session-id indexes (SIGHUP)
         raise ValueError(f"workers must be between 1 and {MAX_WORKERS // 2}, not {workers!r}")
     if ssl is not None:

@@ -147,6 +147,7 @@ class Supervisor:
         for signum in _SIGNALS:
             signal.signal(signum, signal.SIG_DFL)
         signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a hangup of the group is ours to handle
+        signal.signal(signal.SIGUSR1, signal.SIG_IGN)  # until the worker's loop handles it
         signal.set_wakeup_fd(-1)
         fds = [ready_r, self._wake_r, self._wake_w, *self.hub.fds()]
         fds += [slot.ready_fd for slot in self.slots if slot.ready_fd >= 0]
