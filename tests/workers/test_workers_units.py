@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import selectors
+import ssl
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import siox
 from siox.adapters.pubsub import MessageHandler
 from siox.workers.frames import MSG, PUB, SUB, FrameError, encode, split
 from siox.workers.hub import Hub
@@ -189,3 +192,22 @@ async def test_a_lost_hub_link_is_made_again_with_its_subscriptions(
     finally:
         await listener.close()
         await talker.close()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"workers": 0}, "workers must be between 1 and 32"),
+        ({"workers": 33}, "workers must be between 1 and 32"),
+        ({"workers": 2, "ssl": ssl.create_default_context()}, "terminate TLS in front"),
+    ],
+)
+def test_run_refuses_what_workers_cannot_do(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        siox.run(siox.Server(), port=0, **options)
+
+
+def test_run_refuses_workers_with_a_custom_generate_id() -> None:
+    server = siox.Server(generate_id=lambda request: "x" * 20)
+    with pytest.raises(ValueError, match="choose the session ids"):
+        siox.run(server, port=0, workers=2)
