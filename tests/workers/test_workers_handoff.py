@@ -167,3 +167,31 @@ async def test_a_bare_engine_server_runs_under_workers_too() -> None:
                 assert exchange(port, get(sid, port)) == (200, f"4{index}:hi{number}".encode())
     finally:
         server.stop()
+
+
+async def test_a_body_still_arriving_when_the_connection_is_handed_over_reaches_the_owner(
+    server: WorkersServer,
+) -> None:
+    before = await server.wait_workers()
+    port = server.port
+    sids: dict[int, str] = {}
+    for _ in range(40):
+        sid = handshake(port)
+        sids.setdefault(ALPHABET.index(sid[0]), sid)
+        if len(sids) == 2:
+            break
+    for sid in sids.values():
+        for _ in range(8):  # new connections: about half of them are handed over
+            with socket.create_connection((HOST, port), timeout=5) as sock:
+                sock.sendall(
+                    f"POST /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: x\r\n"
+                    "Content-Length: 3\r\nConnection: close\r\n\r\n6\x1e".encode()
+                )
+                await asyncio.sleep(0.02)  # the head (and a part of the body) is read first
+                sock.sendall(b"6")
+                answer = b""
+                while chunk := sock.recv(65536):
+                    answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"\r\n\r\nok"), answer
+    after = await server.stats()
+    assert sum(a["handed_in"] - b["handed_in"] for b, a in zip(before, after, strict=True)) > 0
