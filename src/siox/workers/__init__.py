@@ -7,7 +7,9 @@
   itself (its file descriptor, with the bytes already read) to that worker.
 * `siox.workers.hub` / `siox.workers.pubsub`: the local publish/subscribe bus the workers'
   `siox.adapters.cluster.ClusterAdapter` runs over when no Redis adapter is configured.
-* `siox.workers.worker`: what runs in each worker process.
+* `siox.workers.forward`: with a cluster adapter, a polling request for another machine's
+  session is forwarded over the bus to its owner and answered.
+* `siox.workers.worker`: what runs in each worker process; `siox.workers.launch`: ``run``.
 """
 
 from __future__ import annotations

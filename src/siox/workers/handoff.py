@@ -38,6 +38,7 @@ logger = logging.getLogger("siox.workers")
 _HEADER = struct.Struct("!I")
 _MAX_FRAME = 4 * 1024 * 1024  # a head (16 KiB) and what one read brought with it, with room
 _MAX_FDS = 16
+_MAX_QUEUED = 512  # frames (two per handoff) waiting for a worker that does not read
 _RIGHTS = (socket.SOL_SOCKET, socket.SCM_RIGHTS)
 
 #: ``adopt(sock, preface)``: serve an accepted TCP socket whose first bytes were ``preface``.
@@ -129,7 +130,7 @@ class _Link:
 
 
 class HandoffRouter:
-    """The `siox.server.native.Router` of one worker: sends foreign sessions' connections on.
+    """The `siox.server.http_types.Router` of one worker: sends others' sessions' connections on.
 
     Args:
         engine: this worker's engine (which path is the endpoint).
@@ -174,7 +175,7 @@ class HandoffRouter:
             return False
         for _ in range(2):  # a link to a replaced worker breaks once, then is made again
             link = self._link(owner)
-            if link is None:
+            if link is None or len(link.out) >= _MAX_QUEUED:  # gone, or not reading any more
                 break
             try:
                 fd = os.dup(sock.fileno())
@@ -194,12 +195,12 @@ class HandoffRouter:
         if link is not None and not link.broken:
             return link
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.setblocking(False)  # a full backlog fails at once (EAGAIN) instead of blocking
         try:
             sock.connect(link_path(self.rundir, owner))
         except OSError:
             sock.close()
             return None
-        sock.setblocking(False)
         link = self.links[owner] = _Link(asyncio.get_running_loop(), sock)
         return link
 
