@@ -43,6 +43,7 @@ from ..options import (
     EngineOptions,
     Limits,
 )
+from .client_bundle import ClientBundle
 from .cors import CorsPolicy
 from .engine_api import Timers
 from .engine_socket import EngineSocket, WebSocketHandle
@@ -221,6 +222,8 @@ class EngineServer:
         self.accepting = True
         self._handlers: dict[str, Callable[..., Any]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()  # coroutine handlers still running
+        #: the client bundle served under the path (`siox.Server`'s ``serve_client``), or None
+        self.client_bundle: ClientBundle | None = None
 
     def session_timers(self) -> Timers:
         """The clock and timers sessions use now."""

@@ -10,6 +10,7 @@ import inspect
 import logging
 import re
 from collections.abc import Callable, Iterable
+from os import PathLike
 from typing import Any, TypeVar, overload
 
 from ..adapters.base import Adapter, LocalSockets
@@ -24,6 +25,7 @@ from ..options import (
     ServerOptions,
 )
 from ..socketio.parsers import ParserLike, ParserSpec, check_parser, resolve_parser
+from .client_bundle import client_bundle_for
 from .driver import ConnectionDriver
 from .engine_api import EngineConnection, Timers
 from .engine_server import AllowRequest, EngineServer, GenerateId
@@ -90,12 +92,20 @@ class Server(MainNamespaceShortcuts):
             Engine.IO session id (None: 20 random URL-safe characters).
         initial_packet: an Engine.IO message sent to every new session right after its open
             packet, as engine.io's ``initialPacket`` (None: none).
+        serve_client: serve the official client bundle as the JavaScript server does
+            (``/socket.io/socket.io.min.js`` and the others, with ETag/304), from the npm
+            package socket.io-client (False; see `siox.server.client_bundle`).
+        client_bundle_dir: the folder holding that bundle (None: found in
+            ``node_modules/socket.io-client/dist`` above the current directory or the
+            application's module).
 
     Raises:
         TypeError: an unknown option (a misspelled name), or a ``parser`` object without
             ``encode`` and ``Decoder``.
         ValueError: an unknown parser name, or a duration that is clearly milliseconds
             (durations are seconds; see `siox.options`).
+        FileNotFoundError: ``serve_client`` and no client bundle found (the message says
+            where it looked and how to install one).
     """
 
     def __init__(
@@ -128,6 +138,8 @@ class Server(MainNamespaceShortcuts):
         add_trailing_slash: bool = _ENGINE.add_trailing_slash,
         generate_id: GenerateId | None = _ENGINE.generate_id,
         initial_packet: str | bytes | None = _ENGINE.initial_packet,
+        serve_client: bool = _SERVER.serve_client,
+        client_bundle_dir: str | PathLike[str] | None = _SERVER.client_bundle_dir,
     ) -> None:
         limits = Limits(
             max_http_buffer_size=max_http_buffer_size,
@@ -172,6 +184,8 @@ class Server(MainNamespaceShortcuts):
             adapter=adapter,
             ordered_handlers=ordered_handlers,
             cleanup_empty_child_namespaces=cleanup_empty_child_namespaces,
+            serve_client=serve_client,
+            client_bundle_dir=client_bundle_dir,
         )
         self.recovery: Recovery | None = self.options.connection_state_recovery
         self.connect_timeout = connect_timeout
@@ -190,6 +204,9 @@ class Server(MainNamespaceShortcuts):
         #: the connection driver of each Engine.IO session, by session id
         self.connections: dict[str, ConnectionDriver] = {}
         self.engine = EngineServer.from_options(self, self.options.engine)
+        if serve_client:
+            # Found now, so that a missing bundle fails at start, not at the first page load.
+            self.engine.client_bundle = client_bundle_for(self.engine, client_bundle_dir)
         self.of("/")
 
     # -- namespaces -------------------------------------------------------------------------------
