@@ -109,6 +109,9 @@ RULES: dict[str, Rule] = {
     "siox.server": Rule((*CORE, "siox.adapters"), third_party=("uvloop",)),
     "siox.client": Rule(CORE),
     "siox.asgi": Rule(("siox._asgi_types", "siox.errors", "siox.options", "siox.server")),
+    # the `siox` command (and `python -m siox`): on top of the server and the client
+    "siox.cli": Rule((*CORE, "siox.server", "siox.client")),
+    "siox.__main__": Rule(("siox.cli",)),
     # test helpers for users: a server and in-memory clients, above everything but the client
     "siox.testing": Rule((*CORE, "siox.adapters", "siox.server")),
 }

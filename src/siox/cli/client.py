@@ -1,0 +1,313 @@
+"""``siox client URL``: an interactive client, or a JSON-lines one on a pipe.
+
+With a terminal on stdin it shows a prompt (with readline history, kept in
+``~/.siox_history``) and prints events as they come; otherwise it reads one JSON command a
+line and writes one JSON record a line (see `siox.cli.commands`). Commands run one at a time,
+in order: an ``ack`` or ``wait`` holds the next command until it is answered or times out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..client.client import Client
+from ..client.socket import ClientSocket
+from ..errors import AckTimeout, NotConnected, SioxError
+from .commands import (
+    HELP,
+    Command,
+    CommandError,
+    parse_json_command,
+    parse_text_command,
+    render_json,
+    render_text,
+)
+
+__all__ = ["ClientSession", "client_command"]
+
+PROMPT = "siox> "
+HISTORY_FILE = "~/.siox_history"
+
+
+def _reply_args(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, tuple) else [value]
+
+
+class ClientSession:
+    """One client, its current namespace socket, and how it prints.
+
+    Args:
+        client: the client (not connected yet).
+        namespace: the namespace to join first.
+        auth: the CONNECT payload for every namespace.
+        timeout: the default seconds for connecting, acks and waits.
+        write: prints one output record.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        namespace: str,
+        auth: dict[str, Any] | None,
+        timeout: float,
+        write: Callable[[dict[str, Any]], None],
+    ) -> None:
+        self.client = client
+        self.auth = auth
+        self.timeout = timeout
+        self.listening = True
+        self.write = write
+        self.socket = self._socket(namespace)
+
+    def _socket(self, namespace: str) -> ClientSocket:
+        socket = self.client.socket(namespace, auth=self.auth)
+        nsp = socket.nsp
+
+        def on_any(event: Any, *args: Any) -> None:
+            if self.listening:
+                self.write({"type": "event", "namespace": nsp, "event": event, "args": list(args)})
+
+        def on_connect() -> None:
+            self.write(
+                {
+                    "type": "connect",
+                    "namespace": nsp,
+                    "id": socket.id,
+                    "transport": self.client.transport,
+                }
+            )
+
+        def on_disconnect(reason: str) -> None:
+            self.write({"type": "disconnect", "namespace": nsp, "reason": reason})
+
+        socket.on_any(on_any)
+        socket.on("connect", on_connect)
+        socket.on("disconnect", on_disconnect)
+        return socket
+
+    async def connect(self) -> None:
+        """Join the first namespace (raises as `ClientSocket.connect` does)."""
+        await self.socket.connect(timeout=self.timeout, retry=False)
+
+    async def run(self, command: Command) -> bool:
+        """Run one command, writing its records; False once the session should end."""
+        try:
+            return await self._run(command)
+        except (CommandError, SioxError, TimeoutError, TypeError, ValueError) as exc:
+            self.write({"type": "error", "message": str(exc) or type(exc).__name__})
+            return True
+
+    async def _run(self, command: Command) -> bool:
+        kind = command.kind
+        socket = self.socket
+        if kind == "emit":
+            await socket.emit(command.event, *command.args)
+            self.write({"type": "emitted", "namespace": socket.nsp, "event": command.event})
+        elif kind == "ack":
+            timeout = self.timeout if command.timeout is None else command.timeout
+            try:
+                reply = await socket.emit_with_ack(command.event, *command.args, timeout=timeout)
+            except AckTimeout:
+                raise TimeoutError(f"no ack for {command.event!r} within {timeout:g} s") from None
+            self.write({"type": "ack", "event": command.event, "args": _reply_args(reply)})
+        elif kind == "wait":
+            timeout = self.timeout if command.timeout is None else command.timeout
+            got = await socket.wait_for(command.event, timeout=timeout)
+            self.write({"type": "waited", "event": command.event, "args": _reply_args(got)})
+        elif kind == "namespace":
+            await self.switch(command.namespace)
+        elif kind == "timeout":
+            self.timeout = command.seconds
+            self.write({"type": "timeout", "seconds": command.seconds})
+        elif kind == "sleep":
+            await asyncio.sleep(command.seconds)
+        elif kind == "listen":
+            self.listening = command.flag
+            self.write({"type": "listen", "on": command.flag})
+        elif kind == "status":
+            self.write(self.status())
+        elif kind == "help":
+            self.write({"type": "help", "text": HELP})
+        elif kind == "quit":
+            return False
+        return True
+
+    async def switch(self, namespace: str) -> None:
+        """Leave the current namespace and join ``namespace``."""
+        name = namespace if namespace.startswith("/") else "/" + namespace
+        if name == self.socket.nsp and self.socket.connected:
+            self.write(self.status())
+            return
+        old = self.socket
+        self.socket = self._socket(name)
+        if old.nsp != name:
+            await old.disconnect()
+        try:
+            await self.socket.connect(timeout=self.timeout, retry=False)
+        except (SioxError, TimeoutError):
+            self.socket = old
+            with contextlib.suppress(SioxError, TimeoutError):
+                await old.connect(timeout=self.timeout, retry=False)
+            raise
+
+    def status(self) -> dict[str, Any]:
+        """A status record."""
+        return {
+            "type": "status",
+            "url": self.client.url,
+            "namespace": self.socket.nsp,
+            "connected": self.socket.connected,
+            "id": self.socket.id,
+            "transport": self.client.transport,
+        }
+
+
+class _LineReader:
+    """Reads stdin in a daemon thread, one line each time `next` asks for one.
+
+    (Not the loop's default executor: a thread blocked in ``input()`` at Ctrl-C would keep
+    ``asyncio.run`` from returning.)
+    """
+
+    def __init__(self, prompt: str | None) -> None:
+        self._prompt = prompt
+        self._loop = asyncio.get_running_loop()
+        self._want = threading.Semaphore(0)
+        self._lines: asyncio.Queue[str | None] = asyncio.Queue()
+        threading.Thread(target=self._read, name="siox-client-stdin", daemon=True).start()
+
+    def _read(self) -> None:
+        while True:
+            self._want.acquire()
+            line: str | None
+            try:
+                line = (
+                    (sys.stdin.readline() or None) if self._prompt is None else input(self._prompt)
+                )
+            except (EOFError, OSError, ValueError):
+                line = None
+            try:
+                self._loop.call_soon_threadsafe(self._lines.put_nowait, line)
+            except RuntimeError:  # the loop is closed: the session is over
+                return
+            if line is None:
+                return
+
+    async def next(self) -> str | None:
+        """The next line (None at the end of the input)."""
+        self._want.release()
+        return await self._lines.get()
+
+
+def _setup_history() -> Callable[[], None]:
+    """Turn readline on with a history file; returns what saves it."""
+    try:
+        import readline
+    except ImportError:  # not every platform has it
+        return lambda: None
+    path = Path(os.path.expanduser(HISTORY_FILE))
+    with contextlib.suppress(OSError):
+        readline.read_history_file(path)
+    readline.set_history_length(1000)
+
+    def save() -> None:
+        with contextlib.suppress(OSError):
+            readline.write_history_file(path)
+
+    return save
+
+
+def _terminal_writer() -> Callable[[dict[str, Any]], None]:
+    """Print records above the prompt, then draw the prompt and typed text again."""
+    try:
+        import readline
+
+        buffer: Callable[[], str] = readline.get_line_buffer
+    except ImportError:
+        buffer = str
+
+    def write(record: dict[str, Any]) -> None:
+        sys.stdout.write("\r\x1b[K" + render_text(record) + "\n" + PROMPT + buffer())
+        sys.stdout.flush()
+
+    return write
+
+
+def _pipe_writer(record: dict[str, Any]) -> None:
+    sys.stdout.write(render_json(record) + "\n")
+    sys.stdout.flush()
+
+
+async def _main(args: argparse.Namespace, interactive: bool) -> int:
+    write = _terminal_writer() if interactive else _pipe_writer
+    auth: Any = None
+    if args.auth is not None:
+        try:
+            auth = json.loads(args.auth)
+        except ValueError as exc:
+            print(f"siox client: --auth is not JSON: {exc}", file=sys.stderr)
+            return 2
+        if not isinstance(auth, dict):
+            print("siox client: --auth must be a JSON object", file=sys.stderr)
+            return 2
+    transports = (args.transport,) if args.transport else ("polling", "websocket")
+    try:
+        client = Client(args.url, transports=transports, timeout=args.timeout, path=args.path)
+    except (ValueError, TypeError) as exc:
+        print(f"siox client: {exc}", file=sys.stderr)
+        return 2
+    namespace = args.namespace or client.endpoint.url_path or "/"
+    session = ClientSession(client, namespace, auth, args.timeout, write)
+    try:
+        await session.connect()
+    except (SioxError, TimeoutError, OSError) as exc:
+        cause = f" ({exc.__cause__})" if exc.__cause__ else ""
+        print(f"siox client: cannot connect to {args.url}: {exc}{cause}", file=sys.stderr)
+        await client.close()
+        return 1
+    save_history = _setup_history() if interactive else (lambda: None)
+    parse = parse_text_command if interactive else parse_json_command
+    reader = _LineReader(PROMPT if interactive else None)
+    try:
+        while True:
+            line = await reader.next()
+            if line is None:
+                break
+            if not line.strip():
+                continue
+            try:
+                command = parse(line)
+            except CommandError as exc:
+                write({"type": "error", "message": str(exc)})
+                continue
+            if command is not None and not await session.run(command):
+                break
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        pass
+    finally:
+        save_history()
+        with contextlib.suppress(NotConnected):
+            await client.close()
+        if interactive:
+            sys.stdout.write("\n")
+    return 0
+
+
+def client_command(args: argparse.Namespace) -> int:
+    """``siox client``: returns the exit status."""
+    interactive = sys.stdin.isatty()
+    try:
+        return asyncio.run(_main(args, interactive))
+    except KeyboardInterrupt:
+        return 130
