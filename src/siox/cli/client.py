@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from .commands import (
 __all__ = ["ClientSession", "client_command"]
 
 PROMPT = "siox> "
+UNCLAIMED_EVENTS = 1000
 HISTORY_FILE = "~/.siox_history"
 
 
@@ -68,6 +70,10 @@ class ClientSession:
         self.timeout = timeout
         self.listening = True
         self.write = write
+        # events received and not yet taken by a ``wait`` (so that ``emit`` then ``wait``
+        # sees a reply that came before the wait started), and what the wait is waiting for
+        self._unclaimed: deque[tuple[str, Any, list[Any]]] = deque(maxlen=UNCLAIMED_EVENTS)
+        self._arrived = asyncio.Event()
         self.socket = self._socket(namespace)
 
     def _socket(self, namespace: str) -> ClientSocket:
@@ -75,6 +81,8 @@ class ClientSession:
         nsp = socket.nsp
 
         def on_any(event: Any, *args: Any) -> None:
+            self._unclaimed.append((nsp, event, list(args)))
+            self._arrived.set()
             if self.listening:
                 self.write({"type": "event", "namespace": nsp, "event": event, "args": list(args)})
 
@@ -123,8 +131,8 @@ class ClientSession:
             self.write({"type": "ack", "event": command.event, "args": _reply_args(reply)})
         elif kind == "wait":
             timeout = self.timeout if command.timeout is None else command.timeout
-            got = await socket.wait_for(command.event, timeout=timeout)
-            self.write({"type": "waited", "event": command.event, "args": _reply_args(got)})
+            args = await self.wait_for(command.event, timeout)
+            self.write({"type": "waited", "event": command.event, "args": args})
         elif kind == "namespace":
             await self.switch(command.namespace)
         elif kind == "timeout":
@@ -142,6 +150,24 @@ class ClientSession:
         elif kind == "quit":
             return False
         return True
+
+    async def wait_for(self, event: str, timeout: float) -> list[Any]:
+        """The arguments of the oldest ``event`` of this namespace not waited for yet.
+
+        Raises:
+            TimeoutError: none came within ``timeout`` seconds.
+        """
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    for item in self._unclaimed:
+                        if item[0] == self.socket.nsp and item[1] == event:
+                            self._unclaimed.remove(item)
+                            return item[2]
+                    self._arrived.clear()
+                    await self._arrived.wait()
+        except TimeoutError:
+            raise TimeoutError(f"no {event!r} event within {timeout:g} s") from None
 
     async def switch(self, namespace: str) -> None:
         """Leave the current namespace and join ``namespace``."""
@@ -184,6 +210,8 @@ class _LineReader:
         self._prompt = prompt
         self._loop = asyncio.get_running_loop()
         self._want = threading.Semaphore(0)
+        #: whether the prompt is shown and a line is being typed
+        self.prompting = False
         self._lines: asyncio.Queue[str | None] = asyncio.Queue()
         threading.Thread(target=self._read, name="siox-client-stdin", daemon=True).start()
 
@@ -191,12 +219,15 @@ class _LineReader:
         while True:
             self._want.acquire()
             line: str | None
+            self.prompting = self._prompt is not None
             try:
                 line = (
                     (sys.stdin.readline() or None) if self._prompt is None else input(self._prompt)
                 )
             except (EOFError, OSError, ValueError):
                 line = None
+            finally:
+                self.prompting = False
             try:
                 self._loop.call_soon_threadsafe(self._lines.put_nowait, line)
             except RuntimeError:  # the loop is closed: the session is over
@@ -228,8 +259,8 @@ def _setup_history() -> Callable[[], None]:
     return save
 
 
-def _terminal_writer() -> Callable[[dict[str, Any]], None]:
-    """Print records above the prompt, then draw the prompt and typed text again."""
+def _terminal_writer(reader: _LineReader) -> Callable[[dict[str, Any]], None]:
+    """Print records; above the prompt (drawn again with the typed text) while it shows."""
     try:
         import readline
 
@@ -238,7 +269,10 @@ def _terminal_writer() -> Callable[[dict[str, Any]], None]:
         buffer = str
 
     def write(record: dict[str, Any]) -> None:
-        sys.stdout.write("\r\x1b[K" + render_text(record) + "\n" + PROMPT + buffer())
+        if reader.prompting:
+            sys.stdout.write("\r\x1b[K" + render_text(record) + "\n" + PROMPT + buffer())
+        else:
+            sys.stdout.write(render_text(record) + "\n")
         sys.stdout.flush()
 
     return write
@@ -250,7 +284,8 @@ def _pipe_writer(record: dict[str, Any]) -> None:
 
 
 async def _main(args: argparse.Namespace, interactive: bool) -> int:
-    write = _terminal_writer() if interactive else _pipe_writer
+    reader = _LineReader(PROMPT if interactive else None)
+    write = _terminal_writer(reader) if interactive else _pipe_writer
     auth: Any = None
     if args.auth is not None:
         try:
@@ -278,7 +313,6 @@ async def _main(args: argparse.Namespace, interactive: bool) -> int:
         return 1
     save_history = _setup_history() if interactive else (lambda: None)
     parse = parse_text_command if interactive else parse_json_command
-    reader = _LineReader(PROMPT if interactive else None)
     try:
         while True:
             line = await reader.next()

@@ -1,9 +1,10 @@
 """The client's command language (typed at the prompt, or one JSON object a line) and output.
 
 At the prompt: ``emit EVENT [ARG ...]``, ``ack EVENT [ARG ...]`` (emit and wait for the
-acknowledgement), ``wait EVENT [SECONDS]``, ``namespace NAME``, ``timeout SECONDS``, ``listen
-on|off``, ``sleep SECONDS``, ``status``, ``help``, ``quit``. Each ARG is a JSON value (``1``,
-``"two words"``, ``{"a": [1]}``); a bare word that is not JSON is taken as a string.
+acknowledgement), ``wait EVENT [SECONDS]`` (the oldest EVENT received and not waited for
+yet), ``namespace NAME``, ``timeout SECONDS``, ``listen on|off``, ``sleep SECONDS``,
+``status``, ``help``, ``quit``. Each ARG is a JSON value (``1``, ``"two words"``,
+``{"a": [1]}``); a bare word that is not JSON is taken as a string.
 
 On a pipe (or at the prompt, for a line starting with ``{``), one JSON object a line:
 ``{"emit": ["ev", 1, 2]}``, ``{"ack": ["ev", 1], "timeout": 5}``, ``{"wait": "ev", "timeout":
@@ -34,7 +35,7 @@ HELP = """\
 commands (ARGs are JSON values; a bare word is a string):
   emit EVENT [ARG ...]      send an event
   ack EVENT [ARG ...]       send an event and wait for its ack (see: timeout)
-  wait EVENT [SECONDS]      wait for the next EVENT from the server
+  wait EVENT [SECONDS]      wait for an EVENT (the oldest one not waited for yet)
   namespace NAME            leave this namespace and join NAME (alias: ns)
   timeout SECONDS           how long ack and wait wait by default
   listen on|off             print (or not) every event received
