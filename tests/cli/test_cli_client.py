@@ -11,6 +11,8 @@ import contextlib
 import json
 import os
 import pty
+import sys
+import termios
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -156,6 +158,7 @@ class Terminal:
     def __init__(self, master: int) -> None:
         self.master = master
         self.output = ""
+        self.mode: list[Any] = []  # the terminal's settings before the command started
 
     def write(self, text: str) -> None:
         os.write(self.master, text.encode())
@@ -180,18 +183,35 @@ class Terminal:
         return os.read(self.master, 4096).decode(errors="replace") if ready else ""
 
 
+# Run the command with the pseudo-terminal as its controlling terminal (a new session that opens
+# it), so that Ctrl-C there sends SIGINT, as in a real terminal.
+ON_TERMINAL = "import os, sys; os.close(os.open(os.ttyname(0), os.O_RDWR)); os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+
+
+async def on_terminal(url: str, home: Path) -> tuple[asyncio.subprocess.Process, Terminal]:
+    master, slave = pty.openpty()
+    mode = termios.tcgetattr(master)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        ON_TERMINAL,
+        *siox_command("client", url)[1:],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env={**env(home=home), "TERM": "dumb"},
+        start_new_session=True,
+    )
+    os.close(slave)
+    terminal = Terminal(master)
+    terminal.mode = mode
+    return proc, terminal
+
+
 async def test_interactive_prompt_with_events_acks_namespaces_and_history(tmp_path: Path) -> None:
     async with running_server() as url:
-        master, slave = pty.openpty()
-        proc = await asyncio.create_subprocess_exec(
-            *siox_command("client", url),
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            env={**env(home=tmp_path), "TERM": "dumb"},
-        )
-        os.close(slave)
-        term = Terminal(master)
+        proc, term = await on_terminal(url, tmp_path)
+        master = term.master
         try:
             await term.expect("connected to / (id ")
             await term.expect("siox> ")
@@ -220,3 +240,22 @@ async def test_interactive_prompt_with_events_acks_namespaces_and_history(tmp_pa
             os.close(master)
     history = (tmp_path / ".siox_history").read_text()
     assert "emit hello ada" in history and "namespace /chat" in history
+
+
+async def test_ctrl_c_at_the_prompt_exits_130_and_gives_the_terminal_back(tmp_path: Path) -> None:
+    async with running_server() as url:
+        proc, term = await on_terminal(url, tmp_path)
+        try:
+            await term.expect("siox> ")
+            term.write("emit half-typ")
+            await term.expect("half-typ")
+            term.write("\x03")
+            assert await asyncio.wait_for(proc.wait(), TIMEOUT) == 130
+            after = termios.tcgetattr(term.master)
+            assert after[3] & termios.ECHO and after[3] & termios.ICANON
+            assert after == term.mode
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+            os.close(term.master)

@@ -87,3 +87,14 @@ def test_version_and_usage(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2
     args = build_parser().parse_args(["serve", "app:sio", "--port", "0", "--reload"])
     assert (args.app, args.port, args.reload, args.workers) == ("app:sio", 0, True, 1)
+
+
+def test_the_siox_console_script_is_declared_and_installed() -> None:
+    import tomllib
+    from importlib.metadata import entry_points
+    from pathlib import Path
+
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    assert tomllib.loads(pyproject.read_text())["project"]["scripts"] == {"siox": "siox.cli:main"}
+    (script,) = entry_points(group="console_scripts", name="siox")
+    assert script.load() is main

@@ -327,21 +327,49 @@ async def _main(args: argparse.Namespace, interactive: bool) -> int:
                 continue
             if command is not None and not await session.run(command):
                 break
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        pass
+    except (KeyboardInterrupt, asyncio.CancelledError):  # Ctrl-C
+        reader.prompting = False  # no prompt to draw again under the last records
+        if interactive:
+            sys.stdout.write("\n")
+        status = 130
+    else:
+        status = 0
     finally:
         save_history()
         with contextlib.suppress(NotConnected):
             await client.close()
         if interactive:
             sys.stdout.write("\n")
-    return 0
+    return status
 
 
 def client_command(args: argparse.Namespace) -> int:
     """``siox client``: returns the exit status."""
     interactive = sys.stdin.isatty()
+    saved = _terminal_mode() if interactive else None
     try:
         return asyncio.run(_main(args, interactive))
     except KeyboardInterrupt:
         return 130
+    finally:
+        if saved is not None:
+            saved()
+
+
+def _terminal_mode() -> Callable[[], None] | None:
+    """What puts the terminal back as it is now (readline may be mid-line when we leave)."""
+    try:
+        import termios
+    except ImportError:
+        return None
+    fd = sys.stdin.fileno()
+    try:
+        mode = termios.tcgetattr(fd)
+    except termios.error:
+        return None
+
+    def restore() -> None:
+        with contextlib.suppress(termios.error):
+            termios.tcsetattr(fd, termios.TCSADRAIN, mode)
+
+    return restore
