@@ -98,8 +98,14 @@ async def join(page: Any, url: str, name: str) -> None:
     await expect(page.locator("#status")).to_have_class("online", timeout=WAIT)
 
 
-async def say(page: Any, text: str) -> None:
+async def say(page: Any, text: str, seen_typing_by: Any = None) -> None:
+    """Type ``text`` (``seen_typing_by``: a page that must show the typing indicator), send it."""
+    from playwright.async_api import expect
+
     await page.locator("#text").press_sequentially(text, delay=15)
+    if seen_typing_by is not None:
+        name = await page.evaluate("socket.auth.name")
+        await expect(seen_typing_by.locator("#typing")).to_have_text(f"{name} is typing…")
     await page.press("#text", "Enter")
 
 
@@ -108,6 +114,7 @@ async def test_two_pages_chat_see_typing_and_survive_a_server_restart(
 ) -> None:
     from playwright.async_api import async_playwright, expect
 
+    expect.set_options(timeout=10_000)  # a busy CI machine
     SHOTS.mkdir(parents=True, exist_ok=True)
     for old in SHOTS.glob("chat-*.png"):
         old.unlink()
@@ -138,16 +145,16 @@ async def test_two_pages_chat_see_typing_and_survive_a_server_restart(
                 await expect(ada.locator("#send")).to_be_disabled()
                 await ada.press("#text", "Enter")
                 await ada.fill("#text", "")
-                await say(ada, "hello Bob")
+                await ada.locator("#text").press_sequentially("hello Bob", delay=15)
                 await expect(bob.locator("#typing")).to_have_text("Ada is typing…")
                 await ada.screenshot(path=str(SHOTS / "chat-1-ada-typing.png"))
                 await bob.screenshot(path=str(SHOTS / "chat-1-bob-sees-typing.png"))
+                await ada.press("#text", "Enter")
                 for page in (ada, bob):
                     await expect(page.locator("#log li:not(.system)")).to_have_text(
                         ["Ada: hello Bob"]
                     )
-                await say(bob, "hi Ada")
-                await expect(ada.locator("#typing")).to_have_text("Bob is typing…")
+                await say(bob, "hi Ada", seen_typing_by=ada)
                 for page in (ada, bob):
                     await expect(page.locator("#log li:not(.system)")).to_have_text(
                         ["Ada: hello Bob", "Bob: hi Ada"]
