@@ -2,7 +2,7 @@
 
 Two pages join with a name each, chat both ways, see the typing indicator and the Online list;
 the server is then stopped (both pages show they are offline) and started again on the same
-port, and both pages reconnect and chat again. Screenshots of each step go to
+port, and both pages reconnect and chat again, joined by ``siox client`` from a terminal. Screenshots of each step go to
 ``artifacts/screenshots/`` (git-ignored; CI keeps them as artifacts).
 
 Skipped, saying why, only when playwright or chromium is missing outside CI; under CI (``CI``
@@ -12,6 +12,7 @@ set) a missing browser is a failure.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -22,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from cli.clitools import env, free_port, wait_listening
+from cli.clitools import env, free_port, siox_command, wait_listening
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "examples" / "chat"
@@ -109,6 +110,21 @@ async def say(page: Any, text: str, seen_typing_by: Any = None) -> None:
     await page.press("#text", "Enter")
 
 
+async def cli_says(url: str, name: str, text: str) -> list[dict[str, Any]]:
+    """Run ``siox client`` on a pipe: join as ``name``, send ``text``, wait for it to come back."""
+    proc = await asyncio.create_subprocess_exec(
+        *siox_command("client", url, "--auth", json.dumps({"name": name})),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        env=env(),
+    )
+    commands = [{"ack": ["chat", text], "timeout": 10}, {"wait": "chat", "timeout": 10}]
+    data = "".join(json.dumps(c) + "\n" for c in commands).encode()
+    out, _ = await asyncio.wait_for(proc.communicate(data), 30)
+    assert proc.returncode == 0
+    return [json.loads(line) for line in out.decode().splitlines()]
+
+
 async def test_two_pages_chat_see_typing_and_survive_a_server_restart(
     browser_ready: None, tmp_path: Path
 ) -> None:
@@ -184,6 +200,15 @@ async def test_two_pages_chat_see_typing_and_survive_a_server_restart(
                     await expect(page.locator("#log li:not(.system)")).to_have_text(
                         ["Ada: hello Bob", "Bob: hi Ada", "Bob: back again", "Ada: welcome back"],
                         timeout=WAIT,
+                    )
+                # the `siox client` command joins the same chat from a terminal
+                records = await cli_says(url, "Cy", "hello from a terminal")
+                assert {"type": "ack", "event": "chat", "args": [True]} in records
+                chat = [r["args"][0] for r in records if r.get("event") == "chat"]
+                assert {"from": "Cy", "text": "hello from a terminal"} in chat
+                for page in (ada, bob):
+                    await expect(page.locator("#log li:not(.system)").last).to_have_text(
+                        "Cy: hello from a terminal"
                     )
                 await expect(ada.locator("#log li.failed")).to_have_count(0)
                 await expect(bob.locator("#log li.failed")).to_have_count(0)
