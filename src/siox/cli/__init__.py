@@ -2,7 +2,8 @@
 
 Modules: `siox.cli.serve` (loading and running an application), `siox.cli.reload` (the
 ``--reload`` supervisor), `siox.cli.commands` (the client's command language and output) and
-`siox.cli.client` (the interactive / piped client). This module only parses arguments.
+`siox.cli.client` (the interactive / piped client) with `siox.cli.terminal` (its input and
+output). This module only parses arguments.
 """
 
 from __future__ import annotations

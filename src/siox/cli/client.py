@@ -12,12 +12,9 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import sys
-import threading
 from collections import deque
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from ..client.client import Client
@@ -29,15 +26,12 @@ from .commands import (
     CommandError,
     parse_json_command,
     parse_text_command,
-    render_json,
-    render_text,
 )
+from .terminal import PROMPT, LineReader, pipe_writer, setup_history, terminal_mode, terminal_writer
 
 __all__ = ["ClientSession", "client_command"]
 
-PROMPT = "siox> "
 UNCLAIMED_EVENTS = 1000
-HISTORY_FILE = "~/.siox_history"
 
 
 def _reply_args(value: Any) -> list[Any]:
@@ -199,93 +193,9 @@ class ClientSession:
         }
 
 
-class _LineReader:
-    """Reads stdin in a daemon thread, one line each time `next` asks for one.
-
-    (Not the loop's default executor: a thread blocked in ``input()`` at Ctrl-C would keep
-    ``asyncio.run`` from returning.)
-    """
-
-    def __init__(self, prompt: str | None) -> None:
-        self._prompt = prompt
-        self._loop = asyncio.get_running_loop()
-        self._want = threading.Semaphore(0)
-        #: whether the prompt is shown and a line is being typed
-        self.prompting = False
-        self._lines: asyncio.Queue[str | None] = asyncio.Queue()
-        threading.Thread(target=self._read, name="siox-client-stdin", daemon=True).start()
-
-    def _read(self) -> None:
-        while True:
-            self._want.acquire()
-            line: str | None
-            self.prompting = self._prompt is not None
-            try:
-                line = (
-                    (sys.stdin.readline() or None) if self._prompt is None else input(self._prompt)
-                )
-            except (EOFError, OSError, ValueError):
-                line = None
-            finally:
-                self.prompting = False
-            try:
-                self._loop.call_soon_threadsafe(self._lines.put_nowait, line)
-            except RuntimeError:  # the loop is closed: the session is over
-                return
-            if line is None:
-                return
-
-    async def next(self) -> str | None:
-        """The next line (None at the end of the input)."""
-        self._want.release()
-        return await self._lines.get()
-
-
-def _setup_history() -> Callable[[], None]:
-    """Turn readline on with a history file; returns what saves it."""
-    try:
-        import readline
-    except ImportError:  # not every platform has it
-        return lambda: None
-    path = Path(os.path.expanduser(HISTORY_FILE))
-    with contextlib.suppress(OSError):
-        readline.read_history_file(path)
-    readline.set_history_length(1000)
-
-    def save() -> None:
-        with contextlib.suppress(OSError):
-            readline.write_history_file(path)
-
-    return save
-
-
-def _terminal_writer(reader: _LineReader) -> Callable[[dict[str, Any]], None]:
-    """Print records; above the prompt (drawn again with the typed text) while it shows."""
-    try:
-        import readline
-
-        buffer: Callable[[], str] = readline.get_line_buffer
-    except ImportError:
-        buffer = str
-
-    def write(record: dict[str, Any]) -> None:
-        if reader.prompting:
-            sys.stdout.write("\r\x1b[K" + render_text(record) + "\n" + PROMPT + buffer())
-        else:
-            sys.stdout.write(render_text(record) + "\n")
-        sys.stdout.flush()
-
-    return write
-
-
-def _pipe_writer(record: dict[str, Any]) -> None:
-    sys.stdout.write(render_json(record) + "\n")
-    sys.stdout.flush()
-
-
 async def _main(args: argparse.Namespace, interactive: bool) -> int:
-    reader = _LineReader(PROMPT if interactive else None)
-    write = _terminal_writer(reader) if interactive else _pipe_writer
+    reader = LineReader(PROMPT if interactive else None)
+    write = terminal_writer(reader) if interactive else pipe_writer
     auth: Any = None
     if args.auth is not None:
         try:
@@ -311,7 +221,7 @@ async def _main(args: argparse.Namespace, interactive: bool) -> int:
         print(f"siox client: cannot connect to {args.url}: {exc}{cause}", file=sys.stderr)
         await client.close()
         return 1
-    save_history = _setup_history() if interactive else (lambda: None)
+    save_history = setup_history() if interactive else (lambda: None)
     parse = parse_text_command if interactive else parse_json_command
     try:
         while True:
@@ -346,7 +256,7 @@ async def _main(args: argparse.Namespace, interactive: bool) -> int:
 def client_command(args: argparse.Namespace) -> int:
     """``siox client``: returns the exit status."""
     interactive = sys.stdin.isatty()
-    saved = _terminal_mode() if interactive else None
+    saved = terminal_mode() if interactive else None
     try:
         return asyncio.run(_main(args, interactive))
     except KeyboardInterrupt:
@@ -354,22 +264,3 @@ def client_command(args: argparse.Namespace) -> int:
     finally:
         if saved is not None:
             saved()
-
-
-def _terminal_mode() -> Callable[[], None] | None:
-    """What puts the terminal back as it is now (readline may be mid-line when we leave)."""
-    try:
-        import termios
-    except ImportError:
-        return None
-    fd = sys.stdin.fileno()
-    try:
-        mode = termios.tcgetattr(fd)
-    except termios.error:
-        return None
-
-    def restore() -> None:
-        with contextlib.suppress(termios.error):
-            termios.tcsetattr(fd, termios.TCSADRAIN, mode)
-
-    return restore
