@@ -234,3 +234,26 @@ def test_a_missing_bundle_fails_at_construction_saying_what_to_do(
     monkeypatch.chdir(tmp_path)
     with pytest.raises(FileNotFoundError, match=r"not found in node_modules \(looked in .*npm"):
         siox.Server(serve_client=True)
+
+
+def test_asgi_serves_the_bundle_before_the_other_app_and_forwards_the_rest() -> None:
+    forwarded: list[str] = []
+
+    async def other(scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        forwarded.append(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"other"})
+
+    sio = siox.Server(serve_client=True, client_bundle_dir=NODE_DIST)
+    app = siox.ASGIApp(sio, other_asgi_app=other)
+
+    async def main() -> None:
+        status, _, body = await asgi_get(app, "/socket.io/socket.io.min.js")
+        assert (status, body) == (200, (NODE_DIST / "socket.io.min.js").read_bytes())
+        status, _, body = await asgi_get(app, "/index.html")
+        assert (status, body) == (200, b"other")
+        status, _, body = await asgi_get(app, "/socket.io/not-a-bundle.js")
+        assert (status, body) == (200, b"other")
+
+    asyncio.run(main())
+    assert forwarded == ["/index.html", "/socket.io/not-a-bundle.js"]
