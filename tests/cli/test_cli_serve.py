@@ -147,6 +147,22 @@ async def test_a_bad_app_exits_2_with_the_reason(tmp_path: Path) -> None:
     assert "siox serve: cannot import 'nothere'" in err.decode()
 
 
+async def test_a_taken_port_exits_1_with_the_reason(tmp_path: Path) -> None:
+    write_app(tmp_path, 1)
+    async with await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0) as taken:
+        port = taken.sockets[0].getsockname()[1]
+        proc = await asyncio.create_subprocess_exec(
+            *siox_command("serve", "myapp:sio", "--port", str(port)),
+            cwd=tmp_path,
+            env=env(),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+    assert proc.returncode == 1
+    assert f"siox serve: cannot listen on 127.0.0.1:{port}" in err.decode()
+
+
 def test_workers_go_to_run_only_when_run_takes_them() -> None:
     assert run_options(1) == {}
     with pytest.raises(AppError, match="must be 1 or more"):

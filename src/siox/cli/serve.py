@@ -122,5 +122,9 @@ def serve_command(args: argparse.Namespace) -> int:
         return 2
     if args.port:
         print(f"siox: serving {args.app} on http://{args.host}:{args.port}", flush=True)
-    run(app, host=args.host, port=args.port, **options)
+    try:
+        run(app, host=args.host, port=args.port, **options)
+    except OSError as exc:  # the address is taken, or not ours to bind
+        print(f"siox serve: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
     return 0
