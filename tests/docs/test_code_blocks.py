@@ -1,4 +1,4 @@
-"""Every code block of README.md and docs/ runs, so none of them can rot.
+"""Every code block of README.md, docs/ and the examples' READMEs runs, so none can rot.
 
 A ```python block runs as a script of its own, in a fresh interpreter, in an empty folder, and
 must exit with 0 within `RUN_TIMEOUT` seconds: blocks that start a server run a round trip on
@@ -32,7 +32,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+SOURCES = [
+    ROOT / "README.md",
+    *sorted((ROOT / "docs").rglob("*.md")),
+    *sorted((ROOT / "examples").rglob("*.md")),
+]
 RUN_TIMEOUT = 60.0
 MAX_NOT_RUN = 12
 
