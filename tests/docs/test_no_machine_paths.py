@@ -30,7 +30,7 @@ def tracked_files() -> list[Path]:
 
 
 def test_no_tracked_file_names_a_machine_path() -> None:
-    found = []
+    found: list[str] = []
     for path in tracked_files():
         if not path.is_file():
             continue
