@@ -12,7 +12,7 @@ the line before the block, change that:
   the block before it). These are counted and capped (`MAX_NOT_RUN`) so that they stay few.
 
 Shell blocks are not run; the repository files they name (``scripts/...``, ``examples/...``)
-must exist. Tests named in the docs as ``tests/path.py::test_name`` must exist too, so the
+and the ``.venv/bin/`` tools they call must exist. Tests named in the docs as ``tests/path.py::test_name`` must exist too, so the
 security page cannot cite a test that was renamed away.
 """
 
@@ -43,6 +43,7 @@ MAX_NOT_RUN = 12
 _FENCE = re.compile(r"^(?P<indent>\s*)```(?P<lang>[\w-]*)\s*$")
 _MARKER = re.compile(r"^\s*<!--\s*(?P<kind>not-run|server)\s*:\s*(?P<note>.*?)\s*-->\s*$")
 _REPO_PATH = re.compile(r"(?<![\w./-])((?:scripts|examples|fuzz|bench|tests)/[\w./-]*\w)")
+_VENV_TOOL = re.compile(r"\.venv/bin/([\w.-]+)")
 _TEST_REF = re.compile(r"(tests/[\w/]+\.py)::(test_\w+)")
 
 
@@ -199,10 +200,13 @@ def test_every_marker_stands_before_a_python_block() -> None:
 
 @pytest.mark.parametrize("block", SHELL, ids=[block.name for block in SHELL])
 def test_repository_files_named_by_shell_blocks_exist(block: Block) -> None:
+    venv_bin = Path(sys.executable).parent  # the development virtualenv's tools
     for line in block.code.splitlines():
         command = line.split("#", 1)[0]
         for path in _REPO_PATH.findall(command):
             assert (ROOT / path).exists(), f"{block.name}: {path} does not exist"
+        for tool in _VENV_TOOL.findall(command):
+            assert (venv_bin / tool).exists(), f"{block.name}: .venv/bin/{tool} is not installed"
 
 
 def test_tests_named_in_the_docs_exist() -> None:
