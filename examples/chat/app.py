@@ -1,7 +1,7 @@
 """A small chat on siox: open http://127.0.0.1:3000 in two browser tabs.
 
     npm ci                                  # once: the official client bundle, from npm
-    python app.py [--host 127.0.0.1] [--port 3000]
+    python app.py [--host 127.0.0.1] [--port 3000]   # --port 0: any free port
 
 The page loads ``/socket.io/socket.io.min.js``, which the server serves from this folder's
 ``node_modules/socket.io-client`` (``serve_client=True``); the server refuses to start, saying
@@ -11,7 +11,9 @@ so, when ``npm ci`` has not been run.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
+import signal
 from pathlib import Path
 
 import siox
@@ -59,14 +61,24 @@ async def disconnect(socket: siox.Socket, reason: str) -> None:
     await sio.emit("users", sorted(users.values()))
 
 
+async def serve(host: str, port: int) -> None:
+    """Serve until SIGINT or SIGTERM, then shut down gracefully."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with siox.serve(sio, host=host, port=port, static_files={"/": HERE / "index.html"}) as s:
+        print(f"siox chat demo: listening on http://{host}:{s.port} (Ctrl-C to stop)", flush=True)
+        await stop.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="The siox chat demo.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3000)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    print(f"siox chat demo: open http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
-    siox.run(sio, host=args.host, port=args.port, static_files={"/": HERE / "index.html"})
+    asyncio.run(serve(args.host, args.port))
 
 
 if __name__ == "__main__":
