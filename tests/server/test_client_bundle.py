@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import re
 import zlib
 from collections.abc import MutableMapping
 from pathlib import Path
@@ -224,6 +225,14 @@ def test_the_package_folder_itself_may_be_given(tmp_path: Path) -> None:
     sio = siox.Server(serve_client=True, client_bundle_dir=str(dist.parent))
     assert sio.engine.client_bundle is not None
     assert sio.engine.client_bundle.directory == dist
+
+
+def test_an_odd_version_gives_a_digest_etag_not_a_broken_header(tmp_path: Path) -> None:
+    dist = fake_package(tmp_path, version='4.0"\r\nX-Evil: 1')
+    sio = siox.Server(serve_client=True, client_bundle_dir=dist)
+    assert sio.engine.client_bundle is not None
+    etag = sio.engine.client_bundle.etag
+    assert re.fullmatch(r'"[0-9a-f]{16}"', etag), etag
 
 
 def test_a_missing_bundle_fails_at_construction_saying_what_to_do(

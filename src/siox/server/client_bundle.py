@@ -43,6 +43,7 @@ CLIENT_FILES = (
     "socket.io.msgpack.min.js.map",
 )
 _REQUIRED = CLIENT_FILES[:3]
+_VERSION_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.+-_")
 _PACKAGE_DIST = Path("node_modules") / "socket.io-client" / "dist"
 _INSTALL_HINT = (
     "install the official client next to the application (npm install socket.io-client@4), "
@@ -96,8 +97,9 @@ def _version(directory: Path) -> str:
     manifest = directory.parent / "package.json"
     try:
         data = json.loads(manifest.read_text("utf-8"))
-        if isinstance(data, dict) and isinstance(data.get("version"), str):
-            return str(data["version"])
+        version = data.get("version") if isinstance(data, dict) else None
+        if isinstance(version, str) and version and _VERSION_CHARS.issuperset(version):
+            return version
     except (OSError, ValueError):
         pass
     digest = hashlib.sha256((directory / "socket.io.min.js").read_bytes()).hexdigest()
