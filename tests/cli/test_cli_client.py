@@ -25,8 +25,22 @@ from cli.clitools import env, siox_command
 TIMEOUT = 30.0
 
 
-def make_server() -> siox.Server:
+class Notes:
+    """What the server's ``note`` handler got, and an event set when something came."""
+
+    def __init__(self) -> None:
+        self.got: list[tuple[Any, ...]] = []
+        self.arrived = asyncio.Event()
+
+
+def make_server(notes: Notes | None = None) -> siox.Server:
     sio = siox.Server()
+
+    @sio.on("note")
+    async def note(socket: siox.Socket, *args: Any) -> None:
+        if notes is not None:
+            notes.got.append(args)
+            notes.arrived.set()
 
     @sio.on("echo")
     async def echo(socket: siox.Socket, *args: Any) -> tuple[Any, ...]:
@@ -48,8 +62,8 @@ def make_server() -> siox.Server:
 
 
 @contextlib.asynccontextmanager
-async def running_server() -> AsyncIterator[str]:
-    async with siox.serve(make_server(), port=0) as serving:
+async def running_server(notes: Notes | None = None) -> AsyncIterator[str]:
+    async with siox.serve(make_server(notes), port=0) as serving:
         yield f"http://127.0.0.1:{serving.port}"
 
 
@@ -112,6 +126,20 @@ async def test_pipe_mode_emits_acks_events_and_namespaces_as_json_lines(transpor
     assert (status["namespace"], status["connected"]) == ("/chat", True)
     # the commands ran in order: the ack of the second namespace after the switch
     assert kinds.index("status") > kinds.index("ack")
+
+
+@pytest.mark.parametrize("transport", ["polling", "websocket"])
+async def test_an_emit_just_before_the_end_of_the_input_still_reaches_the_server(
+    transport: str,
+) -> None:
+    notes = Notes()
+    async with running_server(notes) as url:
+        records, _ = await pipe_session(
+            url, ['{"emit": ["note", "last words", 3]}'], "--transport", transport
+        )
+        await asyncio.wait_for(notes.arrived.wait(), 5)
+    assert notes.got == [("last words", 3)]
+    assert records[-1] == {"type": "disconnect", "namespace": "/", "reason": "io client disconnect"}
 
 
 async def test_pipe_mode_refused_namespace_reports_and_stays_on_the_old_one() -> None:
