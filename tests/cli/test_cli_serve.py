@@ -209,3 +209,32 @@ async def test_reload_restarts_the_server_when_a_py_file_changes(tmp_path: Path)
     assert "myapp.py changed, restarting" in err
     with pytest.raises(OSError):  # the child went with the parent
         await asyncio.open_connection("127.0.0.1", port)
+
+
+async def test_reload_waits_out_a_broken_app_and_starts_it_once_fixed(tmp_path: Path) -> None:
+    app = tmp_path / "myapp.py"
+    app.write_text("def broken(:\n")
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        *siox_command("serve", "myapp:sio", "--port", str(port), "--reload"),
+        cwd=tmp_path,
+        env=env(),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
+    assert proc.stderr is not None
+    try:
+        seen = b""
+        async with asyncio.timeout(TIMEOUT):
+            while b"the server stopped; waiting for a change" not in seen:
+                seen += await proc.stderr.readline()
+        assert b"SyntaxError" in seen
+        assert proc.returncode is None  # the supervisor stays
+        write_app(tmp_path, 7)
+        later = time.time_ns() + 2_000_000_000
+        os.utime(app, ns=(later, later))
+        await wait_listening(port, TIMEOUT)
+        assert await ask_version(port) == 7
+    finally:
+        assert await stop(proc) == 0
