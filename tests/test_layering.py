@@ -107,6 +107,12 @@ RULES: dict[str, Rule] = {
     "siox.adapters.wire": Rule((*CORE, "siox.adapters"), third_party=("msgpack",)),
     "siox.adapters.redis": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
     "siox.server": Rule((*CORE, "siox.adapters"), third_party=("uvloop",)),
+    # `Server.instrument` loads the Admin UI's server side on demand (a lazy facade, as `siox`)
+    "siox.server.server": Rule(
+        (*CORE, "siox.adapters", "siox.server", "siox.admin"), third_party=("uvloop",)
+    ),
+    # the Admin UI's server side: an observer of the server; bcrypt with the siox[admin] extra
+    "siox.admin": Rule((*CORE, "siox.adapters", "siox.server"), third_party=("bcrypt",)),
     "siox.client": Rule(CORE),
     "siox.asgi": Rule(("siox._asgi_types", "siox.errors", "siox.options", "siox.server")),
     # test helpers for users: a server and in-memory clients, above everything but the client

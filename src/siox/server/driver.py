@@ -34,6 +34,7 @@ from ..socketio.parsers import ParserLike
 from .engine_api import EngineConnection, Timers
 from .events import NOT_FALSE, RECOVERABLE_REASONS
 from .namespace import Handler, Namespace
+from .observer import ServerObserver
 from .outgoing import Outgoing
 from .runner import ErrorContext, HandlerRunner, ack_args
 from .socket import Handshake, Socket
@@ -80,6 +81,11 @@ class Registry(Protocol):
 
     def report_error(self, exc: BaseException, context: ErrorContext | None = None) -> None:
         """Report an exception raised by application code."""
+        ...
+
+    @property
+    def observer(self) -> ServerObserver | None:
+        """What watches the server (`siox.server.observer`), or None."""
         ...
 
 
@@ -339,6 +345,9 @@ class ConnectionDriver:
             for data in session.missed_packets:
                 self.write(self.session.event(name, data))
         socket.release()
+        observer = self.registry.observer
+        if observer is not None:
+            observer.socket_connected(socket)
 
     async def _register(self, socket: Socket, session: SessionState | None) -> None:
         namespace = socket.namespace
@@ -381,6 +390,9 @@ class ConnectionDriver:
         self._forget(socket)
         self.session.forget(socket.nsp)
         socket.fail_acks()
+        observer = self.registry.observer
+        if observer is not None:
+            observer.socket_disconnected(socket, reason)
         self.runner.submit(self._close_sequence(socket, reason))
 
     def leave_namespace(self, socket: Socket) -> None:

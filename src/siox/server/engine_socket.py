@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..engineio.events import Closed, CloseReason, MessageReceived, Opened
+from ..engineio.events import Closed, CloseReason, MessageReceived, Opened, Upgraded
 from ..engineio.handshake import Transport
 from ..engineio.outputs import PollingResponse, WebSocketClose, WebSocketSend
 from ..engineio.session import EngineSession
@@ -251,6 +251,10 @@ class EngineSocket:
                 app.engine_message(self, event.data)
         elif kind is Opened:
             app.engine_opened(self)
+        elif kind is Upgraded:
+            upgraded = getattr(app, "engine_upgraded", None)  # optional in `EngineApp`
+            if upgraded is not None:
+                upgraded(self)
         elif kind is Closed:
             self._closed = True
             if self._timer is not None:

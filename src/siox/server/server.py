@@ -30,6 +30,7 @@ from .engine_server import AllowRequest, EngineServer, GenerateId
 from .events import check_event_name
 from .main_namespace import MainNamespaceShortcuts
 from .namespace import Handler, Namespace, ParentNamespace
+from .observer import ObservedConnection, ObserverGroup, ServerObserver
 from .operators import AckResults, BroadcastOperator
 from .runner import ErrorContext, accepts_positional
 
@@ -189,6 +190,8 @@ class Server(MainNamespaceShortcuts):
         self._new_namespace_listeners: list[Callable[[Namespace], Any]] = []
         #: the connection driver of each Engine.IO session, by session id
         self.connections: dict[str, ConnectionDriver] = {}
+        #: what watches this server (`add_observer`): None, the default, costs nothing
+        self.observer: ServerObserver | None = None
         self.engine = EngineServer.from_options(self, self.options.engine)
         self.of("/")
 
@@ -322,6 +325,8 @@ class Server(MainNamespaceShortcuts):
     def report_error(self, exc: BaseException, context: ErrorContext | None = None) -> None:
         """Report an exception raised by application code (it never kills the connection)."""
         context = context if context is not None else ErrorContext()
+        if self.observer is not None:
+            self.observer.handler_error(exc, context)
         where = context.describe()
         exc.add_note(f"siox: raised by the handler of {where}")
         if not self._error_handlers:
@@ -395,21 +400,59 @@ class Server(MainNamespaceShortcuts):
 
     def engine_opened(self, conn: EngineConnection) -> None:
         """A new Engine.IO session: make its connection driver."""
+        observer = self.observer
+        if observer is not None:
+            observer.connection_opened(conn)
+            conn = ObservedConnection(conn, observer)
         if self.options.engine.initial_packet is not None:
             conn.write([self.options.engine.initial_packet])
         self.connections[conn.sid] = ConnectionDriver(self, conn)
 
     def engine_message(self, conn: EngineConnection, data: str | bytes) -> None:
         """A message on a session."""
+        if self.observer is not None:
+            self.observer.message_received(conn, data)
         driver = self.connections.get(conn.sid)
         if driver is not None:
             driver.receive(data)
+
+    def engine_upgraded(self, conn: EngineConnection) -> None:
+        """A session moved to WebSocket."""
+        if self.observer is not None:
+            self.observer.connection_upgraded(conn)
 
     def engine_closed(self, conn: EngineConnection, reason: str) -> None:
         """A session ended."""
         driver = self.connections.pop(conn.sid, None)
         if driver is not None:
             driver.engine_closed(reason)
+        if self.observer is not None:
+            self.observer.connection_closed(conn, reason)
+
+    # -- observers (the Admin UI, metrics) --------------------------------------------------------
+
+    def add_observer(self, observer: ServerObserver) -> None:
+        """Have ``observer`` told what happens on this server (`siox.server.observer`).
+
+        Connections opened before it was added are not reported as they write.
+        """
+        current = self.observer
+        if current is None:
+            self.observer = observer
+        elif isinstance(current, ObserverGroup):
+            current.observers.append(observer)
+        else:
+            self.observer = ObserverGroup([current, observer])
+
+    def instrument(self, **options: Any) -> Any:
+        """Serve the Socket.IO Admin UI's server side (``@socket.io/admin-ui``).
+
+        See `siox.admin.instrument` for the options (``auth`` is required: credentials, or
+        ``None`` explicitly).
+        """
+        from ..admin import instrument
+
+        return instrument(self, **options)
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -419,6 +462,8 @@ class Server(MainNamespaceShortcuts):
         Then every namespace's adapter is closed (a cluster adapter unsubscribes).
         """
         await self.engine.shutdown(timeout)
+        if self.observer is not None:
+            self.observer.server_closed()
         for namespace in list(self.namespaces.values()):
             try:
                 await namespace.adapter.close()
