@@ -436,13 +436,11 @@ class Server(MainNamespaceShortcuts):
 
         Connections opened before it was added are not reported as they write.
         """
-        current = self.observer
-        if current is None:
-            self.observer = observer
-        elif isinstance(current, ObserverGroup):
-            current.observers.append(observer)
+        # Always behind a group: an observer that raises is logged, never felt by the server.
+        if isinstance(self.observer, ObserverGroup):
+            self.observer.observers.append(observer)
         else:
-            self.observer = ObserverGroup([current, observer])
+            self.observer = ObserverGroup([observer])
 
     def instrument(self, **options: Any) -> Any:
         """Serve the Socket.IO Admin UI's server side (``@socket.io/admin-ui``).
