@@ -38,7 +38,7 @@ def test_bad_auth_options_are_refused_at_once(auth: Any, error: type[Exception])
 
 def test_an_unknown_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="mode"):
-        siox.Server().instrument(auth=None, mode="staging")  # type: ignore[arg-type]
+        siox.Server().instrument(auth=None, mode="staging")
 
 
 async def test_login_gives_a_session_and_refuses_others_with_invalid_credentials() -> None:
