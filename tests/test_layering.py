@@ -109,10 +109,15 @@ RULES: dict[str, Rule] = {
     "siox.server": Rule((*CORE, "siox.adapters"), third_party=("uvloop",)),
     # `Server.instrument` loads the Admin UI's server side on demand (a lazy facade, as `siox`)
     "siox.server.server": Rule(
-        (*CORE, "siox.adapters", "siox.server", "siox.admin"), third_party=("uvloop",)
+        (*CORE, "siox.adapters", "siox.server", "siox.admin", "siox.metrics"),
+        third_party=("uvloop",),
     ),
     # the Admin UI's server side: an observer of the server; bcrypt with the siox[admin] extra
     "siox.admin": Rule((*CORE, "siox.adapters", "siox.server"), third_party=("bcrypt",)),
+    # Prometheus metrics: an observer of the server; prometheus-client with siox[metrics]
+    "siox.metrics": Rule(
+        (*CORE, "siox.adapters", "siox.server"), third_party=("prometheus_client",)
+    ),
     "siox.client": Rule(CORE),
     "siox.asgi": Rule(("siox._asgi_types", "siox.errors", "siox.options", "siox.server")),
     # test helpers for users: a server and in-memory clients, above everything but the client

@@ -96,6 +96,7 @@ class ConnectionDriver:
         "_connect_timer",
         "conn",
         "encode",
+        "observer",
         "parser_key",
         "registry",
         "runner",
@@ -107,6 +108,8 @@ class ConnectionDriver:
     def __init__(self, registry: Registry, conn: EngineConnection) -> None:
         self.registry = registry
         self.conn = conn
+        #: what watches the server (None: nothing), as it was when the connection opened
+        self.observer = registry.observer
         protocol = 5 if conn.eio >= 4 else 4
         parser = registry.parser_for(protocol)
         self.session = SocketConnection(parser, role="server", protocol=protocol, eio_sid=conn.sid)
@@ -345,9 +348,8 @@ class ConnectionDriver:
             for data in session.missed_packets:
                 self.write(self.session.event(name, data))
         socket.release()
-        observer = self.registry.observer
-        if observer is not None:
-            observer.socket_connected(socket)
+        if self.observer is not None:
+            self.observer.socket_connected(socket)
 
     async def _register(self, socket: Socket, session: SessionState | None) -> None:
         namespace = socket.namespace
@@ -390,9 +392,8 @@ class ConnectionDriver:
         self._forget(socket)
         self.session.forget(socket.nsp)
         socket.fail_acks()
-        observer = self.registry.observer
-        if observer is not None:
-            observer.socket_disconnected(socket, reason)
+        if self.observer is not None:
+            self.observer.socket_disconnected(socket, reason)
         self.runner.submit(self._close_sequence(socket, reason))
 
     def leave_namespace(self, socket: Socket) -> None:

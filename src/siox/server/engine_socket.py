@@ -49,6 +49,7 @@ class EngineSocket:
         "_pumping",
         "_ready",
         "_timer",
+        "close_description",
         "core",
         "jsonp_index",
         "query",
@@ -95,6 +96,8 @@ class EngineSocket:
         self._channel: WebSocketChannel | None = None
         self._closed = False
         self._app_reason: str | None = None
+        #: why the session closed, in more words than the reason (None: open, or no detail)
+        self.close_description: str | None = None
 
     def __repr__(self) -> str:
         return f"<EngineSocket {self.sid} {self.transport} closed={self._closed}>"
@@ -257,6 +260,7 @@ class EngineSocket:
                 upgraded(self)
         elif kind is Closed:
             self._closed = True
+            self.close_description = event.description
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None

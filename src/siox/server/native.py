@@ -415,6 +415,9 @@ class HttpProtocol(asyncio.Protocol):
     async def _respond(self, request: HttpRequest) -> HttpResponse:
         if self.engine.handles(request.path):
             return await self.engine.handle_http(request)
+        route = self.engine.routes.get(request.path)
+        if route is not None:
+            return route(request)
         if self.static is not None and request.method in ("GET", "HEAD"):
             found = self.static.lookup(request.path)
             if found is not None:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from .outgoing import Outgoing
 
 if TYPE_CHECKING:
+    from ..errors import ProtocolError
     from .engine_api import EngineConnection, RequestInfo
     from .runner import ErrorContext
     from .socket import Socket
@@ -41,10 +42,17 @@ class ServerObserver:
         """The session moved to WebSocket."""
 
     def connection_closed(self, conn: EngineConnection, reason: str) -> None:
-        """The session ended, for ``reason`` (the reference's reason strings)."""
+        """The session ended, for ``reason`` (the reference's reason strings).
+
+        ``conn.close_description`` (when the connection has one) says more: which limit or
+        rule, e.g. a slow consumer's outgoing buffer overflowing.
+        """
 
     def message_received(self, conn: EngineConnection, data: str | bytes) -> None:
         """One Engine.IO message arrived from the client."""
+
+    def request_refused(self, error: ProtocolError) -> None:
+        """The Engine.IO layer refused a request (a handshake, an unknown session...)."""
 
     def messages_sent(self, conn: EngineConnection, messages: list[str | bytes]) -> None:
         """Engine.IO messages were queued for the client."""
@@ -57,6 +65,9 @@ class ServerObserver:
 
     def handler_error(self, exc: BaseException, context: ErrorContext) -> None:
         """Application code raised ``exc`` (it also goes to the error hooks)."""
+
+    def ack_received(self, socket: Socket, seconds: float) -> None:
+        """The client acknowledged an event ``socket`` sent ``seconds`` ago."""
 
     def server_closed(self) -> None:
         """The server shut down (`siox.Server.shutdown`)."""
@@ -95,6 +106,11 @@ class ObserverGroup(ServerObserver):
         for observer in self.observers:
             _safely("message_received", observer, conn, data)
 
+    def request_refused(self, error: ProtocolError) -> None:
+        """Fan out."""
+        for observer in self.observers:
+            _safely("request_refused", observer, error)
+
     def messages_sent(self, conn: EngineConnection, messages: list[str | bytes]) -> None:
         """Fan out."""
         for observer in self.observers:
@@ -114,6 +130,11 @@ class ObserverGroup(ServerObserver):
         """Fan out."""
         for observer in self.observers:
             _safely("handler_error", observer, exc, context)
+
+    def ack_received(self, socket: Socket, seconds: float) -> None:
+        """Fan out."""
+        for observer in self.observers:
+            _safely("ack_received", observer, socket, seconds)
 
     def server_closed(self) -> None:
         """Fan out."""

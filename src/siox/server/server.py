@@ -452,6 +452,16 @@ class Server(MainNamespaceShortcuts):
 
         return instrument(self, **options)
 
+    def instrument_metrics(self, **options: Any) -> Any:
+        """Count what this server does in Prometheus metrics (``siox[metrics]``).
+
+        See `siox.metrics.instrument_metrics` for the options; by default the native server
+        serves them at ``/metrics``.
+        """
+        from ..metrics import instrument_metrics
+
+        return instrument_metrics(self, **options)
+
     # -- lifecycle --------------------------------------------------------------------------------
 
     async def shutdown(self, timeout: float = DEFAULT_SERVE_OPTIONS.shutdown_timeout) -> None:
