@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -127,18 +129,37 @@ async def test_the_endpoint_answers_only_reads_and_an_asgi_app_serves_the_same()
     metrics = sio.instrument_metrics(registry=registry)
     async with running(sio) as port:
         assert (await http(port, "POST", "/metrics", b"")).status == 405
-    sent: list[dict[str, Any]] = []
+    app = siox.ASGIApp(sio, other_asgi_app=metrics.asgi_app("/metrics"))
+    async with asgi_served(app) as port:
+        found = await http(port, "GET", "/metrics")
+        assert found.status == 200 and b"siox_namespaces 1.0" in found.body
+        assert (await http(port, "GET", "/elsewhere")).status == 404
+        assert (await http(port, "GET", "/socket.io/?EIO=4&transport=polling")).status == 200
 
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+@asynccontextmanager
+async def asgi_served(app: Any) -> AsyncIterator[int]:
+    """``app`` under uvicorn (lifespan on) on a free port."""
+    import socket
 
-    scope = {"type": "http", "method": "GET", "path": "/", "query_string": b"", "headers": []}
-    await metrics.asgi_app()(scope, receive, send)
-    assert sent[0]["status"] == 200
-    assert b"siox_namespaces 1.0" in b"".join(m.get("body", b"") for m in sent)
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", log_level="error")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        for _ in range(200):
+            if server.started:
+                break
+            await asyncio.sleep(0.02)
+        assert server.started
+        yield port
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
 
 
 async def test_an_uninstrumented_server_serves_no_metrics() -> None:

@@ -9,7 +9,6 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     generate_latest,
-    make_asgi_app as _make_asgi_app,
 )
 
 from ..server.http_types import HttpRequest, HttpResponse
@@ -62,9 +61,51 @@ class SioxMetrics:
         body = self.exposition()
         return HttpResponse(200, [("Content-Type", CONTENT_TYPE_LATEST)], body)
 
-    def asgi_app(self) -> Any:
-        """An ASGI app serving these metrics (prometheus-client's), to mount anywhere."""
-        return _make_asgi_app(self.registry)
+    def asgi_app(self, path: str | None = None) -> Any:
+        """An ASGI app serving these metrics.
+
+        Args:
+            path: the one path it answers (404 elsewhere), for ``siox.ASGIApp``'s
+                ``other_asgi_app``; None answers every path (to mount it in a framework).
+
+        It completes lifespan events (so it can be the app an ASGI server runs) and answers
+        ``GET``/``HEAD`` only.
+        """
+        return _MetricsApp(self, path)
+
+
+class _MetricsApp:
+    def __init__(self, metrics: SioxMetrics, path: str | None) -> None:
+        self.metrics = metrics
+        self.path = path
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if kind == "websocket":
+            await send({"type": "websocket.close", "code": 1000})
+            return
+        if kind != "http":
+            return
+        if self.path is not None and scope.get("path") != self.path:
+            status, headers, body = 404, [(b"content-type", b"text/plain")], b"Not Found"
+        elif scope.get("method") not in ("GET", "HEAD"):
+            status, headers, body = 405, [(b"allow", b"GET, HEAD")], b""
+        else:
+            status, body = 200, self.metrics.exposition()
+            headers = [(b"content-type", CONTENT_TYPE_LATEST.encode())]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send(
+            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
+        )
 
 
 def instrument_metrics(
