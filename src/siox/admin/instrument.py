@@ -114,6 +114,8 @@ class AdminUI:
         if await self.auth.check(auth.get("username"), auth.get("password")):
             session_id = secrets.token_hex(16)
             await self.store.save_session(session_id)
+            if len(self._new_sessions) >= 1000:  # logins whose connection never completed
+                self._new_sessions.clear()
             self._new_sessions[socket.id] = session_id
             return
         raise ConnectionRefused("invalid credentials")
