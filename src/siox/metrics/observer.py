@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.metrics_core import GaugeMetricFamily
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from ..server.observer import ServerObserver
@@ -95,30 +95,12 @@ class MetricsObserver(ServerObserver):
             ["reason"],
             registry=registry,
         )
-        self.events_in = Counter(
-            f"{prefix}_events_received",
-            "Events received, by namespace",
-            ["namespace"],
-            registry=registry,
-        )
-        self.events_out = Counter(
-            f"{prefix}_events_sent",
-            "Events sent (a broadcast counts once per recipient), by namespace",
-            ["namespace"],
-            registry=registry,
-        )
-        self.bytes_in = Counter(
-            f"{prefix}_bytes_received",
-            "Engine.IO message bytes received, by namespace",
-            ["namespace"],
-            registry=registry,
-        )
-        self.bytes_out = Counter(
-            f"{prefix}_bytes_sent",
-            "Engine.IO message bytes sent, by namespace",
-            ["namespace"],
-            registry=registry,
-        )
+        #: the hot counters, as plain tallies by namespace label (no lock, no label lookup per
+        #: message): `ServerCollector` exposes them as counters at each scrape
+        self.events_in: dict[str, int] = {}
+        self.events_out: dict[str, int] = {}
+        self.bytes_in: dict[str, int] = {}
+        self.bytes_out: dict[str, int] = {}
         self.ack_latency = Histogram(
             f"{prefix}_ack_latency_seconds",
             "Time from an emit with ack to the client's acknowledgement, by namespace",
@@ -180,16 +162,26 @@ class MetricsObserver(ServerObserver):
         # a binary attachment belongs to the packet before it (msgpack: no text packet at all)
         return self._last_nsp.get(conn.sid, "unknown")
 
+    def _tally(self, tally: dict[str, int], namespace: str, count: int) -> None:
+        if namespace in tally:
+            tally[namespace] += count
+        else:
+            label = self.label(namespace)
+            if label == namespace:
+                tally[namespace] = count
+            else:  # "other": counted under the name it stands for, merged at scrape
+                tally[label] = tally.get(label, 0) + count
+
     def message_received(self, conn: EngineConnection, data: str | bytes) -> None:
         """Count its bytes under its namespace."""
         size = len(data) if isinstance(data, bytes) else len(data.encode())
-        self._child(self.bytes_in, self._namespace(conn, data)).inc(size)
+        self._tally(self.bytes_in, self._namespace(conn, data), size)
 
     def messages_sent(self, conn: EngineConnection, messages: list[str | bytes]) -> None:
         """Count their bytes under their namespaces."""
         for message in messages:
             size = len(message) if isinstance(message, bytes) else len(message.encode())
-            self._child(self.bytes_out, self._namespace(conn, message)).inc(size)
+            self._tally(self.bytes_out, self._namespace(conn, message), size)
 
     # -- events, acks, errors ---------------------------------------------------------------------
 
@@ -201,10 +193,10 @@ class MetricsObserver(ServerObserver):
             namespace.any_outgoing_listeners.append(self._sent)
 
     def _received(self, socket: Socket, *args: Any) -> None:
-        self._child(self.events_in, socket.nsp).inc()
+        self._tally(self.events_in, socket.nsp, 1)
 
     def _sent(self, socket: Socket, *args: Any) -> None:
-        self._child(self.events_out, socket.nsp).inc()
+        self._tally(self.events_out, socket.nsp, 1)
 
     def ack_received(self, socket: Socket, seconds: float) -> None:
         """Observe the latency."""
@@ -216,14 +208,14 @@ class MetricsObserver(ServerObserver):
 
 
 class ServerCollector(Collector):
-    """The gauges, read from the server at each scrape."""
+    """The gauges, read from the server at each scrape, and the tallied counters."""
 
     def __init__(self, sio: Server, observer: MetricsObserver, prefix: str) -> None:
         self.sio = sio
         self.observer = observer
         self.prefix = prefix
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         """Connections by transport and protocol; namespaces; sockets and rooms by namespace."""
         prefix = self.prefix
         connections = GaugeMetricFamily(
@@ -262,3 +254,22 @@ class ServerCollector(Collector):
             rooms.add_metric([label], room_count)
         yield sockets
         yield rooms
+        observer = self.observer
+        for name, what, tally in (
+            ("events_received", "Events received, by namespace", observer.events_in),
+            (
+                "events_sent",
+                "Events sent (a broadcast counts once per recipient), by namespace",
+                observer.events_out,
+            ),
+            (
+                "bytes_received",
+                "Engine.IO message bytes received, by namespace",
+                observer.bytes_in,
+            ),
+            ("bytes_sent", "Engine.IO message bytes sent, by namespace", observer.bytes_out),
+        ):
+            family = CounterMetricFamily(f"{prefix}_{name}", what, labels=["namespace"])
+            for label, count in sorted(tally.copy().items()):
+                family.add_metric([label], count)
+            yield family
