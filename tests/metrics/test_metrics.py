@@ -89,13 +89,23 @@ async def test_scraped_metrics_count_connections_events_bytes_acks_rooms_and_err
                     break
                 await asyncio.sleep(0.02)
 
+            # a polling client that has not polled since it asked to connect: its reply waits
+            waiting, _ = await open_polling(port)
+            posted = await http(port, "POST", eio_url(f"transport=polling&sid={waiting}"), b"40")
+            assert posted.status == 200
+            buffered = sio.engine.sessions[waiting].core.buffered_amount
+            assert buffered > 0
+
             scraped = await scrape(port)
 
     assert value(scraped, "siox_connections", transport="websocket", protocol="4") == 1
-    assert value(scraped, "siox_connections", transport="polling", protocol="4") == 1
-    assert value(scraped, "siox_connections_opened_total", transport="polling", protocol="4") == 3
+    assert value(scraped, "siox_connections", transport="polling", protocol="4") == 2
+    assert value(scraped, "siox_connections_opened_total", transport="polling", protocol="4") == 4
+    assert value(scraped, "siox_outgoing_buffered_bytes") >= buffered
+    assert value(scraped, "siox_outgoing_buffered_bytes_max") >= buffered
     assert value(scraped, "siox_namespaces") == 2
     assert value(scraped, "siox_sockets", namespace="/chat") == 2
+    assert value(scraped, "siox_sockets", namespace="/") == 1
     assert value(scraped, "siox_rooms", namespace="/chat") == 1  # lobby (own rooms not counted)
     assert value(scraped, "siox_events_received_total", namespace="/chat") == 4
     assert value(scraped, "siox_events_received_total", namespace="/") == 1

@@ -230,6 +230,19 @@ class ServerCollector(Collector):
         for (transport, protocol), count in sorted(counts.items()):
             connections.add_metric([transport, protocol], count)
         yield connections
+        queued = [
+            session.core.buffered_amount for session in list(self.sio.engine.sessions.values())
+        ]
+        yield GaugeMetricFamily(
+            f"{prefix}_outgoing_buffered_bytes",
+            "Bytes queued for clients, not yet handed to their transport (all connections)",
+            value=sum(queued),
+        )
+        yield GaugeMetricFamily(
+            f"{prefix}_outgoing_buffered_bytes_max",
+            "Bytes queued for the one connection with the most waiting",
+            value=max(queued, default=0),
+        )
         namespaces = list(self.sio.namespaces.values())
         yield GaugeMetricFamily(f"{prefix}_namespaces", "Namespaces", value=len(namespaces))
         sockets = GaugeMetricFamily(
