@@ -39,6 +39,17 @@ STATS_INTERVAL = 2.0
 _UNSET: Any = object()
 
 
+def _process_age() -> float:
+    """Seconds since this process started (Linux: /proc; elsewhere 0: since instrumented)."""
+    try:
+        with open("/proc/self/stat", "rb") as stat, open("/proc/uptime", "rb") as uptime:
+            start_ticks = int(stat.read().rsplit(b")", 1)[1].split()[19])
+            system_uptime = float(uptime.read().split()[0])
+        return max(0.0, system_uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 class AdminUI:
     """An instrumented server's admin side (what `instrument` returns).
 
@@ -78,7 +89,7 @@ class AdminUI:
             features.append("ALL_EVENTS")
         self.supported_features = features
         self.observer = AdminObserver(sio, self.namespace, verbose=self.verbose)
-        self._started = time.monotonic()
+        self._started = time.monotonic() - _process_age()
         self._timer: asyncio.TimerHandle | None = None
         self._new_sessions: dict[str, str] = {}
 

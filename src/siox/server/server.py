@@ -10,7 +10,7 @@ import inspect
 import logging
 import re
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ..adapters.base import Adapter, LocalSockets
 from ..adapters.memory import InMemoryAdapter
@@ -33,6 +33,10 @@ from .namespace import Handler, Namespace, ParentNamespace
 from .observer import ObservedConnection, ObserverGroup, ServerObserver
 from .operators import AckResults, BroadcastOperator
 from .runner import ErrorContext, accepts_positional
+
+if TYPE_CHECKING:
+    from ..admin import AdminUI
+    from ..metrics import SioxMetrics
 
 __all__ = ["Recovery", "Server"]
 
@@ -442,7 +446,7 @@ class Server(MainNamespaceShortcuts):
         else:
             self.observer = ObserverGroup([observer])
 
-    def instrument(self, **options: Any) -> Any:
+    def instrument(self, **options: Any) -> AdminUI:
         """Serve the Socket.IO Admin UI's server side (``@socket.io/admin-ui``).
 
         See `siox.admin.instrument` for the options (``auth`` is required: credentials, or
@@ -452,7 +456,7 @@ class Server(MainNamespaceShortcuts):
 
         return instrument(self, **options)
 
-    def instrument_metrics(self, **options: Any) -> Any:
+    def instrument_metrics(self, **options: Any) -> SioxMetrics:
         """Count what this server does in Prometheus metrics (``siox[metrics]``).
 
         See `siox.metrics.instrument_metrics` for the options; by default the native server
