@@ -130,3 +130,14 @@ async def test_a_failing_observer_alone_is_logged_and_the_socket_connects(
         client = await server.connect()
         assert client.connected
     assert "an observer that fails" in caplog.text
+
+
+def test_the_admin_namespace_cannot_be_instrumented_twice_or_shared() -> None:
+    sio = siox.Server()
+    sio.instrument(auth=None)
+    with pytest.raises(ValueError, match="in use"):
+        sio.instrument(auth=None)
+    other = siox.Server()
+    other.of("/admin").on("x", lambda socket: None)
+    with pytest.raises(ValueError, match="in use"):
+        other.instrument(auth=None)

@@ -80,6 +80,8 @@ class AdminUI:
             logger.warning("the Admin UI is served without authentication")
         self.store: SessionStore = store if store is not None else InMemoryStore()
         self.namespace = sio.of(namespace_name)
+        if self.namespace.middlewares or self.namespace.handlers:
+            raise ValueError(f"{namespace_name} is in use (instrumented already?)")
         self.server_id = server_id or _socket.gethostname()
         self.stats_interval = stats_interval
         self.verbose = mode == "development"
@@ -231,7 +233,8 @@ def instrument(
 
     Raises:
         TypeError: ``auth`` missing, or not a mapping.
-        ValueError: a bad ``auth`` (the password must be a bcrypt hash) or ``mode``.
+        ValueError: a bad ``auth`` (the password must be a bcrypt hash) or ``mode``, or a
+            namespace that has handlers already (instrumented twice, or the app's own).
         ImportError: ``auth`` given but bcrypt not installed (``pip install 'siox[admin]'``).
     """
     if auth is _UNSET:
