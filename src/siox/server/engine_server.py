@@ -215,6 +215,9 @@ class EngineServer:
         self.per_message_deflate = options.per_message_deflate
         self.close_timeout = options.close_timeout
         self.sessions: dict[str, EngineSocket] = {}
+        #: other paths the native front end serves: path -> ``handler(request)`` returning
+        #: an `HttpResponse` (e.g. a metrics endpoint)
+        self.routes: dict[str, Callable[[HttpRequest], HttpResponse]] = {}
         #: the clock sessions run on: None for the running event loop (`siox.testing` sets a
         #: manual clock here)
         self.timers: Timers | None = None
@@ -291,6 +294,9 @@ class EngineServer:
 
     def _error(self, error: ProtocolError, request: HttpRequest) -> HttpResponse:
         self._call("connection_error", error, request)
+        observer = getattr(self.app, "observer", None)
+        if observer is not None:
+            observer.request_refused(error)
         document = error_document(error)
         headers = self.cors.response_headers(request.headers)
         status = error.http_status or 400

@@ -418,6 +418,9 @@ class HttpProtocol(asyncio.Protocol):
         bundle = self.engine.client_bundle
         if bundle is not None and (answer := bundle.lookup(request)) is not None:
             return answer
+        route = self.engine.routes.get(request.path)
+        if route is not None:
+            return route(request)
         if self.static is not None and request.method in ("GET", "HEAD"):
             found = self.static.lookup(request.path)
             if found is not None:

@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from os import PathLike
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ..adapters.base import Adapter, LocalSockets
 from ..adapters.memory import InMemoryAdapter
@@ -32,8 +32,13 @@ from .engine_server import AllowRequest, EngineServer, GenerateId
 from .events import check_event_name
 from .main_namespace import MainNamespaceShortcuts
 from .namespace import Handler, Namespace, ParentNamespace
+from .observer import ObservedConnection, ObserverGroup, ServerObserver
 from .operators import AckResults, BroadcastOperator
 from .runner import ErrorContext, accepts_positional
+
+if TYPE_CHECKING:
+    from ..admin import AdminUI
+    from ..metrics import SioxMetrics
 
 __all__ = ["Recovery", "Server"]
 
@@ -203,6 +208,8 @@ class Server(MainNamespaceShortcuts):
         self._new_namespace_listeners: list[Callable[[Namespace], Any]] = []
         #: the connection driver of each Engine.IO session, by session id
         self.connections: dict[str, ConnectionDriver] = {}
+        #: what watches this server (`add_observer`): None, the default, costs nothing
+        self.observer: ServerObserver | None = None
         self.engine = EngineServer.from_options(self, self.options.engine)
         if serve_client:
             # Found now, so that a missing bundle fails at start, not at the first page load.
@@ -339,6 +346,8 @@ class Server(MainNamespaceShortcuts):
     def report_error(self, exc: BaseException, context: ErrorContext | None = None) -> None:
         """Report an exception raised by application code (it never kills the connection)."""
         context = context if context is not None else ErrorContext()
+        if self.observer is not None:
+            self.observer.handler_error(exc, context)
         where = context.describe()
         exc.add_note(f"siox: raised by the handler of {where}")
         if not self._error_handlers:
@@ -412,21 +421,67 @@ class Server(MainNamespaceShortcuts):
 
     def engine_opened(self, conn: EngineConnection) -> None:
         """A new Engine.IO session: make its connection driver."""
+        observer = self.observer
+        if observer is not None:
+            observer.connection_opened(conn)
+            conn = ObservedConnection(conn, observer)
         if self.options.engine.initial_packet is not None:
             conn.write([self.options.engine.initial_packet])
         self.connections[conn.sid] = ConnectionDriver(self, conn)
 
     def engine_message(self, conn: EngineConnection, data: str | bytes) -> None:
         """A message on a session."""
+        if self.observer is not None:
+            self.observer.message_received(conn, data)
         driver = self.connections.get(conn.sid)
         if driver is not None:
             driver.receive(data)
+
+    def engine_upgraded(self, conn: EngineConnection) -> None:
+        """A session moved to WebSocket."""
+        if self.observer is not None:
+            self.observer.connection_upgraded(conn)
 
     def engine_closed(self, conn: EngineConnection, reason: str) -> None:
         """A session ended."""
         driver = self.connections.pop(conn.sid, None)
         if driver is not None:
             driver.engine_closed(reason)
+        if self.observer is not None:
+            self.observer.connection_closed(conn, reason)
+
+    # -- observers (the Admin UI, metrics) --------------------------------------------------------
+
+    def add_observer(self, observer: ServerObserver) -> None:
+        """Have ``observer`` told what happens on this server (`siox.server.observer`).
+
+        Connections opened before it was added are not reported as they write.
+        """
+        # Always behind a group: an observer that raises is logged, never felt by the server.
+        if isinstance(self.observer, ObserverGroup):
+            self.observer.observers.append(observer)
+        else:
+            self.observer = ObserverGroup([observer])
+
+    def instrument(self, **options: Any) -> AdminUI:
+        """Serve the Socket.IO Admin UI's server side (``@socket.io/admin-ui``).
+
+        See `siox.admin.instrument` for the options (``auth`` is required: credentials, or
+        ``None`` explicitly).
+        """
+        from ..admin import instrument
+
+        return instrument(self, **options)
+
+    def instrument_metrics(self, **options: Any) -> SioxMetrics:
+        """Count what this server does in Prometheus metrics (``siox[metrics]``).
+
+        See `siox.metrics.instrument_metrics` for the options; by default the native server
+        serves them at ``/metrics``.
+        """
+        from ..metrics import instrument_metrics
+
+        return instrument_metrics(self, **options)
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -436,6 +491,8 @@ class Server(MainNamespaceShortcuts):
         Then every namespace's adapter is closed (a cluster adapter unsubscribes).
         """
         await self.engine.shutdown(timeout)
+        if self.observer is not None:
+            self.observer.server_closed()
         for namespace in list(self.namespaces.values()):
             try:
                 await namespace.adapter.close()
