@@ -121,6 +121,11 @@ def alive(pid: int) -> bool:
     return status.rsplit(")", 1)[1].split()[0] != "Z"
 
 
+def children_of(pid: int) -> set[int]:
+    """The child processes of ``pid``."""
+    return {int(item) for item in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+
+
 def open_fds(pid: int) -> int:
     """How many descriptors process ``pid`` holds."""
     return len(os.listdir(f"/proc/{pid}/fd"))
