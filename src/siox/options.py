@@ -203,6 +203,8 @@ class ServerOptions:
         cleanup_empty_child_namespaces: remove a child of a dynamic namespace once its last
             socket has left (on by default, unlike socket.io: a client must not be able to
             grow the server's memory without bound).
+        validate_events: check and convert event arguments with the handlers' type
+            annotations (`siox.typed`).
 
     Raises:
         ValueError: ``connect_timeout`` above `MAX_DURATION` (milliseconds, surely).
@@ -215,6 +217,7 @@ class ServerOptions:
     adapter: Callable[[Any], Any] | None = None
     ordered_handlers: bool = True
     cleanup_empty_child_namespaces: bool = True
+    validate_events: bool = False
 
     def __post_init__(self) -> None:
         check_durations("ServerOptions", connect_timeout=self.connect_timeout)

@@ -32,6 +32,7 @@ from .main_namespace import MainNamespaceShortcuts
 from .namespace import Handler, Namespace, ParentNamespace
 from .operators import AckResults, BroadcastOperator
 from .runner import ErrorContext, accepts_positional
+from .typed_events import typed_wrapper
 
 __all__ = ["Recovery", "Server"]
 
@@ -90,6 +91,8 @@ class Server(MainNamespaceShortcuts):
             Engine.IO session id (None: 20 random URL-safe characters).
         initial_packet: an Engine.IO message sent to every new session right after its open
             packet, as engine.io's ``initialPacket`` (None: none).
+        validate_events: check and convert the arguments of event handlers against their
+            type annotations, encode their results (False; see `siox.typed`).
 
     Raises:
         TypeError: an unknown option (a misspelled name), or a ``parser`` object without
@@ -128,6 +131,7 @@ class Server(MainNamespaceShortcuts):
         add_trailing_slash: bool = _ENGINE.add_trailing_slash,
         generate_id: GenerateId | None = _ENGINE.generate_id,
         initial_packet: str | bytes | None = _ENGINE.initial_packet,
+        validate_events: bool = _SERVER.validate_events,
     ) -> None:
         limits = Limits(
             max_http_buffer_size=max_http_buffer_size,
@@ -172,7 +176,11 @@ class Server(MainNamespaceShortcuts):
             adapter=adapter,
             ordered_handlers=ordered_handlers,
             cleanup_empty_child_namespaces=cleanup_empty_child_namespaces,
+            validate_events=validate_events,
         )
+        self._handler_wrapper = typed_wrapper(self) if validate_events else None
+        #: server-to-client events declared for the typed exports: namespace -> event -> spec
+        self.declared_emits: dict[str, dict[str, tuple[tuple[Any, ...], Any]]] = {}
         self.recovery: Recovery | None = self.options.connection_state_recovery
         self.connect_timeout = connect_timeout
         self.ordered_handlers = ordered_handlers
@@ -218,6 +226,7 @@ class Server(MainNamespaceShortcuts):
                     recovery=self.recovery is not None,
                     timers=self.session_timers,
                 )
+                namespace.handler_wrapper = self._handler_wrapper
                 self._namespace_created(namespace)
             return namespace
         if isinstance(name, re.Pattern):
@@ -237,6 +246,7 @@ class Server(MainNamespaceShortcuts):
             cleanup_empty_children=self.options.cleanup_empty_child_namespaces,
             forget=self._forget_namespace,
         )
+        parent.handler_wrapper = self._handler_wrapper
         self._dynamic.append(parent)
         return parent
 
@@ -299,6 +309,17 @@ class Server(MainNamespaceShortcuts):
         if event == "new_namespace":
             return self._on_new_namespace(handler)
         return self.of(namespace).on(event, handler)
+
+    def declare_emits(
+        self, event: str, *arg_types: Any, ack: Any = None, namespace: str = "/"
+    ) -> None:
+        """Declare that ``event`` is emitted with ``arg_types`` (``ack``: the client's answer).
+
+        Emits cannot be read from the code: this is what the `siox.typed` exports list as the
+        server's events. It changes nothing at run time.
+        """
+        name = self.of(namespace).name  # created: a namespace nobody defined is not exported
+        self.declared_emits.setdefault(name, {})[event] = (arg_types, ack)
 
     def _on_new_namespace(self, handler: Handler | None) -> Any:
         def register(func: Any) -> Any:
