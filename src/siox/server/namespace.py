@@ -202,7 +202,7 @@ class Namespace:
     def _typed(self, name: str, func: Handler) -> Handler:
         wrap = self.handler_wrapper
         skip = wrap is None or name in _WITH_ARGUMENT or hasattr(func, "_siox_once")
-        return func if skip else wrap(name, func)
+        return func if skip or wrap is None else wrap(name, func)
 
     def off(self, event: str, handler: Handler | None = None) -> None:
         """Remove the handler of ``event`` (only if it is ``handler``, when given)."""

@@ -10,7 +10,8 @@ an app's events from the same annotations. Everything here is sans-I/O.
 from __future__ import annotations
 
 from .asyncapi import asyncapi_document
-from .convert import encode, validator
+from .convert import validator
+from .encode import encode
 from .plan import EventPlan, InvalidPayload
 from .typescript import typescript_interfaces
 from .wrap import INVALID_PAYLOAD, refusal, typed_handler

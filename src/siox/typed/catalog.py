@@ -84,7 +84,7 @@ def _ack_types(ack: Any) -> list[Any] | None:
     if ack in (None, type(None), NO_ANNOTATION):
         return None
     origin = getattr(ack, "__origin__", None)
-    args = getattr(ack, "__args__", ())
+    args: tuple[Any, ...] = getattr(ack, "__args__", ())
     if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
         return list(args)
     return [ack]

@@ -9,8 +9,7 @@ returns `INVALID`; at most `MAX_ERRORS` are collected. Supported: ``int``, ``flo
 ``tuple[A, B]``, ``dict[str, T]``, ``Optional``/unions, ``Literal``, enums, dataclasses,
 TypedDicts, and, when their library is installed, pydantic models and msgspec Structs.
 
-`encode(value)` turns what a handler returns into JSON-ready values (dataclass -> dict, enum ->
-its value, model -> its dump); a top-level tuple stays a tuple (several ack arguments).
+Results go the other way through `siox.typed.encode`.
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ __all__ = [
     "MAX_ERRORS",
     "Check",
     "Errors",
-    "encode",
     "strip",
     "typeddict_required",
     "validator",
@@ -52,7 +50,6 @@ class _Invalid:
 #: What a check returns for a value it refused (the reason is in ``errors``).
 INVALID: Any = _Invalid()
 _WRAPPERS = (typing.Annotated, typing.NotRequired, typing.Required)
-_SCALARS = frozenset({str, int, float, bool, type(None), bytes})
 _BARE: dict[Any, Callable[[list[Any]], Any]] = {
     list: list,
     tuple: tuple,
@@ -278,8 +275,11 @@ def _typeddict(cls: Any, cache: dict[Any, Check]) -> Check:
 
 
 def typeddict_required(cls: Any, hints: Mapping[str, Any]) -> tuple[str, ...]:
-    """The required keys of a TypedDict, in order (``NotRequired`` read from the hints too:
-    ``__required_keys__`` misses it in string annotations before Python 3.12)."""
+    """The required keys of a TypedDict, in order.
+
+    ``NotRequired`` is read from the hints too: ``__required_keys__`` misses it in string
+    annotations before Python 3.12.
+    """
     required = []
     for name, hint in hints.items():
         origin = typing.get_origin(typing.get_args(hint)[0] if _annotated(hint) else hint)
@@ -393,32 +393,3 @@ def _generic(tp: Any, cache: dict[Any, Check]) -> Check:
             raise TypeError(f"object keys are strings: {tp!r} cannot be validated")
         return _mapping(key, _build(args[1], cache))
     raise TypeError(f"siox.typed cannot validate values annotated {tp!r}")
-
-
-def encode(value: Any) -> Any:
-    """``value`` as JSON-ready data: dataclasses, models and enums become plain values.
-
-    A top-level tuple stays a tuple (a handler returning a tuple acks with several arguments).
-    """
-    if type(value) is tuple:
-        return tuple(_encode(v) for v in value)
-    return _encode(value)
-
-
-def _encode(value: Any) -> Any:
-    kind = type(value)
-    if kind in _SCALARS:
-        return value
-    if kind is dict:
-        return {k: _encode(v) for k, v in value.items()}
-    if kind in (list, tuple, set, frozenset):
-        return [_encode(v) for v in value]
-    if isinstance(value, enum.Enum):
-        return _encode(value.value)
-    if dataclasses.is_dataclass(value):
-        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if libs.is_pydantic_model(kind):
-        return value.model_dump(mode="json")
-    if libs.is_msgspec_struct(kind):
-        return libs.msgspec().to_builtins(value)
-    return value

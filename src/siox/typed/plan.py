@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .convert import INVALID, Check, Errors, encode, validator
+from .convert import INVALID, Check, Errors, validator
+from .encode import encode
 
 __all__ = ["NO_ANNOTATION", "EventPlan", "InvalidPayload", "Param"]
 
@@ -75,8 +76,10 @@ class EventPlan:
         try:
             hints = typing.get_type_hints(target, include_extras=True)
         except Exception as exc:
-            raise TypeError(f"the annotations of {handler!r} cannot be resolved ({exc}): the types a "
-                "typed handler names must be importable from its module") from exc
+            raise TypeError(
+                f"the annotations of {handler!r} cannot be resolved ({exc}): the types a "
+                "typed handler names must be importable from its module"
+            ) from exc
         params = []
         for index, parameter in enumerate(signature.parameters.values()):
             if parameter.kind is inspect.Parameter.VAR_POSITIONAL:

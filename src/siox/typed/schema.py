@@ -86,7 +86,7 @@ class Schemas:
         return {"$ref": self.prefix + name}
 
     def _name(self, tp: Any) -> str:
-        base = name = tp.__name__
+        base = name = str(tp.__name__)
         taken = set(self._names.values()) | set(self.defs)
         suffix = 2
         while name in taken:
@@ -140,7 +140,7 @@ class Schemas:
         if tp is dict:
             return {"type": "object"}
         if origin in (list, set, frozenset, Sequence):
-            schema = {"type": "array", "items": self.of(args[0])}
+            schema: dict[str, Any] = {"type": "array", "items": self.of(args[0])}
             if origin is not list and origin is not Sequence:
                 schema["uniqueItems"] = True
             return schema

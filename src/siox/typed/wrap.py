@@ -1,9 +1,9 @@
 """Typed handlers: arguments checked and converted before the call, results encoded after.
 
 `typed_handler` wraps a handler at registration (its `EventPlan` is built then, once). An
-event whose arguments do not fit never reaches the handler: the refusal is logged, reported
-(``report(exc, socket, event)``, which the server turns into a call of its error hook), and
-the handler's return value, hence the ack when the client asked for one, is `refusal(exc)`:
+event whose arguments do not fit never reaches the handler: the refusal is reported
+(``report(exc, socket, event)``: the server logs it and calls its error hook), and the
+handler's return value, hence the ack when the client asked for one, is `refusal(exc)`:
 
     {"error": "invalid_payload", "event": "<event>", "details": [{"loc": [...], "message": ...}]}
 """
@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import functools
 import inspect
-import logging
 from collections.abc import Callable
 from typing import Any
 
 from .plan import EventPlan, InvalidPayload
 
 __all__ = ["INVALID_PAYLOAD", "Report", "refusal", "typed_handler"]
-
-logger = logging.getLogger("siox.typed")
 
 #: The ``error`` of the ack answering an event whose arguments were refused.
 INVALID_PAYLOAD = "invalid_payload"
@@ -34,7 +31,6 @@ def refusal(exc: InvalidPayload) -> dict[str, Any]:
 
 
 def _refuse(report: Report, exc: InvalidPayload, socket: Any, event: str) -> dict[str, Any]:
-    logger.warning("refused %s from socket %s", exc, getattr(socket, "id", "?"))
     report(exc, socket, event)
     return refusal(exc)
 
@@ -77,8 +73,7 @@ def typed_handler(handler: Callable[..., Any], event: str, report: Report) -> Ca
 
         wrapper = typed_sync
     functools.update_wrapper(wrapper, handler)
-    wrapper._siox_once = handler  # type: ignore[attr-defined]
-    wrapper._siox_plan = plan  # type: ignore[attr-defined]
+    wrapper.__dict__.update(_siox_once=handler, _siox_plan=plan)
     return wrapper
 
 
