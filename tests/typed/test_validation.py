@@ -58,8 +58,8 @@ async def test_an_invalid_payload_is_answered_with_the_error_value_and_never_rea
         "error": INVALID_PAYLOAD,
         "event": "chat",
         "details": [
-            {"loc": [0, "text"], "message": "missing"},
             {"loc": [0, "room"], "message": "expected a string, got int"},
+            {"loc": [0, "text"], "message": "missing"},
             {"loc": [0, "tags", 1], "message": "expected a string, got int"},
         ],
     }

@@ -1,6 +1,6 @@
 """Validators built once from type annotations, and the encoder of return values (sans-I/O).
 
-`validator(tp)` walks an annotation once and returns a function ``check(value, loc, errors)``
+`validator(tp)` walks an annotation once and returns a function ``check(value, errors)``
 that converts a decoded JSON value (dicts, lists, str, numbers, bool, None, bytes) into the
 annotated type: a dict becomes a dataclass instance, a float field accepts an int, and so on.
 A value that does not fit appends ``{"loc": [...], "message": "..."}`` to ``errors`` and
@@ -34,8 +34,7 @@ __all__ = [
 ]
 
 Errors = list[dict[str, Any]]
-Loc = tuple[str | int, ...]
-Check = Callable[[Any, Loc, Errors], Any]
+Check = Callable[[Any, Errors], Any]
 #: The most problems reported for one event (input is untrusted: the report stays small).
 MAX_ERRORS = 20
 
@@ -58,10 +57,16 @@ _BARE: dict[Any, Callable[[list[Any]], Any]] = {
 }
 
 
-def _fail(errors: Errors, loc: Loc, message: str) -> Any:
+def _fail(errors: Errors, message: str, *loc: str | int) -> Any:
     if len(errors) < MAX_ERRORS:
         errors.append({"loc": list(loc), "message": message})
     return INVALID
+
+
+def _nest(errors: Errors, start: int, key: str | int) -> None:
+    """The problems from ``start`` on were found inside ``key``: prefix their location."""
+    for error in errors[start:]:
+        error["loc"].insert(0, key)
 
 
 def _kind(value: Any) -> str:
@@ -79,39 +84,39 @@ def strip(tp: Any) -> Any:
             return tp
 
 
-def _passthrough(value: Any, loc: Loc, errors: Errors) -> Any:
+def _passthrough(value: Any, errors: Errors) -> Any:
     return value
 
 
 def _exact(kind: type, name: str) -> Check:
-    def check(value: Any, loc: Loc, errors: Errors) -> Any:
+    def check(value: Any, errors: Errors) -> Any:
         if type(value) is kind:
             return value
-        return _fail(errors, loc, f"expected {name}, got {_kind(value)}")
+        return _fail(errors, f"expected {name}, got {_kind(value)}")
 
     return check
 
 
-def _int(value: Any, loc: Loc, errors: Errors) -> Any:
+def _int(value: Any, errors: Errors) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    return _fail(errors, loc, f"expected an integer, got {_kind(value)}")
+    return _fail(errors, f"expected an integer, got {_kind(value)}")
 
 
-def _float(value: Any, loc: Loc, errors: Errors) -> Any:
+def _float(value: Any, errors: Errors) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
-    return _fail(errors, loc, f"expected a number, got {_kind(value)}")
+    return _fail(errors, f"expected a number, got {_kind(value)}")
 
 
-def _bytes(value: Any, loc: Loc, errors: Errors) -> Any:
+def _bytes(value: Any, errors: Errors) -> Any:
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value)
-    return _fail(errors, loc, f"expected binary data, got {_kind(value)}")
+    return _fail(errors, f"expected binary data, got {_kind(value)}")
 
 
-def _none(value: Any, loc: Loc, errors: Errors) -> Any:
-    return None if value is None else _fail(errors, loc, f"expected null, got {_kind(value)}")
+def _none(value: Any, errors: Errors) -> Any:
+    return None if value is None else _fail(errors, f"expected null, got {_kind(value)}")
 
 
 _SIMPLE: dict[Any, Check] = {
@@ -128,71 +133,75 @@ _SIMPLE: dict[Any, Check] = {
 
 
 def _sequence(item: Check, build: Callable[[list[Any]], Any]) -> Check:
-    def check(value: Any, loc: Loc, errors: Errors) -> Any:
+    def check(value: Any, errors: Errors) -> Any:
         if type(value) is not list:
-            return _fail(errors, loc, f"expected an array, got {_kind(value)}")
-        out = []
-        bad = False
+            return _fail(errors, f"expected an array, got {_kind(value)}")
+        start = len(errors)
+        out = [item(element, errors) for element in value]  # the fast path: all fit
+        if INVALID not in out:
+            return build(out)
+        del errors[start:]  # again, one element at a time, to say where
         for index, element in enumerate(value):
-            converted = item(element, (*loc, index), errors)
-            if converted is INVALID:
-                bad = True
+            begin = len(errors)
+            if item(element, errors) is INVALID:
+                _nest(errors, begin, index)
                 if len(errors) >= MAX_ERRORS:
                     break
-            out.append(converted)
-        return INVALID if bad else build(out)
+        return INVALID
 
     return check
 
 
 def _fixed_tuple(items: list[Check]) -> Check:
-    def check(value: Any, loc: Loc, errors: Errors) -> Any:
+    def check(value: Any, errors: Errors) -> Any:
         if type(value) is not list or len(value) != len(items):
-            return _fail(errors, loc, f"expected an array of {len(items)} items")
-        out = [
-            item(element, (*loc, i), errors)
-            for i, (item, element) in enumerate(zip(items, value, strict=True))
-        ]
+            return _fail(errors, f"expected an array of {len(items)} items")
+        out = []
+        for index, (item, element) in enumerate(zip(items, value, strict=True)):
+            start = len(errors)
+            out.append(item(element, errors))
+            if out[-1] is INVALID:
+                _nest(errors, start, index)
         return INVALID if any(v is INVALID for v in out) else tuple(out)
 
     return check
 
 
 def _mapping(key: Check, item: Check) -> Check:
-    def check(value: Any, loc: Loc, errors: Errors) -> Any:
+    def check(value: Any, errors: Errors) -> Any:
         if type(value) is not dict:
-            return _fail(errors, loc, f"expected an object, got {_kind(value)}")
-        out = {}
-        bad = False
+            return _fail(errors, f"expected an object, got {_kind(value)}")
+        start = len(errors)
+        out = {k: item(element, errors) for k, element in value.items()}  # the fast path
+        if INVALID not in out.values() and all(type(k) is str for k in out):
+            return out
+        del errors[start:]  # again, one entry at a time, to say where
         for k, element in value.items():
-            if key(k, (*loc, k), errors) is INVALID:
-                bad = True
-                continue
-            converted = item(element, (*loc, k), errors)
-            bad = bad or converted is INVALID
-            out[k] = converted
-            if bad and len(errors) >= MAX_ERRORS:
-                break
-        return INVALID if bad else out
+            begin = len(errors)
+            if key(k, errors) is INVALID or item(element, errors) is INVALID:
+                _nest(errors, begin, k)
+                if len(errors) >= MAX_ERRORS:
+                    break
+        return INVALID
 
     return check
 
 
 def _union(options: list[Check], names: str) -> Check:
-    def check(value: Any, loc: Loc, errors: Errors) -> Any:
+    def check(value: Any, errors: Errors) -> Any:
         for option in options:
             scratch: Errors = []
-            converted = option(value, loc, scratch)
+            converted = option(value, scratch)
             if converted is not INVALID:
                 return converted
-        return _fail(errors, loc, f"expected {names}, got {_kind(value)}")
+        return _fail(errors, f"expected {names}, got {_kind(value)}")
 
     return check
 
 
 def _optional(inner: Check) -> Check:
-    def check(value: Any, loc: Loc, errors: Errors) -> Any:
-        return None if value is None else inner(value, loc, errors)
+    def check(value: Any, errors: Errors) -> Any:
+        return None if value is None else inner(value, errors)
 
     return check
 
@@ -200,13 +209,13 @@ def _optional(inner: Check) -> Check:
 def _literal(allowed: tuple[Any, ...]) -> Check:
     pairs = {(type(v), v) for v in allowed}
 
-    def check(value: Any, loc: Loc, errors: Errors) -> Any:
+    def check(value: Any, errors: Errors) -> Any:
         try:
             if (type(value), value) in pairs:
                 return value
         except TypeError:  # unhashable
             pass
-        return _fail(errors, loc, f"expected one of {list(allowed)!r}")
+        return _fail(errors, f"expected one of {list(allowed)!r}")
 
     return check
 
@@ -214,11 +223,11 @@ def _literal(allowed: tuple[Any, ...]) -> Check:
 def _enum(cls: type[enum.Enum]) -> Check:
     values = [member.value for member in cls]
 
-    def check(value: Any, loc: Loc, errors: Errors) -> Any:
+    def check(value: Any, errors: Errors) -> Any:
         try:
             return cls(value)
         except (ValueError, TypeError):
-            return _fail(errors, loc, f"expected one of {values!r}")
+            return _fail(errors, f"expected one of {values!r}")
 
     return check
 
@@ -231,27 +240,29 @@ def _record(
     cls: Any, checks: dict[str, Check], required: tuple[str, ...], make: Callable[..., Any]
 ) -> Check:
     name = cls.__name__
+    fields = [(key, check, key in required) for key, check in checks.items()]
 
-    def check(value: Any, loc: Loc, errors: Errors) -> Any:
+    def check(value: Any, errors: Errors) -> Any:
         if type(value) is not dict:
-            return _fail(errors, loc, f"expected an object ({name}), got {_kind(value)}")
+            return _fail(errors, f"expected an object ({name}), got {_kind(value)}")
         out = {}
         bad = False
-        for key in required:
-            if key not in value:
-                bad = True
-                _fail(errors, (*loc, key), "missing")
-        for key, field_check in checks.items():
+        for key, field_check, needed in fields:
             if key in value:
-                converted = field_check(value[key], (*loc, key), errors)
-                bad = bad or converted is INVALID
-                out[key] = converted
+                start = len(errors)
+                converted = out[key] = field_check(value[key], errors)
+                if converted is INVALID:
+                    _nest(errors, start, key)
+                    bad = True
+            elif needed:
+                bad = True
+                _fail(errors, "missing", key)
         if bad:
             return INVALID
         try:
             return make(**out)
         except (TypeError, ValueError) as exc:  # __post_init__ refusing the value
-            return _fail(errors, loc, f"{name}: {exc}")
+            return _fail(errors, f"{name}: {exc}")
 
     return check
 
@@ -297,12 +308,12 @@ def _annotated(hint: Any) -> bool:
 def _pydantic(cls: Any) -> Check:
     error_type = libs.pydantic().ValidationError
 
-    def check(value: Any, loc: Loc, errors: Errors) -> Any:
+    def check(value: Any, errors: Errors) -> Any:
         try:
             return cls.model_validate(value)
         except error_type as exc:
             for problem in exc.errors(include_url=False):
-                _fail(errors, (*loc, *problem["loc"]), str(problem["msg"]))
+                _fail(errors, str(problem["msg"]), *problem["loc"])
             return INVALID
 
     return check
@@ -311,11 +322,11 @@ def _pydantic(cls: Any) -> Check:
 def _msgspec(cls: Any) -> Check:
     module = libs.msgspec()
 
-    def check(value: Any, loc: Loc, errors: Errors) -> Any:
+    def check(value: Any, errors: Errors) -> Any:
         try:
             return module.convert(value, cls)
         except module.ValidationError as exc:
-            return _fail(errors, loc, str(exc))
+            return _fail(errors, str(exc))
 
     return check
 
@@ -356,8 +367,8 @@ def _build(tp: Any, cache: dict[Any, Check]) -> Check:
 def _recursive(tp: Any, cache: dict[Any, Check], make: Callable[[], Check]) -> Check:
     cell: list[Check] = []
 
-    def forward(value: Any, loc: Loc, errors: Errors) -> Any:
-        return cell[0](value, loc, errors)
+    def forward(value: Any, errors: Errors) -> Any:
+        return cell[0](value, errors)
 
     cache[tp] = forward  # a self-referencing type finds this while it is being built
     cell.append(make())

@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .convert import INVALID, Check, Errors, validator
@@ -63,6 +63,15 @@ class EventPlan:
     params: tuple[Param, ...]
     returns: Any
     checks: tuple[Check, ...]
+    _variadic: bool = field(init=False)
+    _fixed: int = field(init=False)
+    _required: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        variadic = bool(self.params) and self.params[-1].variadic
+        object.__setattr__(self, "_variadic", variadic)
+        object.__setattr__(self, "_fixed", len(self.params) - variadic)
+        object.__setattr__(self, "_required", sum(1 for p in self.params if p.required))
 
     @classmethod
     def of(cls, handler: Callable[..., Any], *, build: bool = True) -> EventPlan:
@@ -115,26 +124,22 @@ class EventPlan:
         """
         errors: Errors = []
         out = []
-        params, checks = self.params, self.checks
-        count = len(params)
-        variadic = count > 0 and params[-1].variadic
-        fixed = count - 1 if variadic else count
+        checks, fixed = self.checks, self._fixed
+        given = len(args)
+        if given > fixed and not self._variadic:
+            errors.append({"loc": [fixed], "message": f"unexpected argument (takes {fixed})"})
+            raise InvalidPayload(event, errors)
         for index, value in enumerate(args):
-            if index < fixed:
-                check = checks[index]
-            elif variadic:
-                check = checks[-1]
-            else:
-                errors.append({"loc": [index], "message": f"unexpected argument (takes {fixed})"})
-                break
-            converted = check(value, (index,), errors)
+            start = len(errors)
+            converted = checks[index if index < fixed else fixed](value, errors)
+            if converted is INVALID:
+                for error in errors[start:]:
+                    error["loc"].insert(0, index)
             out.append(converted)
-        for index in range(len(args), fixed):
-            if params[index].required:
-                errors.append(
-                    {"loc": [index], "message": f"missing argument {params[index].name!r}"}
-                )
-        if errors or any(v is INVALID for v in out):
+        for index in range(given, self._required):
+            name = self.params[index].name
+            errors.append({"loc": [index], "message": f"missing argument {name!r}"})
+        if errors:
             raise InvalidPayload(event, errors)
         return out
 

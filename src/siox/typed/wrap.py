@@ -48,6 +48,7 @@ def typed_handler(handler: Callable[..., Any], event: str, report: Report) -> Ca
     if not plan.typed:
         return handler
     validate, encode = plan.validate, plan.encode
+    plain = inspect.isfunction(handler) or inspect.ismethod(handler)
     wrapper: Callable[..., Any]
     if inspect.iscoroutinefunction(handler):
 
@@ -67,9 +68,9 @@ def typed_handler(handler: Callable[..., Any], event: str, report: Report) -> Ca
             except InvalidPayload as exc:
                 return _refuse(report, exc, socket, event)
             result = handler(socket, *converted)
-            if inspect.isawaitable(result):  # a callable object returning a coroutine
-                return _encoded(result, encode)
-            return encode(result)
+            if plain or not inspect.isawaitable(result):
+                return encode(result)
+            return _encoded(result, encode)  # a callable object returning a coroutine
 
         wrapper = typed_sync
     functools.update_wrapper(wrapper, handler)
