@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import sys
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -99,3 +100,11 @@ def test_encode_turns_results_into_plain_values() -> None:
     assert encode((Color.RED, {1, 2}, b"x")) == (1, [1, 2], b"x")  # a tuple: several acks
     assert encode([(1, 2)]) == [[1, 2]]
     assert encode(None) is None
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="`type` statements are Python 3.12+")
+def test_type_aliases_are_followed() -> None:
+    namespace: dict[str, Any] = {}
+    exec("type Scores = dict[str, list[int]]", namespace)
+    assert _check(namespace["Scores"], {"a": [1]}) == ({"a": [1]}, [])
+    assert _check(namespace["Scores"], {"a": ["1"]})[0] is INVALID

@@ -177,7 +177,7 @@ def test_the_command_writes_either_export(
         "version": "3.0",
         "description": document["info"]["description"],
     }
-    assert main(["typescript", "typed.typed_app:app"]) == 0
+    assert main(["typescript", "typed.typed_app:asgi"]) == 0  # the ASGI app wrapping it
     assert "export interface ClientToServerEvents {" in capsys.readouterr().out
     assert main(["typescript", "typed.typed_app:nothing"]) == 2
     assert main(["typescript", "no_colon"]) == 2

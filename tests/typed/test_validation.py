@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,6 +136,19 @@ async def test_validation_is_off_by_default_and_handlers_are_not_wrapped() -> No
         await client.emit("chat", {"room": "r", "text": "t"})
         await server.settle()
     assert _calls(sio) == [{"room": "r", "text": "t"}]  # the raw dict
+
+
+def test_siox_typed_is_not_even_imported_unless_a_server_validates_events() -> None:
+    code = (
+        "import sys, siox\n"
+        "sio = siox.Server()\n"
+        "sio.on('x', lambda socket, value: None)\n"
+        "print('siox.typed' in sys.modules)\n"
+        "siox.Server(validate_events=True).on('y', lambda socket, value: None)\n"
+        "print('siox.typed' in sys.modules)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.stdout.split() == ["False", "True"], run.stderr
 
 
 async def test_once_off_and_listeners_see_the_typed_handler_as_the_original() -> None:

@@ -103,6 +103,7 @@ def build(*, validate_events: bool = True) -> siox.Server:
 
 
 app = build()
+asgi = siox.ASGIApp(app)
 
 if __name__ == "__main__":  # serve on the port given (the Node test's peer)
     siox.run(app, host="127.0.0.1", port=int(sys.argv[1]))

@@ -80,6 +80,8 @@ def strip(tp: Any) -> Any:
             tp = typing.get_args(tp)[0]
         elif hasattr(tp, "__supertype__"):
             tp = tp.__supertype__
+        elif type(tp).__name__ == "TypeAliasType":  # `type X = ...` (Python 3.12+)
+            tp = tp.__value__
         else:
             return tp
 
