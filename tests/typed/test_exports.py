@@ -31,16 +31,16 @@ def _asyncapi_validator() -> jsonschema.Draft7Validator:
 def test_the_asyncapi_document_is_valid_asyncapi_3() -> None:
     document = asyncapi_document(build(), title="typed app", version="2.1.0")
     _asyncapi_validator().validate(document)
-    assert document["channels"]["root"]["address"] == "/"
+    assert document["channels"]["main"]["address"] == "/"
     assert document["channels"]["shop"]["address"] == "/shop"
     operations = document["operations"]
-    assert operations["root.chat.receive"]["reply"]["messages"] == [
-        {"$ref": "#/channels/root/messages/chat.ack"}
+    assert operations["main.chat.receive"]["reply"]["messages"] == [
+        {"$ref": "#/channels/main/messages/chat.ack"}
     ]
-    assert operations["root.chat.receive"]["description"] == "Post a message to a room."
-    assert operations["root.ping_me.send"]["action"] == "send"
-    assert document["channels"]["root"]["messages"]["ping_me"]["name"] == "ping me"
-    assert "reply" not in operations["root.news.send"]
+    assert operations["main.chat.receive"]["description"] == "Post a message to a room."
+    assert operations["main.ping_me.send"]["action"] == "send"
+    assert document["channels"]["main"]["messages"]["ping_me"]["name"] == "ping me"
+    assert "reply" not in operations["main.news.send"]
     schemas = document["components"]["schemas"]
     assert schemas["ChatMessage"]["required"] == ["room", "text"]
     assert schemas["Point"]["required"] == ["x", "y"]
@@ -57,7 +57,7 @@ def test_the_asyncapi_document_is_valid_asyncapi_3() -> None:
 
 def test_the_validator_refuses_a_broken_document() -> None:
     document = asyncapi_document(build())
-    document["operations"]["root.chat.receive"]["action"] = "consume"
+    document["operations"]["main.chat.receive"]["action"] = "consume"
     with pytest.raises(jsonschema.ValidationError):
         _asyncapi_validator().validate(document)
 
@@ -86,7 +86,7 @@ def test_payload_schemas_accept_what_the_handlers_accept(
     message: str, args: list[Any], valid: bool
 ) -> None:
     document = asyncapi_document(build())
-    assert _payload_validator(document, "root", message).is_valid(args) is valid
+    assert _payload_validator(document, "main", message).is_valid(args) is valid
 
 
 _CLIENT_TS = """

@@ -2,7 +2,8 @@
 
 The mapping:
 
-* each namespace is a channel whose ``address`` is the namespace name (``"/"``, ``"/chat"``);
+* each namespace is a channel whose ``address`` is the namespace name (``"/"``, ``"/chat"``),
+  keyed ``main`` for ``"/"`` and by the name without its slash for the others (``chat``);
 * each event is a message of its channel named like the event; its ``payload`` is the JSON
   Schema of the event's argument list (an array: one item per argument after the event
   name); binary arguments are ``{"contentMediaType": "application/octet-stream"}``;
@@ -30,7 +31,7 @@ _PREFIX = "#/components/schemas/"
 
 
 def _channel_key(namespace: str, taken: set[str]) -> str:
-    base = "root" if namespace == "/" else key(namespace.strip("/"))
+    base = "main" if namespace == "/" else key(namespace.strip("/"))
     name, n = base, 2
     while name in taken:
         name, n = f"{base}_{n}", n + 1

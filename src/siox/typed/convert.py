@@ -22,14 +22,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from . import libs
+from .hints import strip, typeddict_required
 
 __all__ = [
     "INVALID",
     "MAX_ERRORS",
     "Check",
     "Errors",
-    "strip",
-    "typeddict_required",
     "validator",
 ]
 
@@ -48,7 +47,6 @@ class _Invalid:
 
 #: What a check returns for a value it refused (the reason is in ``errors``).
 INVALID: Any = _Invalid()
-_WRAPPERS = (typing.Annotated, typing.NotRequired, typing.Required)
 _BARE: dict[Any, Callable[[list[Any]], Any]] = {
     list: list,
     tuple: tuple,
@@ -71,19 +69,6 @@ def _nest(errors: Errors, start: int, key: str | int) -> None:
 
 def _kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
-
-
-def strip(tp: Any) -> Any:
-    """``tp`` without ``Annotated``, ``(Not)Required`` and ``NewType`` wrappers."""
-    while True:
-        if typing.get_origin(tp) in _WRAPPERS:
-            tp = typing.get_args(tp)[0]
-        elif hasattr(tp, "__supertype__"):
-            tp = tp.__supertype__
-        elif type(tp).__name__ == "TypeAliasType":  # `type X = ...` (Python 3.12+)
-            tp = tp.__value__
-        else:
-            return tp
 
 
 def _passthrough(value: Any, errors: Errors) -> Any:
@@ -285,26 +270,6 @@ def _typeddict(cls: Any, cache: dict[Any, Check]) -> Check:
     hints = typing.get_type_hints(cls, include_extras=True)
     required = typeddict_required(cls, hints)
     return _record(cls, _fields(hints, cache), required, dict)
-
-
-def typeddict_required(cls: Any, hints: Mapping[str, Any]) -> tuple[str, ...]:
-    """The required keys of a TypedDict, in order.
-
-    ``NotRequired`` is read from the hints too: ``__required_keys__`` misses it in string
-    annotations before Python 3.12.
-    """
-    required = []
-    for name, hint in hints.items():
-        origin = typing.get_origin(typing.get_args(hint)[0] if _annotated(hint) else hint)
-        if origin is typing.NotRequired:
-            continue
-        if origin is typing.Required or name in cls.__required_keys__:
-            required.append(name)
-    return tuple(required)
-
-
-def _annotated(hint: Any) -> bool:
-    return typing.get_origin(hint) is typing.Annotated
 
 
 def _pydantic(cls: Any) -> Check:

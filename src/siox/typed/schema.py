@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import libs
-from .convert import strip, typeddict_required
+from .hints import strip, typeddict_required
 
 __all__ = ["BINARY", "Schemas"]
 
