@@ -172,6 +172,31 @@ async def test_once_off_and_listeners_see_the_typed_handler_as_the_original() ->
     assert sio.of("/").listeners("hello") == []
 
 
+class _Callable:
+    async def _answer(self, order: Order) -> Order:
+        return order
+
+    def __call__(self, socket: siox.Socket, order: Order) -> Any:
+        return self._answer(order)  # a coroutine, from a plain call
+
+
+async def test_results_of_coroutines_returned_by_plain_callables_are_encoded_too() -> None:
+    sio = siox.Server(validate_events=True)
+    sio.on("callable", _Callable())
+    sio.on("typed", _typed_function_returning_a_coroutine)
+    async with TestServer(sio) as server:
+        client = await server.connect()
+        ack = await client.emit_with_ack("callable", {"item": "a", "quantity": 1})
+        assert ack == {"item": "a", "quantity": 1}
+        ack = await client.emit_with_ack("typed", {"item": "b", "quantity": 2})
+        assert ack == {"item": "b", "quantity": 2}
+        assert (await client.emit_with_ack("typed", {}))["error"] == INVALID_PAYLOAD
+
+
+def _typed_function_returning_a_coroutine(socket: siox.Socket, order: Order) -> Any:
+    return _Callable()._answer(order)
+
+
 def test_an_annotation_siox_cannot_validate_is_refused_at_registration() -> None:
     sio = siox.Server(validate_events=True)
     sio.on("untyped", lambda socket, value: None)  # nothing to check: fine

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
+from types import CoroutineType
 from typing import Any
 
 from .plan import EventPlan, InvalidPayload
@@ -68,9 +69,9 @@ def typed_handler(handler: Callable[..., Any], event: str, report: Report) -> Ca
             except InvalidPayload as exc:
                 return _refuse(report, exc, socket, event)
             result = handler(socket, *converted)
-            if plain or not inspect.isawaitable(result):
-                return encode(result)
-            return _encoded(result, encode)  # a callable object returning a coroutine
+            if type(result) is CoroutineType or (not plain and inspect.isawaitable(result)):
+                return _encoded(result, encode)  # a plain function returning a coroutine
+            return encode(result)
 
         wrapper = typed_sync
     functools.update_wrapper(wrapper, handler)
