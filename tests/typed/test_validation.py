@@ -247,3 +247,18 @@ async def test_dynamic_namespaces_share_the_typed_handlers() -> None:
         await server.settle()
     assert got == [("/room-1", Order("a", 1))]
     assert msgspec.to_builtins(got[0][1]) == {"item": "a", "quantity": 1}
+
+
+async def test_typed_events_work_over_the_msgpack_parser() -> None:
+    sio = siox.Server(validate_events=True, parser="msgpack")
+
+    @sio.on("chat")
+    def chat(socket: siox.Socket, message: ChatMessage, blob: bytes) -> tuple[ChatMessage, int]:
+        return message, len(blob)
+
+    async with TestServer(sio) as server:
+        client = await server.connect()
+        ack = await client.emit_with_ack("chat", {"room": "r", "text": "t"}, b"\x00\xff")
+        assert ack == ({"room": "r", "text": "t", "priority": 0, "tags": [], "mood": None}, 2)
+        refused = await client.emit_with_ack("chat", {"room": "r", "text": "t", 1: "x"}, "no")
+        assert refused["details"] == [{"loc": [1], "message": "expected binary data, got str"}]
