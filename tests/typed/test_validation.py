@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import pytest
@@ -14,6 +14,9 @@ import siox
 from siox.testing import TestServer
 from siox.typed import INVALID_PAYLOAD, InvalidPayload
 from typed.typed_app import ChatMessage, Mood, Order, Profile, build
+
+if TYPE_CHECKING:
+    from siox import Socket as CheckerOnlySocket
 
 
 @dataclass
@@ -195,6 +198,21 @@ async def test_results_of_coroutines_returned_by_plain_callables_are_encoded_too
 
 def _typed_function_returning_a_coroutine(socket: siox.Socket, order: Order) -> Any:
     return _Callable()._answer(order)
+
+
+async def test_a_socket_annotation_only_known_to_type_checkers_is_not_needed() -> None:
+    sio = siox.Server(validate_events=True)
+    got: list[Order] = []
+
+    def order(socket: CheckerOnlySocket, order: Order) -> None:
+        got.append(order)
+
+    sio.on("order", order)
+    async with TestServer(sio) as server:
+        client = await server.connect()
+        await client.emit("order", {"item": "a", "quantity": 3})
+        assert (await client.emit_with_ack("order", {"item": 1}))["error"] == INVALID_PAYLOAD
+    assert got == [Order("a", 3)]
 
 
 def test_an_annotation_siox_cannot_validate_is_refused_at_registration() -> None:

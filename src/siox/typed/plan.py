@@ -40,6 +40,31 @@ class InvalidPayload(ValueError):
         super().__init__(f"invalid payload for {event!r}: {where}: {first['message']}{more}")
 
 
+def _hints(handler: Any, target: Any, socket: str | None) -> dict[str, Any]:
+    """The resolved annotations of ``target``, the socket's left out if it cannot be.
+
+    The socket's annotation is never used, and is often a name imported only under
+    ``TYPE_CHECKING``.
+    """
+    try:
+        return typing.get_type_hints(target, include_extras=True)
+    except Exception:
+        pass
+    globalns = getattr(inspect.unwrap(target), "__globals__", {})
+    hints = {}
+    for name, annotation in inspect.get_annotations(target).items():
+        if name == socket:
+            continue
+        try:
+            hints[name] = eval(annotation, globalns) if isinstance(annotation, str) else annotation
+        except Exception as exc:
+            raise TypeError(
+                f"the annotation {annotation!r} of {handler!r} cannot be resolved ({exc}): "
+                "the types a typed handler names must be importable from its module"
+            ) from exc
+    return hints
+
+
 @dataclass(frozen=True)
 class Param:
     """One parameter of a handler after ``socket``."""
@@ -82,13 +107,7 @@ class EventPlan:
         """
         target = handler if inspect.isroutine(handler) else type(handler).__call__
         signature = inspect.signature(handler)
-        try:
-            hints = typing.get_type_hints(target, include_extras=True)
-        except Exception as exc:
-            raise TypeError(
-                f"the annotations of {handler!r} cannot be resolved ({exc}): the types a "
-                "typed handler names must be importable from its module"
-            ) from exc
+        hints = _hints(handler, target, next(iter(signature.parameters), None))
         params = []
         for index, parameter in enumerate(signature.parameters.values()):
             if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
