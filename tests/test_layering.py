@@ -62,6 +62,7 @@ CORE = (
     "siox.options",
     "siox.parser",
     "siox.socketio",
+    "siox.typed",
 )
 IO_LAYERS = ("siox.asgi", "siox.client", "siox.server", "siox.workers")
 
@@ -101,6 +102,9 @@ RULES: dict[str, Rule] = {
     "siox.http.http11": core(
         "siox.errors", "siox.http", "siox.options", third_party=("httptools",)
     ),
+    # typed events: annotations -> checks, JSON Schema, AsyncAPI/TypeScript (pydantic and
+    # msgspec are recognised through sys.modules, never imported)
+    "siox.typed": core(),
     "siox.adapters": Rule(CORE),
     # the cluster wire format (notepack) and the Redis adapter: optional extras, never imported
     # by siox.adapters itself
