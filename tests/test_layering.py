@@ -118,10 +118,6 @@ RULES: dict[str, Rule] = {
     ),
     # the Admin UI's server side: an observer of the server; bcrypt with the siox[admin] extra
     "siox.admin": Rule((*CORE, "siox.adapters", "siox.server"), third_party=("bcrypt",)),
-    # typed events: handler wrappers (pydantic and msgspec only when installed)
-    "siox.typed": Rule(
-        (*CORE, "siox.adapters", "siox.server"), third_party=("pydantic", "msgspec")
-    ),
     # Prometheus metrics: an observer of the server; prometheus-client with siox[metrics]
     "siox.metrics": Rule(
         (*CORE, "siox.adapters", "siox.server"), third_party=("prometheus_client",)
