@@ -106,6 +106,10 @@ RULES: dict[str, Rule] = {
     # by siox.adapters itself
     "siox.adapters.wire": Rule((*CORE, "siox.adapters"), third_party=("msgpack",)),
     "siox.adapters.redis": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
+    "siox.adapters.messages": Rule((*CORE, "siox.adapters"), third_party=("msgpack",)),
+    "siox.adapters.sharded": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
+    "siox.adapters.streams": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
+    "siox.adapters.streams_emitter": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
     "siox.server": Rule((*CORE, "siox.adapters"), third_party=("uvloop",)),
     "siox.client": Rule(CORE),
     "siox.asgi": Rule(("siox._asgi_types", "siox.errors", "siox.options", "siox.server")),

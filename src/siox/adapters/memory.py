@@ -147,6 +147,11 @@ class InMemoryAdapter(Adapter):
             for pid in [p for p, s in self._sessions.items() if s.disconnected_at < threshold]:
                 del self._sessions[pid]
 
+    def configure_recovery(self, max_disconnection_duration: float) -> None:
+        """Use the server's recovery window unless this adapter was given one."""
+        if self._window is None:
+            self._window = max_disconnection_duration
+
     async def persist_session(self, session: SessionState) -> None:
         """Keep ``session`` for ``max_disconnection_duration``."""
         if self._window is None:
