@@ -107,6 +107,7 @@ RULES: dict[str, Rule] = {
     "siox.adapters.wire": Rule((*CORE, "siox.adapters"), third_party=("msgpack",)),
     "siox.adapters.redis": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
     "siox.adapters.messages": Rule((*CORE, "siox.adapters"), third_party=("msgpack",)),
+    "siox.adapters.collision": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
     "siox.adapters.sharded": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
     "siox.adapters.streams": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
     "siox.adapters.streams_emitter": Rule((*CORE, "siox.adapters"), third_party=("redis",)),

@@ -24,6 +24,7 @@ from typing import Any
 
 from .base import LocalSockets
 from .cluster import ClusterAdapter
+from .collision import ChannelCollision, refuse_classic_collision
 from .emitter import Emitter
 from .pubsub import MessageHandler
 
@@ -38,6 +39,7 @@ from .streams import redis_streams_adapter
 from .streams_emitter import RedisStreamsEmitter
 
 __all__ = [
+    "ChannelCollision",
     "RedisEmitter",
     "RedisPubSub",
     "RedisStreamsEmitter",
@@ -87,7 +89,15 @@ class RedisPubSub:
     async def subscribe(
         self, pattern: str, channels: Sequence[str], handler: MessageHandler
     ) -> None:
-        """Route ``pattern`` (none when empty) and ``channels`` to ``handler``."""
+        """Route ``pattern`` (none when empty) and ``channels`` to ``handler``.
+
+        Raises:
+            ChannelCollision: with a pattern ``key#nsp#*`` (a classic adapter), when sharded or
+                streams nodes use ``key`` as their prefix on this Redis.
+        """
+        if pattern.endswith("#*") and pattern not in self._patterns:
+            key, _, nsp = pattern[:-2].partition("#")
+            await refuse_classic_collision(self.client, key, nsp)
         if self._pubsub is None:
             self._pubsub = self.client.pubsub()
         if pattern:

@@ -22,6 +22,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
 from .base import LocalSockets
+from .collision import refuse_message_collision
 from .message_cluster import MessageClusterAdapter
 from .messages import MessageType, decode_any, encode_sharded
 from .pubsub import MessageHandler
@@ -150,6 +151,7 @@ class ShardedRedisAdapter(MessageClusterAdapter):
         self.subscriber = subscriber
         self.client = subscriber.client
         self.mode = subscription_mode
+        self.prefix = channel_prefix
         self.channel = f"{channel_prefix}#{self.nsp}#"
         self.response_channel = f"{self.channel}{self.uid}#"
         self._room_channels: set[str] = set()
@@ -159,6 +161,7 @@ class ShardedRedisAdapter(MessageClusterAdapter):
             self._started = asyncio.ensure_future(self._subscribe())
 
     async def _subscribe(self) -> None:
+        await refuse_message_collision(self.client, self.prefix, self.nsp)
         await self.subscriber.subscribe((self.channel, self.response_channel), self._on_raw)
 
     async def ready(self) -> None:

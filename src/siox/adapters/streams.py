@@ -28,6 +28,7 @@ from redis.exceptions import RedisError
 
 from ..parser import Packet, PacketType
 from .base import BroadcastOptions, LocalSockets, SessionState
+from .collision import refuse_message_collision
 from .message_cluster import MessageClusterAdapter
 from .messages import MessageType, decode_entry, decode_msgpack, encode_entry, encode_msgpack
 from .wire import WireError, check_data, options_from_wire, packet_from_wire
@@ -134,6 +135,7 @@ class RedisStreamsAdapter(MessageClusterAdapter):
         self.stream_name = reader.stream_name
         self.max_len = max_len
         self.session_prefix = session_prefix
+        self.prefix = channel_prefix
         self.channel = f"{channel_prefix}#{self.nsp}#"
         self.private_channel = f"{self.channel}{self.uid}#"
         reader.adapters[self.nsp] = self
@@ -143,6 +145,7 @@ class RedisStreamsAdapter(MessageClusterAdapter):
             self._started = asyncio.ensure_future(self._subscribe())
 
     async def _subscribe(self) -> None:
+        await refuse_message_collision(self.client, self.prefix, self.nsp)
         await self.reader.start()
         await self.pubsub.subscribe("", (self.channel, self.private_channel), self._on_pubsub)
 
