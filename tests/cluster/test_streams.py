@@ -89,7 +89,7 @@ async def test_hostile_entries_and_messages_are_dropped(
     ]
     try:
         for entry in entries:
-            await client.xadd(cluster_key, entry)  # type: ignore[arg-type]
+            await client.xadd(cluster_key, entry)
         for message in (b"\xc1", b"\x93\x01\x02\x03", b"\x81\xa3uid\xa1x", b"{}"):
             await client.publish(f"{cluster_key}#/#", message)
     finally:
