@@ -99,3 +99,18 @@ async def test_hostile_entries_and_messages_are_dropped(
     assert await b.ctl("count") == 2
     await settle(0.2)
     assert [name for name, _ in b.received] == ["still-here"]
+
+
+async def test_a_node_that_comes_later_does_not_replay_older_entries(
+    cluster: Cluster, peers: Peers
+) -> None:
+    (first,) = cluster("siox", adapter="streams")
+    a = await peers(first)
+    await a.ctl("emit", event="old")
+    assert await a.wait_events("old", 1) == [()]
+    (second,) = cluster("siox", adapter="streams")
+    b = await peers(second)
+    await a.ctl("emit", event="new")
+    assert await b.wait_events("new", 1) == [()]
+    await settle(0.2)
+    assert [name for name, _ in b.received] == ["new"]

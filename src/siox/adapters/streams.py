@@ -72,13 +72,13 @@ class StreamReader:
         if self._task is not None and not self._task.done():
             return
         if self._offset is None:
-            info = (
-                await self.client.xinfo_stream(self.stream_name)
-                if await self.client.exists(self.stream_name)
-                else None
-            )
-            last = info.get("last-generated-id") if isinstance(info, dict) else None
-            self._offset = last.decode() if isinstance(last, bytes) else "0-0"
+            # from the last entry written before this node came: it never replays older ones
+            # (a stream that does not exist yet has none; "$" when the id cannot be read)
+            self._offset = "0-0"
+            if await self.client.exists(self.stream_name):
+                info = await self.client.xinfo_stream(self.stream_name)
+                last = info.get("last-generated-id") if isinstance(info, dict) else None
+                self._offset = last.decode() if isinstance(last, bytes) else "$"
         self._task = asyncio.ensure_future(self._poll())
 
     async def stop(self) -> None:
