@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from ..parser import Packet
@@ -40,6 +41,15 @@ def _rooms_of(data: dict[str, Any]) -> list[str]:
     if not isinstance(rooms, list) or not all(isinstance(room, str) for room in rooms):
         raise WireError("rooms is not a list of strings")
     return rooms
+
+
+def _ack_timeout(opts: dict[str, Any]) -> float | None:
+    """The ack timeout a broadcast's flags carry (Node's milliseconds; a day at most)."""
+    flags = opts.get("flags")
+    timeout = flags.get("timeout") if isinstance(flags, dict) else None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        return None
+    return timeout / 1000 if 0 <= timeout <= 86_400_000 else None
 
 
 def _selection(opts: BroadcastOptions) -> dict[str, Any]:
@@ -133,6 +143,7 @@ class MessageClusterAdapter(InMemoryAdapter):
             if rid is None:
                 await self._deliver(packet, opts, offset)
             else:
+                opts = replace(opts, timeout=_ack_timeout(data["opts"]))
                 await self._broadcast_request(uid, rid, packet, opts)
         elif kind in (_T.SOCKETS_JOIN, _T.SOCKETS_LEAVE):
             opts, rooms = options_from_wire(data.get("opts")), _rooms_of(data)
