@@ -101,12 +101,18 @@ async def test_a_room_broadcast_reaches_exactly_its_members(
     a, b = await peers(nodes[0]), await peers(nodes[1])
     await b.ctl("join", room="r")
     await b.ctl("join", room="x" * 20)  # as long as a socket id: the namespace channel
+    await a.ctl("join", room="q")
     for sender in (a, b):
         await sender.ctl("emit", rooms=["r"], event="to-r")
         await sender.ctl("emit", rooms=["x" * 20], event="to-x")
         await sender.ctl("emit", rooms=[b.id], event="to-b")
+        await sender.ctl("emit", rooms=["q"], event="to-q")
+        await sender.ctl("emit", rooms=[a.id], event="to-a")
     assert await b.wait_events("to-r", 2) == [(), ()]
     assert await b.wait_events("to-x", 2) == [(), ()]
     assert await b.wait_events("to-b", 2) == [(), ()]
+    assert await a.wait_events("to-q", 2) == [(), ()]
+    assert await a.wait_events("to-a", 2) == [(), ()]
     await settle()
+    assert b.events("to-q") == b.events("to-a") == []
     assert a.events("to-r") == a.events("to-x") == a.events("to-b") == []

@@ -81,8 +81,9 @@ async function main() {
       }
     });
   });
-  // Let the adapter's subscriptions reach Redis before listening.
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  // Let the adapter's subscriptions reach Redis before listening (the streams adapter's first
+  // XREAD, from "$", runs on a client it connects first: give it longer).
+  await new Promise((resolve) => setTimeout(resolve, kind === "streams" ? 600 : 200));
   httpServer.listen(port, "127.0.0.1");
   const stop = () => {
     io.close();

@@ -15,7 +15,7 @@ import base64
 import binascii
 import json
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import IntEnum
 from typing import Any
 
@@ -97,21 +97,24 @@ def decode_any(data: bytes, max_size: int) -> Any:
 
 
 def _msgpack_ext(code: int, data: bytes) -> Any:
-    if code == -1 and len(data) in (4, 8, 12):  # @msgpack/msgpack's Date (timestamp extension)
-        if len(data) == 4:
-            seconds, nanos = int.from_bytes(data, "big"), 0
-        elif len(data) == 8:
-            value = int.from_bytes(data, "big")
-            seconds, nanos = value & 0x3_FFFF_FFFF, value >> 34
-        else:
-            nanos = int.from_bytes(data[:4], "big")
-            seconds = int.from_bytes(data[4:], "big", signed=True)
-        try:
-            moment = datetime.fromtimestamp(seconds + nanos / 1e9, UTC)
-        except (OverflowError, OSError, ValueError) as exc:
-            raise WireError("a Date out of range") from exc
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
     raise WireError(f"unknown MessagePack extension type {code}")
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _dates_to_iso(value: Any, depth: int = 0) -> Any:
+    """``value`` with its Dates (timestamp extension) as ISO strings, as socket.io sends them."""
+    if depth > 32:
+        raise WireError("nested too deep")
+    if isinstance(value, list):
+        return [_dates_to_iso(item, depth + 1) for item in value]
+    if isinstance(value, dict):
+        return {key: _dates_to_iso(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, datetime):
+        return _iso(value)
+    return value
 
 
 def encode_msgpack(value: Any) -> bytes:
@@ -124,11 +127,14 @@ def decode_msgpack(data: bytes, max_size: int) -> Any:
     if len(data) > max_size:
         raise WireError(f"{len(data)} bytes, more than the {max_size} allowed")
     try:
-        return msgpack.unpackb(data, raw=False, ext_hook=_msgpack_ext, strict_map_key=True)
+        value = msgpack.unpackb(
+            data, raw=False, ext_hook=_msgpack_ext, strict_map_key=True, timestamp=3
+        )
     except WireError:
         raise
     except (ValueError, TypeError, RecursionError, msgpack.UnpackException) as exc:
         raise WireError(f"undecodable: {exc!r}"[:200]) from exc
+    return _dates_to_iso(value)
 
 
 def encode_entry(message: dict[str, Any]) -> dict[str, str]:
