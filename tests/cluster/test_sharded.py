@@ -142,3 +142,45 @@ def test_an_unknown_subscription_mode_is_refused() -> None:
     client = aioredis.Redis()
     with pytest.raises(ValueError, match="subscription_mode"):
         sharded_redis_adapter(client, subscription_mode="sometimes")  # type: ignore[arg-type]
+
+
+async def test_a_room_channel_stays_while_a_recoverable_socket_may_come_back(
+    redis_url: str, cluster_key: str
+) -> None:
+    window = 0.6
+    clients = [aioredis.Redis.from_url(redis_url) for _ in range(2)]
+    recovery = siox.Recovery(max_disconnection_duration=window)
+    home, other = (
+        siox.Server(
+            adapter=sharded_redis_adapter(c, channel_prefix=cluster_key),
+            connection_state_recovery=recovery,
+        )
+        for c in clients
+    )
+    room = f"{cluster_key}#/#lobby#"
+
+    @home.on("connect")
+    async def join(socket: siox.Socket) -> None:
+        await socket.join("lobby")
+
+    try:
+        await home.server_count()
+        await other.server_count()
+        async with siox.serve(home, host="127.0.0.1", port=0, shutdown_timeout=1.0) as serving:
+            peer = siox.Client(f"http://127.0.0.1:{serving.port}", reconnection=False)
+            await peer.socket("/").connect(timeout=5.0)
+            assert await shard_subscribers(redis_url, room) == 1
+            for socket in list(home.of("/").sockets.values()):
+                socket.conn.close()  # "forced close": the session is kept for recovery
+            await settle(0.3)
+            assert await shard_subscribers(redis_url, room) == 1  # it may come back
+            await asyncio.sleep(window + 0.5)
+            await other.to("lobby").emit("late")  # the home node sweeps expired sessions
+            await settle(0.3)
+            assert await shard_subscribers(redis_url, room) == 0
+            await peer.close()
+        for server in (home, other):
+            await server.of("/").adapter.close()
+    finally:
+        for client in clients:
+            await client.aclose()

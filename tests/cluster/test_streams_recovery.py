@@ -96,3 +96,32 @@ async def test_a_socket_io_client_recovers_its_session_on_the_other_node(
     assert result["server"]["recovered"] is True
     assert "r" in result["server"]["rooms"]
     assert result["server"]["data"] == {"k": 1}
+
+
+@pytest.mark.parametrize("adapter", ["classic", "sharded"])
+async def test_with_classic_or_sharded_a_client_recovers_on_the_same_node_only(
+    cluster: Cluster, peers: Peers, adapter: str
+) -> None:
+    first, second = cluster("siox", "siox", adapter=adapter, recovery=True)
+    client = await peers(first, True)
+    helper = await peers(second)
+    await client.ctl("join", room="r")
+    await helper.ctl("emit", rooms=["r"], event="before")
+    await client.wait_events("before", 1)
+    first_id = client.id
+    # back to the same node: recovered, with what another node broadcast meanwhile
+    await client.ctl("drop")
+    await until(lambda: not client.socket.connected)
+    await helper.ctl("emit", rooms=["r"], event="missed", args=[1])
+    await until(lambda: client.socket.connected)
+    assert client.socket.recovered
+    assert client.id == first_id
+    assert [args[0] for args in await client.wait_events("missed", 1)] == [1]
+    # to the other node: a new session
+    client.client.endpoint = siox.Client(second.url).endpoint
+    await client.ctl("drop")
+    await until(lambda: not client.socket.connected)
+    await until(lambda: client.socket.connected)
+    assert client.socket.connected
+    assert not client.socket.recovered
+    assert client.id != first_id

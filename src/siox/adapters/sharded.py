@@ -257,10 +257,19 @@ class ShardedRedisAdapter(MessageClusterAdapter):
         await self._drop_empty(rooms)
 
     async def _drop_empty(self, rooms: Iterable[str]) -> None:
-        gone = [r for r in rooms if r in self._room_channels and not self.local.rooms.select((r,))]
+        gone = [
+            r
+            for r in rooms
+            if r in self._room_channels
+            and not self.local.rooms.select((r,))
+            and not self._kept_room(r)  # a socket that may come back (recovery) is in it
+        ]
         if gone:
             self._room_channels.difference_update(gone)
             await self._change([self._room_channel(room) for room in gone], subscribe=False)
+
+    def _rooms_released(self, rooms: list[str]) -> None:
+        self._spawn(self._drop_empty(rooms))
 
     async def _change(self, channels: list[str], subscribe: bool) -> None:
         try:
