@@ -3,7 +3,9 @@ npm adapter) on one Redis, every cluster-wide operation in both directions."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+import time
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -118,3 +120,37 @@ async def test_a_room_broadcast_reaches_exactly_its_members(
     await settle()
     assert b.events("to-q") == b.events("to-a") == []
     assert a.events("to-r") == a.events("to-x") == a.events("to-b") == []
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+async def test_a_node_killed_during_a_numbered_broadcast_costs_the_others_nothing(
+    cluster: Cluster, peers: Peers, adapter: str
+) -> None:
+    nodes = cluster("siox", "siox", "siox", adapter=adapter)
+    a, b, _c = [await peers(node) for node in nodes]
+    assert await a.ctl("count") == 3
+    asyncio.get_running_loop().call_later(0.3, nodes[2].stop, True)  # SIGKILL mid-stream
+    assert await a.ctl("numbered", event="n", count=1000) == 1000
+    for peer in (a, b):
+        numbers = [args[0] for args in await peer.wait_events("n", 1000)]
+        assert numbers == list(range(1000))  # nothing missed, nothing twice, in order
+    assert await a.ctl("count") == 2
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+async def test_a_node_that_does_not_answer_gives_partial_results_at_the_timeout(
+    cluster: Cluster, peers: Peers, adapter: str
+) -> None:
+    nodes = cluster("siox", "siox", "siox", adapter=adapter)
+    a, b, _c = [await peers(node) for node in nodes]
+    nodes[2].pause()  # still subscribed (counted), but answers nothing
+    try:
+        started = time.monotonic()
+        assert [s["id"] for s in await a.ctl("fetch")] == sorted([a.id, b.id])
+        assert 1.4 < time.monotonic() - started < 4.0  # the nodes' requests timeout is 1.5 s
+        result = await a.ctl("sse_ack", event="ping", args=[1], timeout=1.0)
+        assert result == {"replies": ["pong:n1:1"], "missing": 1}
+        result = await a.ctl("emit_ack", event="ask", timeout=1.0)
+        assert result["replies"] == ["answer:n0", "answer:n1"]
+    finally:
+        nodes[2].stop(kill=True)
