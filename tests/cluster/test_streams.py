@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import shutil
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
 
+import siox
 from cluster.nodes import Node, Peer, settle
-from siox.adapters.redis import RedisStreamsEmitter
+from siox.adapters.redis import RedisStreamsEmitter, redis_streams_adapter
 
 pytestmark = pytest.mark.cluster
 
@@ -114,3 +116,42 @@ async def test_a_node_that_comes_later_does_not_replay_older_entries(
     assert await b.wait_events("new", 1) == [()]
     await settle(0.2)
     assert [name for name, _ in b.received] == ["new"]
+
+
+async def test_several_namespaces_share_one_stream_reader_and_get_each_entry_once(
+    redis_url: str, cluster_key: str
+) -> None:
+    clients = [aioredis.Redis.from_url(redis_url) for _ in range(2)]
+    sender, receiver = (
+        siox.Server(
+            adapter=redis_streams_adapter(c, stream_name=cluster_key, channel_prefix=cluster_key)
+        )
+        for c in clients
+    )
+    for server in (sender, receiver):
+        server.of("/chat")  # a second namespace, its adapter started alongside "/"
+    received: list[tuple[Any, ...]] = []
+    try:
+        await sender.server_count()
+        await receiver.server_count()
+        async with siox.serve(receiver, host="127.0.0.1", port=0, shutdown_timeout=1.0) as serving:
+            peer = siox.Client(f"http://127.0.0.1:{serving.port}", reconnection=False)
+            chat = peer.socket("/chat")
+            chat.on_any(lambda *args: received.append(args))
+            await chat.connect(timeout=5.0)
+            await sender.of("/chat").emit("hello", 1)
+            await sender.emit("main-only", 2)
+            for _ in range(100):
+                if received:
+                    break
+                await settle(0.05)
+            await settle(0.3)
+            await peer.close()
+        assert received == [("hello", 1)]
+        for server in (sender, receiver):
+            for namespace in ("/", "/chat"):
+                await server.of(namespace).adapter.close()
+    finally:
+        await clients[0].delete(cluster_key)
+        for client in clients:
+            await client.aclose()

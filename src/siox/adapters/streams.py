@@ -65,25 +65,31 @@ class StreamReader:
         self.block = 2000  # milliseconds an XREAD waits
         self.adapters: dict[str, RedisStreamsAdapter] = {}
         self._task: asyncio.Task[None] | None = None
+        self._starting: asyncio.Future[None] | None = None
         self._offset: str | None = None
 
     async def start(self) -> None:
-        """Start reading from the current end of the stream (once)."""
-        if self._task is not None and not self._task.done():
-            return
+        """Start reading from the current end of the stream (once, whoever asks first)."""
+        starting = self._starting
+        if starting is None or (starting.done() and starting.exception() is not None):
+            starting = self._starting = asyncio.ensure_future(self._start())
+        await starting
+
+    async def _start(self) -> None:
         if self._offset is None:
             # from the last entry written before this node came: it never replays older ones
             # (a stream that does not exist yet has none; "$" when the id cannot be read)
-            self._offset = "0-0"
+            offset = "0-0"
             if await self.client.exists(self.stream_name):
                 info = await self.client.xinfo_stream(self.stream_name)
                 last = info.get("last-generated-id") if isinstance(info, dict) else None
-                self._offset = last.decode() if isinstance(last, bytes) else "$"
+                offset = last.decode() if isinstance(last, bytes) else "$"
+            self._offset = offset
         self._task = asyncio.ensure_future(self._poll())
 
     async def stop(self) -> None:
         """Stop reading."""
-        task, self._task = self._task, None
+        task, self._task, self._starting = self._task, None, None
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
