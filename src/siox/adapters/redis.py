@@ -76,6 +76,10 @@ class RedisPubSub:
         self._reader: asyncio.Task[None] | None = None
         self._patterns: dict[str, MessageHandler] = {}
         self._channels: dict[str, MessageHandler] = {}
+        # One (un)subscription at a time: redis-py's PubSub opens its connection on its first
+        # command, and two namespaces subscribing at once would each open one (the first
+        # one's subscriptions then live on a connection nobody reads).
+        self._lock = asyncio.Lock()
 
     async def publish(self, channel: str, message: bytes) -> None:
         """``PUBLISH channel message``."""
@@ -95,20 +99,21 @@ class RedisPubSub:
             ChannelCollision: with a pattern ``key#nsp#*`` (a classic adapter), when sharded or
                 streams nodes use ``key`` as their prefix on this Redis.
         """
-        if pattern.endswith("#*") and pattern not in self._patterns:
-            key, _, nsp = pattern[:-2].partition("#")
-            await refuse_classic_collision(self.client, key, nsp)
-        if self._pubsub is None:
-            self._pubsub = self.client.pubsub()
-        if pattern:
-            self._patterns[pattern] = handler
-        for channel in channels:
-            self._channels[channel] = handler
-        if pattern:
-            await self._pubsub.psubscribe(pattern)
-        await self._pubsub.subscribe(*channels)
-        if self._reader is None or self._reader.done():
-            self._reader = asyncio.ensure_future(self._read())
+        async with self._lock:
+            if pattern.endswith("#*") and pattern not in self._patterns:
+                key, _, nsp = pattern[:-2].partition("#")
+                await refuse_classic_collision(self.client, key, nsp)
+            if self._pubsub is None:
+                self._pubsub = self.client.pubsub()
+            if pattern:
+                self._patterns[pattern] = handler
+            for channel in channels:
+                self._channels[channel] = handler
+            if pattern:
+                await self._pubsub.psubscribe(pattern)
+            await self._pubsub.subscribe(*channels)
+            if self._reader is None or self._reader.done():
+                self._reader = asyncio.ensure_future(self._read())
 
     async def unsubscribe(self, pattern: str, channels: Sequence[str]) -> None:
         """Stop routing ``pattern`` and ``channels``; close the subscriber when none is left."""
