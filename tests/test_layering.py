@@ -110,6 +110,11 @@ RULES: dict[str, Rule] = {
     # by siox.adapters itself
     "siox.adapters.wire": Rule((*CORE, "siox.adapters"), third_party=("msgpack",)),
     "siox.adapters.redis": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
+    "siox.adapters.messages": Rule((*CORE, "siox.adapters"), third_party=("msgpack",)),
+    "siox.adapters.collision": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
+    "siox.adapters.sharded": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
+    "siox.adapters.streams": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
+    "siox.adapters.streams_emitter": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
     "siox.server": Rule((*CORE, "siox.adapters"), third_party=("uvloop",)),
     # `Server.instrument` loads the Admin UI's server side on demand (a lazy facade, as `siox`)
     "siox.server.server": Rule(

@@ -229,7 +229,10 @@ class Server(MainNamespaceShortcuts):
     def make_adapter(self, local: LocalSockets) -> Adapter:
         """The adapter of a new namespace, over its local sockets."""
         if self._adapter_factory is not None:
-            return self._adapter_factory(local)
+            adapter = self._adapter_factory(local)
+            if self.recovery is not None:
+                adapter.configure_recovery(self.recovery.max_disconnection_duration)
+            return adapter
         window = self.recovery.max_disconnection_duration if self.recovery else None
         return InMemoryAdapter(local, max_disconnection_duration=window)
 
