@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -182,3 +183,41 @@ def test_the_command_writes_either_export(
     assert main(["typescript", "typed.typed_app:nothing"]) == 2
     assert main(["typescript", "no_colon"]) == 2
     assert "expected module:attribute" in capsys.readouterr().err
+
+
+def test_the_siox_command_runs_the_export(tmp_path: Path) -> None:
+    # `siox export ...` is the same command through the console entry point (python -m siox)
+    app = tmp_path / "exported_app.py"
+    app.write_text(
+        "from __future__ import annotations\n"
+        "import dataclasses\n"
+        "import siox\n\n"
+        "@dataclasses.dataclass\n"
+        "class Move:\n"
+        "    x: int\n"
+        "    y: int\n\n"
+        "sio = siox.Server(validate_events=True)\n\n"
+        "@sio.on('move')\n"
+        "async def move(socket: siox.Socket, move: Move) -> bool:\n"
+        "    return True\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "siox", "export", "typescript", "exported_app:sio"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "export interface ClientToServerEvents {" in done.stdout
+    assert "move:" in done.stdout
+    refused = subprocess.run(
+        [sys.executable, "-m", "siox", "export", "typescript", "exported_app:missing"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 2
