@@ -1,0 +1,137 @@
+"""Debian's haproxy (and nginx) in front of siox "machines", run from examples/deploy's configs.
+
+`Haproxy` runs ``haproxy -f <config> -db`` in the foreground with the config's addresses given
+through the environment (``SIOX_BIND``, ``SIOX_MACHINE_1``, ``SIOX_MACHINE_2``: the configs read
+them), so the committed file is exactly what runs. It is ended by its PID only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Self
+
+from interop.server_process import free_port
+from workers.procs import HOST, NODE_DIR, WorkersServer
+
+DEPLOY_DIR = Path(__file__).resolve().parent.parent.parent / "examples" / "deploy"
+WAIT = 10.0
+
+
+class Balancer:
+    """A balancer process in front of ``machines`` (ports), listening on a free port."""
+
+    def __init__(self, machines: list[int]) -> None:
+        self.machines = machines
+        self.port = free_port()
+        self.url = f"http://{HOST}:{self.port}"
+        self.log = Path(tempfile.mkstemp(prefix="siox-balancer-", suffix=".log")[1])
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def command(self) -> list[str]:
+        """The command line (with the environment from `environment`)."""
+        raise NotImplementedError
+
+    def environment(self) -> dict[str, str]:
+        """The variables the config reads: where to listen, the machines' addresses."""
+        machines = {
+            f"SIOX_MACHINE_{n}": f"{HOST}:{port}" for n, port in enumerate(self.machines, 1)
+        }
+        return {**os.environ, "SIOX_BIND": f"{HOST}:{self.port}", **machines}
+
+    def start(self) -> Self:
+        """Start it and wait until it accepts connections."""
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                env=self.environment(),
+            )  # fmt: skip
+        deadline = time.monotonic() + WAIT
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the balancer exited:\n{self.output()}")
+            try:
+                socket.create_connection((HOST, self.port), timeout=0.5).close()
+                return self
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the balancer does not listen:\n{self.output()}") from None
+                time.sleep(0.05)
+
+    def output(self) -> str:
+        """What the balancer printed."""
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL if it does not exit (by PID)."""
+        process = self.process
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(WAIT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.log.unlink(missing_ok=True)
+
+
+class Haproxy(Balancer):
+    """``haproxy -db -f examples/deploy/haproxy/<config>``."""
+
+    def __init__(self, config: str, machines: list[int]) -> None:
+        super().__init__(machines)
+        self.config = DEPLOY_DIR / "haproxy" / config
+
+    def command(self) -> list[str]:
+        """Foreground (``-db``), the committed config as is."""
+        return [haproxy_binary() or "haproxy", "-db", "-f", str(self.config)]
+
+
+def haproxy_binary() -> str | None:
+    """Debian's haproxy (in /usr/sbin, which may not be on PATH), or None."""
+    found = shutil.which("haproxy")
+    if found is None and os.access("/usr/sbin/haproxy", os.X_OK):
+        found = "/usr/sbin/haproxy"
+    return found
+
+
+async def stats_or_none(server: WorkersServer) -> list[dict[str, Any]]:
+    """The workers' counters, or [] while they do not answer."""
+    try:
+        return await server.stats()
+    except Exception:
+        return []
+
+
+async def wait_cluster(machines: list[WorkersServer], workers: int) -> None:
+    """Wait until every machine sees ``workers`` workers (all machines' over Redis)."""
+    for machine in machines:
+        deadline = time.monotonic() + 15
+        while len(found := await stats_or_none(machine)) < workers:
+            assert time.monotonic() < deadline, (found, machine.output())
+            await asyncio.sleep(0.2)
+
+
+def clients_scenario(url: str, scenario: str, clients: int, cookies: bool) -> Any:
+    """Run a scenario of tests/node/balancer_clients.js; its result (raises on its error)."""
+    node = shutil.which("node")
+    if node is None:
+        raise RuntimeError("node is not installed")
+    args = [str(NODE_DIR / "balancer_clients.js"), url, scenario, str(clients)]
+    done = subprocess.run(
+        [node, *args, *(["cookies"] if cookies else [])],
+        cwd=NODE_DIR, capture_output=True, timeout=40, check=False,
+    )  # fmt: skip
+    lines = done.stdout.decode().strip().splitlines()
+    report: dict[str, Any] = json.loads(lines[-1]) if lines else {"error": done.stderr.decode()}
+    if "error" in report:
+        raise AssertionError(f"{scenario}: {report['error']}")
+    return report["result"]
