@@ -1,8 +1,10 @@
-"""Debian's haproxy (and nginx) in front of siox "machines", run from examples/deploy's configs.
+"""Debian's haproxy and nginx in front of siox "machines", run from examples/deploy's configs.
 
 `Haproxy` runs ``haproxy -f <config> -db`` in the foreground with the config's addresses given
 through the environment (``SIOX_BIND``, ``SIOX_MACHINE_1``, ``SIOX_MACHINE_2``: the configs read
-them), so the committed file is exactly what runs. It is ended by its PID only.
+them), so the committed file is exactly what runs. `Nginx` renders those same names in its
+config (nginx reads no environment) and includes it in a main config of its own. Both are
+ended by their PID only.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -19,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any, Self
 
+import siox
 from interop.server_process import free_port
 from workers.procs import HOST, NODE_DIR, WorkersServer
 
@@ -95,6 +99,61 @@ class Haproxy(Balancer):
         return [haproxy_binary() or "haproxy", "-db", "-f", str(self.config)]
 
 
+class Nginx(Balancer):
+    """Debian's nginx with examples/deploy/nginx/<config> rendered with the test's addresses.
+
+    The committed file is an ``http { }`` include; a main config of the test's own (in a
+    temporary folder: pid, temp paths, errors to stderr) includes it.
+    """
+
+    def __init__(self, config: str, machines: list[int]) -> None:
+        super().__init__(machines)
+        self.config = DEPLOY_DIR / "nginx" / config
+        self.prefix = Path(tempfile.mkdtemp(prefix="siox-nginx-"))
+        self.prefix.chmod(0o755)  # nginx's workers (another user) make their temp files here
+
+    def command(self) -> list[str]:
+        """Render the config (``${SIOX_...}`` only, as envsubst would) and run nginx in front."""
+        values = self.environment()
+        rendered = re.sub(
+            r"\$\{(SIOX_\w+)\}", lambda match: values[match[1]], self.config.read_text()
+        )
+        (self.prefix / "siox.conf").write_text(rendered)
+        temp = " ".join(
+            f"{kind}_temp_path {self.prefix / kind};"
+            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        main = (
+            f"daemon off;\nworker_processes 1;\npid {self.prefix / 'nginx.pid'};\n"
+            "error_log stderr warn;\nevents { worker_connections 1024; }\n"
+            f"http {{ access_log off; {temp} include {self.prefix / 'siox.conf'}; }}\n"
+        )
+        (self.prefix / "nginx.conf").write_text(main)
+        binary = nginx_binary() or "nginx"
+        return [
+            binary,
+            "-e",
+            "stderr",
+            "-p",
+            str(self.prefix),
+            "-c",
+            str(self.prefix / "nginx.conf"),
+        ]
+
+    def stop(self) -> None:
+        """Stop it (by PID) and remove its folder."""
+        super().stop()
+        shutil.rmtree(self.prefix, ignore_errors=True)
+
+
+def nginx_binary() -> str | None:
+    """Debian's nginx (in /usr/sbin, which may not be on PATH), or None."""
+    found = shutil.which("nginx")
+    if found is None and os.access("/usr/sbin/nginx", os.X_OK):
+        found = "/usr/sbin/nginx"
+    return found
+
+
 def haproxy_binary() -> str | None:
     """Debian's haproxy (in /usr/sbin, which may not be on PATH), or None."""
     found = shutil.which("haproxy")
@@ -135,3 +194,21 @@ def clients_scenario(url: str, scenario: str, clients: int, cookies: bool) -> An
     if "error" in report:
         raise AssertionError(f"{scenario}: {report['error']}")
     return report["result"]
+
+
+async def echoes(url: str, transports: list[str], count: int) -> str | None:
+    """siox's client: connect through ``url``, ``count`` echo round trips; its transport."""
+    client = siox.Client(url, transports=transports, reconnection=False)
+    namespace = client.socket("/")
+    try:
+        await namespace.connect(timeout=5)
+        if "websocket" in transports:
+            for _ in range(100):  # the upgrade, if it happens, is quick on loopback
+                if client.transport == "websocket":
+                    break
+                await asyncio.sleep(0.02)
+        for i in range(count):
+            assert await namespace.emit_with_ack("echo", i, timeout=5) == i
+        return client.transport
+    finally:
+        await client.close()

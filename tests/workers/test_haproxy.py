@@ -17,11 +17,17 @@ from typing import Any
 
 import pytest
 
-import siox
 from cluster.redis_server import find_or_start_redis
 from siox.options import EngineOptions
 from siox.workers.ids import node_of
-from workers.balancers import DEPLOY_DIR, Haproxy, clients_scenario, haproxy_binary, wait_cluster
+from workers.balancers import (
+    DEPLOY_DIR,
+    Haproxy,
+    clients_scenario,
+    echoes,
+    haproxy_binary,
+    wait_cluster,
+)
 from workers.procs import WorkersServer
 
 pytestmark = [
@@ -36,24 +42,6 @@ pytestmark = [
 
 def total(stats: list[dict[str, Any]], key: str) -> int:
     return sum(item[key] for item in stats)
-
-
-async def echoes(url: str, transports: list[str], count: int) -> str | None:
-    """siox's client: connect through ``url``, ``count`` echo round trips; its transport."""
-    client = siox.Client(url, transports=transports, reconnection=False)
-    socket = client.socket("/")
-    try:
-        await socket.connect(timeout=5)
-        if "websocket" in transports:
-            for _ in range(100):  # the upgrade, if it happens, is quick on loopback
-                if client.transport == "websocket":
-                    break
-                await asyncio.sleep(0.02)
-        for i in range(count):
-            assert await socket.emit_with_ack("echo", i, timeout=5) == i
-        return client.transport
-    finally:
-        await client.close()
 
 
 @pytest.fixture(scope="module")
