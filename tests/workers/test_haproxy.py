@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -182,3 +183,15 @@ def test_haproxy_timeouts_outlast_a_long_poll_and_a_websocket_ping(config: str) 
     assert seconds["server"] > defaults.ping_interval + defaults.ping_timeout
     assert seconds["client"] > defaults.ping_interval + defaults.ping_timeout
     assert seconds["tunnel"] > defaults.ping_interval + defaults.ping_timeout
+
+
+@pytest.mark.parametrize("config", ["round-robin.cfg", "sticky.cfg"])
+def test_the_committed_configs_are_valid_as_they_stand(config: str) -> None:
+    # with no environment, the defaults written in the file (10.0.0.x) are used
+    binary = haproxy_binary()
+    assert binary is not None
+    done = subprocess.run(
+        [binary, "-c", "-f", str(DEPLOY_DIR / "haproxy" / config)],
+        capture_output=True, timeout=10, check=False, env={"PATH": "/usr/sbin:/usr/bin:/bin"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
