@@ -58,13 +58,22 @@ class Balancer:
                 self.command(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 env=self.environment(),
             )  # fmt: skip
+        try:
+            self._wait_listening()
+        except BaseException:
+            self.stop()  # by PID; its log too
+            raise
+        return self
+
+    def _wait_listening(self) -> None:
+        assert self.process is not None
         deadline = time.monotonic() + WAIT
         while True:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the balancer exited:\n{self.output()}")
             try:
                 socket.create_connection((HOST, self.port), timeout=0.5).close()
-                return self
+                return
             except OSError:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"the balancer does not listen:\n{self.output()}") from None
