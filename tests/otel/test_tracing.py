@@ -279,3 +279,22 @@ def test_tracing_twice_is_refused() -> None:
     sio.instrument_tracing(tracer_provider=trace.NoOpTracerProvider())
     with pytest.raises(RuntimeError, match="already"):
         sio.instrument_tracing()
+
+
+async def test_typed_events_validate_the_arguments_without_the_stripped_carrier(
+    exporter: InMemorySpanExporter,
+) -> None:
+    from siox.typed import validate_events
+
+    sio = siox.Server()
+    sio.instrument_tracing(tracer_provider=provider_for(exporter))
+    validate_events(sio)
+
+    @sio.on("add")
+    def add(socket: siox.Socket, a: int, b: int) -> int:
+        return a + b
+
+    async with running(sio) as port, client(port) as socket:
+        assert await socket.emit_with_ack("add", 2, 3, {"traceparent": TRACEPARENT}, timeout=5) == 5
+        [span] = await spans_named(exporter, "add", 1)
+    assert trace_id(span) == TRACE_ID
