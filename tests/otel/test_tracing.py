@@ -173,6 +173,8 @@ async def test_a_carrier_as_last_argument_parents_the_event_span(
     sio.instrument_tracing(tracer_provider=provider, strip_carrier=strip)
     app_tracer = provider.get_tracer("app")
     received: list[tuple[Any, ...]] = []
+    caught: list[tuple[Any, ...]] = []
+    sio.on_any(lambda socket, *args: caught.append(args))
 
     @sio.on("order")
     async def order(socket: siox.Socket, *args: Any) -> int:
@@ -194,6 +196,7 @@ async def test_a_carrier_as_last_argument_parents_the_event_span(
     else:
         assert count == 2 and received[0] == ({"id": 7}, carrier)
     assert received[1] == ({"traceparent": TRACEPARENT, "qty": 2},)
+    assert caught[0] == ("order", {"id": 7}, carrier)  # catch-all listeners see it as sent
     assert trace_id(first) == TRACE_ID and parent_id(first) == PARENT_ID
     assert trace_id(own) == TRACE_ID and parent_id(own) == span_id(first)
     assert second.parent is None and trace_id(second) != TRACE_ID
