@@ -301,3 +301,23 @@ async def test_typed_events_validate_the_arguments_without_the_stripped_carrier(
         assert await socket.emit_with_ack("add", 2, 3, {"traceparent": TRACEPARENT}, timeout=5) == 5
         [span] = await spans_named(exporter, "add", 1)
     assert trace_id(span) == TRACE_ID
+
+
+async def test_a_legacy_clients_spans_leave_out_its_socket_id_which_holds_its_session_id(
+    exporter: InMemorySpanExporter,
+) -> None:
+    sio = siox.Server(allow_eio3=True)
+    sio.instrument_tracing(tracer_provider=provider_for(exporter))
+    sio.on("ping", lambda socket: "pong")
+
+    async with running(sio) as port, client(port, protocol=4) as socket:
+        assert await socket.emit_with_ack("ping", timeout=5) == "pong"
+        [handshake] = await spans_named(exporter, "handshake", 1)
+        [connected] = await spans_named(exporter, "connect", 1)
+        [event] = await spans_named(exporter, "ping", 1)
+
+    assert (handshake.attributes or {})["engine.io.protocol"] == 3
+    assert (connected.attributes or {})["socket.io.connect.result"] == "accepted"
+    assert (event.attributes or {})["socket.io.ack"] == "sent"
+    for span in (handshake, connected, event):
+        assert "messaging.client.id" not in (span.attributes or {})

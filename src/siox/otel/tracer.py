@@ -3,6 +3,9 @@
 Both run inside their span's context, so spans the application's middlewares and handlers
 start are its children. The parent is the trace context the client sent (the CONNECT's
 ``auth``, an event's last argument); without one the span starts a new trace.
+
+The socket id is recorded for Socket.IO v5 clients only: a legacy client's socket id is (or
+holds) its Engine.IO session id, which authenticates its polling requests.
 """
 
 from __future__ import annotations
@@ -106,7 +109,8 @@ class SpanTracer(EventTracer):
                 await run
                 socket = driver.sockets.get(request.nsp)
                 if socket is not None and socket.connected:
-                    span.set_attribute(names.CLIENT_ID, socket.id)
+                    if driver.session.protocol >= 5:
+                        span.set_attribute(names.CLIENT_ID, socket.id)
                     result = "accepted"
                 else:
                     result = "error" if state.failed else "refused"
@@ -129,7 +133,7 @@ class SpanTracer(EventTracer):
         if args[0] not in socket.namespace.handlers:
             # Dropped by the server: no span, and an unknown name never names one.
             return handle(socket, args, ack_id)
-        return self._event(socket, args, ack_id, handle, carrier)
+        return self._event(socket, args, ack_id, handle, carrier, driver.session.protocol >= 5)
 
     async def _event(
         self,
@@ -138,20 +142,20 @@ class SpanTracer(EventTracer):
         ack_id: int | None,
         handle: EventHandling,
         carrier: dict[str, str] | None,
+        with_id: bool,
     ) -> None:
         event = args[0]
+        attributes = {
+            names.SYSTEM: names.SYSTEM_NAME,
+            names.OPERATION_NAME: "event",
+            names.OPERATION_TYPE: "process",
+            names.DESTINATION: socket.nsp,
+            names.EVENT: event,
+        }
+        if with_id:
+            attributes[names.CLIENT_ID] = socket.id
         span = self.tracer.start_span(
-            event,
-            context=self._parent(carrier),
-            kind=SpanKind.CONSUMER,
-            attributes={
-                names.SYSTEM: names.SYSTEM_NAME,
-                names.OPERATION_NAME: "event",
-                names.OPERATION_TYPE: "process",
-                names.DESTINATION: socket.nsp,
-                names.CLIENT_ID: socket.id,
-                names.EVENT: event,
-            },
+            event, context=self._parent(carrier), kind=SpanKind.CONSUMER, attributes=attributes
         )
         state = ActiveSpan(span)
         token = active.set(state)
