@@ -62,6 +62,7 @@ CORE = (
     "siox.options",
     "siox.parser",
     "siox.socketio",
+    "siox.typed",
 )
 IO_LAYERS = ("siox.asgi", "siox.client", "siox.server", "siox.workers")
 
@@ -101,11 +102,19 @@ RULES: dict[str, Rule] = {
     "siox.http.http11": core(
         "siox.errors", "siox.http", "siox.options", third_party=("httptools",)
     ),
+    # typed events: annotations -> checks, JSON Schema, AsyncAPI/TypeScript (pydantic and
+    # msgspec are recognised through sys.modules, never imported)
+    "siox.typed": core(),
     "siox.adapters": Rule(CORE),
     # the cluster wire format (notepack) and the Redis adapter: optional extras, never imported
     # by siox.adapters itself
     "siox.adapters.wire": Rule((*CORE, "siox.adapters"), third_party=("msgpack",)),
     "siox.adapters.redis": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
+    "siox.adapters.messages": Rule((*CORE, "siox.adapters"), third_party=("msgpack",)),
+    "siox.adapters.collision": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
+    "siox.adapters.sharded": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
+    "siox.adapters.streams": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
+    "siox.adapters.streams_emitter": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
     "siox.server": Rule((*CORE, "siox.adapters"), third_party=("uvloop",)),
     # `Server.instrument` loads the Admin UI's server side on demand (a lazy facade, as `siox`)
     "siox.server.server": Rule(
@@ -114,10 +123,6 @@ RULES: dict[str, Rule] = {
     ),
     # the Admin UI's server side: an observer of the server; bcrypt with the siox[admin] extra
     "siox.admin": Rule((*CORE, "siox.adapters", "siox.server"), third_party=("bcrypt",)),
-    # typed events: handler wrappers (pydantic and msgspec only when installed)
-    "siox.typed": Rule(
-        (*CORE, "siox.adapters", "siox.server"), third_party=("pydantic", "msgspec")
-    ),
     # Prometheus metrics: an observer of the server; prometheus-client with siox[metrics]
     "siox.metrics": Rule(
         (*CORE, "siox.adapters", "siox.server"), third_party=("prometheus_client",)

@@ -1,9 +1,9 @@
-"""The ``siox`` command: ``siox serve module:app``, ``siox client URL``, ``siox --version``.
+"""The ``siox`` command: ``siox serve module:app``, ``siox client URL``, ``siox export``.
 
 Modules: `siox.cli.serve` (loading and running an application), `siox.cli.reload` (the
 ``--reload`` supervisor), `siox.cli.commands` (the client's command language and output) and
 `siox.cli.client` (the interactive / piped client) with `siox.cli.terminal` (its input and
-output). This module only parses arguments.
+output); ``siox export`` is `siox.typed.export_cli`. This module only parses arguments.
 """
 
 from __future__ import annotations
@@ -60,6 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=10.0, help="seconds to connect and for acks (10)"
     )
     client.add_argument("--path", default="/socket.io/", help="the endpoint path (/socket.io/)")
+
+    export = commands.add_parser(
+        "export",
+        help="write an app's AsyncAPI document or TypeScript event interfaces",
+        description="siox export asyncapi|typescript module:app [-o FILE]: describe the "
+        "events of a siox.Server from its handlers' annotations (see siox.typed).",
+        add_help=False,
+    )
+    export.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
 
 
@@ -75,5 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .client import client_command
 
         return client_command(args)
+    if args.command == "export":
+        from ..typed.export_cli import main as export_main
+
+        return export_main(list(args.rest))
     parser.print_help(sys.stderr)
     return 2
