@@ -287,11 +287,8 @@ def test_tracing_twice_is_refused() -> None:
 async def test_typed_events_validate_the_arguments_without_the_stripped_carrier(
     exporter: InMemorySpanExporter,
 ) -> None:
-    from siox.typed import validate_events
-
-    sio = siox.Server()
+    sio = siox.Server(validate_events=True)
     sio.instrument_tracing(tracer_provider=provider_for(exporter))
-    validate_events(sio)
 
     @sio.on("add")
     def add(socket: siox.Socket, a: int, b: int) -> int:
