@@ -118,7 +118,7 @@ RULES: dict[str, Rule] = {
     "siox.server": Rule((*CORE, "siox.adapters"), third_party=("uvloop",)),
     # `Server.instrument` loads the Admin UI's server side on demand (a lazy facade, as `siox`)
     "siox.server.server": Rule(
-        (*CORE, "siox.adapters", "siox.server", "siox.admin", "siox.metrics"),
+        (*CORE, "siox.adapters", "siox.server", "siox.admin", "siox.metrics", "siox.otel"),
         third_party=("uvloop",),
     ),
     # the Admin UI's server side: an observer of the server; bcrypt with the siox[admin] extra
@@ -126,6 +126,16 @@ RULES: dict[str, Rule] = {
     # Prometheus metrics: an observer of the server; prometheus-client with siox[metrics]
     "siox.metrics": Rule(
         (*CORE, "siox.adapters", "siox.server"), third_party=("prometheus_client",)
+    ),
+    # OpenTelemetry spans: an observer and a tracer of the server; opentelemetry-api with
+    # siox[otel]
+    "siox.otel": Rule(
+        (*CORE, "siox.adapters", "siox.server"),
+        third_party=(
+            "opentelemetry",
+            "opentelemetry.trace",
+            "opentelemetry.trace.propagation.tracecontext",
+        ),
     ),
     "siox.client": Rule(CORE),
     "siox.asgi": Rule(("siox._asgi_types", "siox.errors", "siox.options", "siox.server")),

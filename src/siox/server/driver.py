@@ -34,7 +34,7 @@ from ..socketio.parsers import ParserLike
 from .engine_api import EngineConnection, Timers
 from .events import NOT_FALSE, RECOVERABLE_REASONS
 from .namespace import Handler, Namespace
-from .observer import ServerObserver
+from .observer import EventTracer, ServerObserver
 from .outgoing import Outgoing
 from .runner import ErrorContext, HandlerRunner, ack_args
 from .socket import Handshake, Socket
@@ -88,6 +88,11 @@ class Registry(Protocol):
         """What watches the server (`siox.server.observer`), or None."""
         ...
 
+    @property
+    def tracer(self) -> EventTracer | None:
+        """What wraps namespace connects and events (`siox.server.observer.EventTracer`)."""
+        ...
+
 
 class ConnectionDriver:
     """The Socket.IO side of one Engine.IO connection."""
@@ -103,6 +108,7 @@ class ConnectionDriver:
         "session",
         "sockets",
         "timers",
+        "tracer",
     )
 
     def __init__(self, registry: Registry, conn: EngineConnection) -> None:
@@ -110,6 +116,8 @@ class ConnectionDriver:
         self.conn = conn
         #: what watches the server (None: nothing), as it was when the connection opened
         self.observer = registry.observer
+        #: what wraps connects and events (None: nothing), as it was when the connection opened
+        self.tracer = registry.tracer
         protocol = 5 if conn.eio >= 4 else 4
         parser = registry.parser_for(protocol)
         self.session = SocketConnection(parser, role="server", protocol=protocol, eio_sid=conn.sid)
@@ -127,7 +135,7 @@ class ConnectionDriver:
         if protocol < 5:
             # auth is {} as in socket.io 4.8: a 2.x client's query for "/" is in the handshake
             # URL (socket.handshake.query), not in a namespace of its own.
-            self.runner.submit(self._connect(self.session.open_implicit({})))
+            self._submit_connect(self.session.open_implicit({}))
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -202,7 +210,7 @@ class ConnectionDriver:
         socket: Socket,
         args: list[Any],
         ack_id: int | None,
-        started: Coroutine[Any, Any, Any] | None,
+        started: Coroutine[Any, Any, Any] | None = None,
     ) -> None:
         try:
             if started is None:
@@ -266,13 +274,18 @@ class ConnectionDriver:
                     args = event.args  # type: ignore[union-attr]
                     for listener in socket.namespace.any_listeners:
                         self._call_listener(listener, socket, args)
-                    self.dispatch(socket, args, event.ack_id)  # type: ignore[union-attr]
+                    if self.tracer is None:
+                        self.dispatch(socket, args, event.ack_id)  # type: ignore[union-attr]
+                    else:
+                        self.runner.submit(
+                            self.tracer.event(self, socket, args, event.ack_id, self._handle)  # type: ignore[union-attr]
+                        )
             elif kind is AckReceived:
                 socket = self.sockets.get(event.nsp)
                 if socket is not None:
                     socket.receive_ack(event.ack_id, event.args)  # type: ignore[union-attr,arg-type]
             elif kind is ConnectRequested:
-                self.runner.submit(self._connect(event))  # type: ignore[arg-type]
+                self._submit_connect(event)  # type: ignore[arg-type]
             elif kind is DisconnectRequested:
                 socket = self.sockets.get(event.nsp)
                 if socket is not None:
@@ -282,6 +295,10 @@ class ConnectionDriver:
                         self.runner.submit(self._close_later(socket))
 
     # -- connecting to a namespace ----------------------------------------------------------------
+
+    def _submit_connect(self, request: ConnectRequested) -> None:
+        run = self._connect(request)
+        self.runner.submit(run if self.tracer is None else self.tracer.connect(self, request, run))
 
     def _handshake(self, auth: dict[str, Any]) -> Handshake:
         request = self.conn.request

@@ -12,22 +12,29 @@ on the event loop, in the middle of the server's work.
 Room membership is observed where it changes, in the namespace's room index
 (`siox.socketio.rooms.RoomIndex.listener`), and events through the namespace's catch-all
 listeners (``on_any``/``on_any_outgoing``): an observer installs those itself.
+
+An `EventTracer` (``siox.Server.tracer``, None by default) is the other seam: it does not watch
+but wraps, so that work runs inside something of its own (an OpenTelemetry span, ``siox.otel``).
+Each namespace connect and each event is then handed to it as a coroutine to run.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from .outgoing import Outgoing
 
 if TYPE_CHECKING:
     from ..errors import ProtocolError
+    from ..socketio.events import ConnectRequested
+    from .driver import ConnectionDriver
     from .engine_api import EngineConnection, RequestInfo
     from .runner import ErrorContext
     from .socket import Socket
 
-__all__ = ["ObservedConnection", "ObserverGroup", "ServerObserver"]
+__all__ = ["EventHandling", "EventTracer", "ObservedConnection", "ObserverGroup", "ServerObserver"]
 
 logger = logging.getLogger("siox")
 
@@ -71,6 +78,45 @@ class ServerObserver:
 
     def server_closed(self) -> None:
         """The server shut down (`siox.Server.shutdown`)."""
+
+
+#: How a driver handles one event: ``handle(socket, args, ack_id)`` (middlewares, handler, ack).
+EventHandling = Callable[["Socket", list[Any], "int | None"], Coroutine[Any, Any, None]]
+
+
+class EventTracer:
+    """Wraps a server's namespace connects and events (``siox.Server.tracer``).
+
+    Without one (the default) the server handles them directly. With one, every namespace
+    connect and every event of a connection opened afterwards goes through it: it returns the
+    coroutine the connection's ordered runner runs (its own, awaiting the server's work inside
+    whatever context it sets up). Errors of application code still go to the error hooks and
+    `ServerObserver.handler_error`, inside that context. This base class wraps nothing.
+    """
+
+    def connect(
+        self,
+        driver: ConnectionDriver,
+        request: ConnectRequested,
+        run: Coroutine[Any, Any, None],
+    ) -> Coroutine[Any, Any, None]:
+        """The coroutine to run for a CONNECT to ``request.nsp`` (``run`` does the work)."""
+        return run
+
+    def event(
+        self,
+        driver: ConnectionDriver,
+        socket: Socket,
+        args: list[Any],
+        ack_id: int | None,
+        handle: EventHandling,
+    ) -> Coroutine[Any, Any, None]:
+        """The coroutine to run for one event (``args[0]`` is its name).
+
+        ``handle(socket, args, ack_id)`` runs the event middlewares, the handler and the ack;
+        the tracer may pass other ``args`` (without a trace carrier, say).
+        """
+        return handle(socket, args, ack_id)
 
 
 def _safely(method: str, observer: ServerObserver, *args: Any) -> None:

@@ -32,7 +32,7 @@ from .engine_server import AllowRequest, EngineServer, GenerateId
 from .events import check_event_name
 from .main_namespace import MainNamespaceShortcuts
 from .namespace import Handler, Namespace, ParentNamespace
-from .observer import ObservedConnection, ObserverGroup, ServerObserver
+from .observer import EventTracer, ObservedConnection, ObserverGroup, ServerObserver
 from .operators import AckResults, BroadcastOperator
 from .runner import ErrorContext, accepts_positional
 from .typed_events import typed_wrapper
@@ -40,6 +40,7 @@ from .typed_events import typed_wrapper
 if TYPE_CHECKING:
     from ..admin import AdminUI
     from ..metrics import SioxMetrics
+    from ..otel import SioxTracing
 
 __all__ = ["Recovery", "Server"]
 
@@ -218,6 +219,8 @@ class Server(MainNamespaceShortcuts):
         self.connections: dict[str, ConnectionDriver] = {}
         #: what watches this server (`add_observer`): None, the default, costs nothing
         self.observer: ServerObserver | None = None
+        #: what wraps namespace connects and events (``instrument_tracing``): None costs nothing
+        self.tracer: EventTracer | None = None
         self.engine = EngineServer.from_options(self, self.options.engine)
         if serve_client:
             # Found now, so that a missing bundle fails at start, not at the first page load.
@@ -506,6 +509,16 @@ class Server(MainNamespaceShortcuts):
         from ..metrics import instrument_metrics
 
         return instrument_metrics(self, **options)
+
+    def instrument_tracing(self, **options: Any) -> SioxTracing:
+        """Trace what this server does in OpenTelemetry spans (``siox[otel]``).
+
+        See `siox.otel.instrument_tracing` for the options (``tracer_provider``: the global
+        one when None).
+        """
+        from ..otel import instrument_tracing
+
+        return instrument_tracing(self, **options)
 
     # -- lifecycle --------------------------------------------------------------------------------
 
