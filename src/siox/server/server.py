@@ -9,11 +9,12 @@ from __future__ import annotations
 import inspect
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar, overload
 
 from ..adapters.base import Adapter, LocalSockets
 from ..adapters.memory import InMemoryAdapter
+from ..core.server import ServerEvent
 from ..options import (
     DEFAULT_LIMITS,
     DEFAULT_SERVE_OPTIONS,
@@ -404,6 +405,12 @@ class Server(MainNamespaceShortcuts):
         driver = self.connections.get(conn.sid)
         if driver is not None:
             driver.receive(data)
+
+    def socketio_received(self, conn: EngineConnection, events: Sequence[ServerEvent]) -> None:
+        """The Socket.IO events of one message (the WebSocket per-message path)."""
+        driver = self.connections.get(conn.sid)
+        if driver is not None:
+            driver.handle(events)
 
     def engine_closed(self, conn: EngineConnection, reason: str) -> None:
         """A session ended."""
