@@ -23,8 +23,10 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import Any, TypeVar, overload
 
+from ..core.client import ClientConnection
+from ..core.events import ProtocolViolation
 from ..engineio.events import Closed, CloseReason, Event, MessageReceived, Opened
-from ..errors import NotConnected, ProtocolError, SioxError
+from ..errors import NotConnected, SioxError
 from ..http.deflate import DeflateOptions
 from ..options import DEFAULT_CLIENT_OPTIONS, ClientOptions
 from ..socketio.connection import SocketConnection
@@ -196,6 +198,7 @@ class Client:
         self._tasks: set[asyncio.Task[None]] = set()
         self._engine: EngineClient | None = None
         self._conn: SocketConnection | None = None
+        self._core: ClientConnection | None = None
         self._generation = 0
         self._state = "closed"  # "opening", "open"
         self._reconnecting = False  # a reconnection is scheduled or under way
@@ -365,8 +368,7 @@ class Client:
         self._state = "opening"
         self._skip_reconnect = False
         self._generation += 1
-        self._conn = SocketConnection(self.parser, role="client", protocol=self.protocol)
-        self._engine = EngineClient(
+        self._engine = engine = EngineClient(
             self.endpoint,
             partial(self._on_engine_event, self._generation),
             eio=4 if self.protocol == 5 else 3,
@@ -377,11 +379,15 @@ class Client:
             max_fragments=self._max_fragments,
             cookies=self._cookies,
             deflate=self._deflate,
+            parser=self.parser,
         )
+        assert isinstance(engine.session, ClientConnection)
+        self._core = engine.session
+        self._conn = engine.session.socketio
 
     def _detach(self) -> EngineClient | None:
         """Forget the current session (its later events are ignored); return it."""
-        engine, self._engine, self._conn = self._engine, None, None
+        engine, self._engine, self._conn, self._core = self._engine, None, None, None
         self._generation += 1
         self._state = "closed"
         if engine is not None:
@@ -440,8 +446,6 @@ class Client:
 
     def _on_open(self, event: Opened) -> None:
         self._state = "open"
-        if self._conn is not None:
-            self._conn.eio_sid = event.sid
         self._emit("open")
         for socket in list(self._sockets.values()):
             if socket.active:
@@ -453,17 +457,16 @@ class Client:
             self._emit("reconnect", attempt)
 
     def _on_message(self, data: str | bytes) -> None:
-        conn = self._conn
-        if conn is None:
-            return
-        try:
-            events = conn.receive(data)
-        except ProtocolError as exc:
-            logger.warning("closing the connection: %s", exc.message)
-            self._drop(CloseReason.PARSE_ERROR, exc)
+        conn, core = self._conn, self._core
+        if conn is None or core is None:
             return
         sockets = self._sockets
-        for event in events:
+        event: Any  # narrowed by `type(event) is ...` and isinstance below
+        for event in core.decode(data):
+            if type(event) is ProtocolViolation:
+                logger.warning("closing the connection: %s", event.cause.message)
+                self._drop(CloseReason.PARSE_ERROR, event.cause)
+                return
             socket = sockets.get(event.nsp)
             if socket is None:
                 continue

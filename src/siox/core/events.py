@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import ProtocolError
+
 __all__ = ["ProtocolViolation"]
 
 
@@ -13,9 +15,10 @@ class ProtocolViolation:
 
     ``invalid_state`` tells a well-formed packet the connection's state does not allow (its
     sockets are closed at once, without DISCONNECT packets: "forced server close") from a
-    malformed one (the Engine.IO session closes: "parse error"). ``detail`` says what was wrong.
+    malformed one (the Engine.IO session closes: "parse error"). ``cause`` is the error that
+    says what was wrong.
     """
 
     reason: str
-    detail: str
+    cause: ProtocolError
     invalid_state: bool

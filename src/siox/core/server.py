@@ -98,5 +98,5 @@ class ServerConnection(EngineSession):
 
 def _violation(exc: ProtocolError) -> ProtocolViolation:
     if isinstance(exc, InvalidState):
-        return ProtocolViolation(FORCED_SERVER_CLOSE, str(exc), invalid_state=True)
-    return ProtocolViolation(PARSE_ERROR, str(exc), invalid_state=False)
+        return ProtocolViolation(FORCED_SERVER_CLOSE, exc, invalid_state=True)
+    return ProtocolViolation(PARSE_ERROR, exc, invalid_state=False)

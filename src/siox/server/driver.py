@@ -277,7 +277,7 @@ class ConnectionDriver:
                     else:  # after the handlers of the events that came before it
                         self.runner.submit(self._close_later(socket))
             elif kind is ProtocolViolation:
-                logger.debug("%s from %s: %s", event.reason, self.conn.sid, event.detail)
+                logger.debug("%s from %s: %s", event.reason, self.conn.sid, event.cause)
                 if event.invalid_state:
                     self.close_all(event.reason, send_disconnect=False)
                 else:
