@@ -7,9 +7,10 @@ application, and re-arms its single timer at the session's next deadline. Pumpin
 re-entrant: a write made while events are being reported is picked up by the loop already
 running.
 
-For a Socket.IO application the session is a `siox.core.server.ServerConnection`: a WebSocket
-message is one call into it (``receive_ws_message``), and the Socket.IO events it hands back
-go to the application's ``socketio_received`` without a pump.
+For a Socket.IO application the session is a `siox.core.server.ServerConnection`: once the
+application asks for its events (`EngineSocket.deliver_socketio`), a WebSocket message is one
+call into it (``receive_ws_message``), and the Socket.IO events it hands back go to the
+application's receiver without a pump.
 
 (Over the 400-line soft cap: the pump, the long-polling GET/POST forms and the WebSocket handle all
 drive the same session state.)
@@ -95,12 +96,9 @@ class EngineSocket:
         standard = type(loop).time is asyncio.BaseEventLoop.time and "time" not in vars(loop)
         self._clock: Callable[[], float] = time.monotonic if standard else loop.time
         self._pump = Pump(core, self._perform, self._report_all, loop)
-        # A Socket.IO application's connection: one call per WebSocket message, events out.
+        # A Socket.IO connection's WebSocket path (`deliver_socketio`): one call per message.
         self._receive_ws: Callable[[str | bytes, float], Sequence[ServerEvent] | None] | None = None
-        self._received: Callable[[EngineSocket, Sequence[ServerEvent]], None] | None = None
-        if isinstance(core, ServerConnection):
-            self._receive_ws = core.receive_ws_message
-            self._received = self._app.socketio_received  # type: ignore[union-attr]
+        self._received: Callable[[Sequence[ServerEvent]], None] | None = None
         self._get_callback: Callable[[PollingResponse], None] | None = None
         self._ready: PollingResponse | None = None
         self._channel: WebSocketChannel | None = None
@@ -175,6 +173,19 @@ class EngineSocket:
             channel.send_framed(outgoing.ws_bytes(core.eio, core.b64))
             return
         self.write(outgoing.messages, volatile=outgoing.volatile, compress=outgoing.compress)
+
+    def deliver_socketio(self, receiver: Callable[[Sequence[ServerEvent]], None]) -> None:
+        """Hand the Socket.IO events of WebSocket messages to ``receiver``.
+
+        The session must be a `ServerConnection`: each WebSocket message is then one call into
+        it (``receive_ws_message``), and the events it hands back go to ``receiver`` without a
+        pump. (Messages the pump reports still reach the application's ``engine_message``.)
+        """
+        core = self.core
+        if not isinstance(core, ServerConnection):
+            raise TypeError("Socket.IO events come from a ServerConnection session")
+        self._receive_ws = core.receive_ws_message
+        self._received = receiver
 
     async def send(self, data: str | bytes) -> None:
         """Bare-server API: send one message."""
@@ -407,7 +418,7 @@ class WebSocketHandle:
             events = receive(data, socket._clock())
             if events is not None:  # the fast paths: nothing else changed, no pump
                 if not socket._closed:
-                    socket._received(socket, events)  # type: ignore[misc]
+                    socket._received(events)  # type: ignore[misc]
                 return
         else:
             message = socket.core.receive_ws_frame(data, socket._clock(), direct=True)

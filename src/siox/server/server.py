@@ -9,12 +9,11 @@ from __future__ import annotations
 import inspect
 import logging
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, overload
 
 from ..adapters.base import Adapter, LocalSockets
 from ..adapters.memory import InMemoryAdapter
-from ..core.server import ServerEvent
 from ..options import (
     DEFAULT_LIMITS,
     DEFAULT_SERVE_OPTIONS,
@@ -28,6 +27,7 @@ from ..socketio.parsers import ParserLike, ParserSpec, check_parser, resolve_par
 from .driver import ConnectionDriver
 from .engine_api import EngineConnection, Timers
 from .engine_server import AllowRequest, EngineServer, GenerateId
+from .engine_socket import EngineSocket
 from .events import check_event_name
 from .main_namespace import MainNamespaceShortcuts
 from .namespace import Handler, Namespace, ParentNamespace
@@ -398,19 +398,15 @@ class Server(MainNamespaceShortcuts):
         """A new Engine.IO session: make its connection driver."""
         if self.options.engine.initial_packet is not None:
             conn.write([self.options.engine.initial_packet])
-        self.connections[conn.sid] = ConnectionDriver(self, conn)
+        self.connections[conn.sid] = driver = ConnectionDriver(self, conn)
+        if isinstance(conn, EngineSocket):  # WebSocket messages: events straight to the driver
+            conn.deliver_socketio(driver.handle)
 
     def engine_message(self, conn: EngineConnection, data: str | bytes) -> None:
         """A message on a session."""
         driver = self.connections.get(conn.sid)
         if driver is not None:
             driver.receive(data)
-
-    def socketio_received(self, conn: EngineConnection, events: Sequence[ServerEvent]) -> None:
-        """The Socket.IO events of one message (the WebSocket per-message path)."""
-        driver = self.connections.get(conn.sid)
-        if driver is not None:
-            driver.handle(events)
 
     def engine_closed(self, conn: EngineConnection, reason: str) -> None:
         """A session ended."""
