@@ -40,7 +40,7 @@ from ..options import DEFAULT_CLIENT_OPTIONS
 from ..socketio.parsers import ParserLike
 from .endpoint import CookieJar, Endpoint
 from .transport import HttpClient, http_failure
-from .websocket import CLOSE_GRACE, WebSocketChannel, open_websocket
+from .websocket import CLOSE_GRACE, ClientWebSocket, open_websocket
 
 __all__ = ["EngineClient", "describe"]
 
@@ -113,8 +113,8 @@ class EngineClient:
         self._http = HttpClient(
             endpoint, connect_timeout=timeout, max_body_size=max_payload, cookies=cookies
         )
-        self._ws: WebSocketChannel | None = None
-        self._channels: set[WebSocketChannel] = set()  # every one opened, until it is gone
+        self._ws: ClientWebSocket | None = None
+        self._channels: set[ClientWebSocket] = set()  # every one opened, until it is gone
         self._ws_wanted = 0  # bumped by every OpenWebSocket; stale openings are closed
         self._tasks: set[asyncio.Task[None]] = set()
         self._posts: set[asyncio.Task[None]] = set()
@@ -337,7 +337,7 @@ class EngineClient:
             on_resume=lambda: self._ws_resume(ws),
         )
 
-    def _ws_message(self, ws: WebSocketChannel, frame: str | bytes) -> None:
+    def _ws_message(self, ws: ClientWebSocket, frame: str | bytes) -> None:
         if ws is self._ws:
             session = self.session
             if type(session) is ClientConnection:
@@ -346,12 +346,12 @@ class EngineClient:
                 session.receive_ws_frame(frame, self._loop.time())
             self._pump()
 
-    def _ws_resume(self, ws: WebSocketChannel) -> None:
+    def _ws_resume(self, ws: ClientWebSocket) -> None:
         if ws is self._ws:
             self.session.resume_writing(self._loop.time())
             self._pump()
 
-    def _ws_closed(self, ws: WebSocketChannel, code: int, reason: str, failed: bool) -> None:
+    def _ws_closed(self, ws: ClientWebSocket, code: int, reason: str, failed: bool) -> None:
         if ws is not self._ws:
             return
         self._ws = None
