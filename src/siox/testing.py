@@ -109,6 +109,7 @@ class _MemoryChannel:
         self._loop = asyncio.get_running_loop()
 
     def send(self, data: str | bytes, compress: bool = True) -> None:
+        self._client.messages.append((data, compress))
         self._loop.call_soon(self._client._deliver, data)
 
     def send_framed(self, data: bytes) -> bool:
@@ -214,6 +215,9 @@ class TestClient:
         self.connected = False
         #: every event received, as (name, args), in order
         self.received: list[tuple[str, tuple[Any, ...]]] = []
+        #: every Engine.IO message the server wrote, with whether it may be compressed (False
+        #: for what was sent with ``compress(False)``), in order
+        self.messages: list[tuple[str | bytes, bool]] = []
         #: the close code when the server closed the transport
         self.close_code: int | None = None
         #: whether the client answers the server's pings (set False to play a dead peer)
