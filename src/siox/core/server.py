@@ -29,7 +29,7 @@ from typing import Any
 from ..engineio.session import EngineSession
 from ..errors import ProtocolError
 from ..socketio.connection import InvalidState, SocketConnection
-from ..socketio.events import SocketEvent
+from ..socketio.events import ConnectRequested, SocketEvent
 from ..socketio.parsers import ParserLike
 from .events import ProtocolViolation
 
@@ -82,6 +82,33 @@ class ServerConnection(EngineSession):
             return self._decode(data)
         except ProtocolError as exc:
             return [_violation(exc)]
+
+    def implicit_connect(self) -> ConnectRequested | None:
+        """Protocol 4: the CONNECT to the main namespace its opening stands for (None in 5).
+
+        socket.io 4.8 passes ``auth={}``: a 2.x client's query for "/" is in the handshake URL
+        (``socket.handshake.query``), not in a namespace of its own.
+        """
+        return self.socketio.open_implicit({}) if self.socketio.protocol < 5 else None
+
+    def socket_id(self, nsp: str, fresh: str) -> str:
+        """The id of the socket joining ``nsp``.
+
+        ``fresh`` (a new or restored id), except in protocol 4, where it derives from the
+        Engine.IO sid.
+        """
+        socketio = self.socketio
+        return socketio.legacy_socket_id(nsp) if socketio.protocol < 5 else fresh
+
+    def refuse_unknown_namespace(self, nsp: str) -> list[str | bytes]:
+        """Answer a CONNECT for a namespace nobody serves.
+
+        socket.io 4.8 (allowEIO3) sends the object to 2.x clients too, where socket.io 2.x sent
+        the bare string "Invalid namespace": the pinned reference wins.
+        """
+        socketio = self.socketio
+        legacy = {"message": "Invalid namespace"} if socketio.protocol < 5 else None
+        return socketio.refuse(nsp, "Invalid namespace", legacy)
 
     def decode(self, data: str | bytes) -> Sequence[ServerEvent]:
         """The Socket.IO events of one Engine.IO message (a `MessageReceived`'s data).

@@ -125,10 +125,9 @@ class ConnectionDriver:
         self._connect_timer: asyncio.TimerHandle | None = self.timers.call_later(
             registry.connect_timeout, self._connect_timed_out
         )
-        if protocol < 5:
-            # auth is {} as in socket.io 4.8: a 2.x client's query for "/" is in the handshake
-            # URL (socket.handshake.query), not in a namespace of its own.
-            self.runner.submit(self._connect(self.session.open_implicit({})))
+        implicit = core.implicit_connect()  # protocol 4: the opening joins "/"
+        if implicit is not None:
+            self.runner.submit(self._connect(implicit))
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -303,20 +302,14 @@ class ConnectionDriver:
         name = request.nsp
         namespace = self.registry.find_namespace(name, request.auth)
         if namespace is None:
-            # socket.io 4.8 (allowEIO3) sends the object to 2.x clients too, where socket.io 2.x
-            # sent the bare string "Invalid namespace": the pinned reference wins (issue 5).
-            legacy = {"message": "Invalid namespace"} if self.session.protocol < 5 else None
-            self.write(self.session.refuse(name, "Invalid namespace", legacy))
+            self.write(self.core.refuse_unknown_namespace(name))
             return
         session: SessionState | None = None
         if namespace.recovery:
             pid, offset = request.auth.get("pid"), request.auth.get("offset")
             if isinstance(pid, str) and isinstance(offset, str):
                 session = await namespace.adapter.restore_session(pid, offset)
-        if self.session.protocol < 5:
-            sid = self.session.legacy_socket_id(name)
-        else:
-            sid = session.sid if session is not None else new_socket_id()
+        sid = self.core.socket_id(name, session.sid if session is not None else new_socket_id())
         socket = Socket(self, namespace, sid, self._handshake(request.auth))
         try:
             if session is None or not self.registry.recovery_skips_middlewares:
