@@ -337,12 +337,12 @@ class Client:
 
     def join(self, nsp: str, auth: dict[str, Any] | None) -> bool:
         """Send CONNECT for ``nsp`` unless it is already joined or asked for."""
-        conn, engine = self._conn, self._engine
-        if conn is None or engine is None or self._state != _OPEN:
+        core, engine = self._core, self._engine
+        if core is None or engine is None or self._state != _OPEN:
             return False
-        if nsp in conn.pending or nsp in conn.connected:
+        messages = core.join(nsp, auth)
+        if messages is None:
             return False
-        messages = conn.connect(nsp, auth)
         if messages:
             engine.send(messages)
         return True

@@ -51,6 +51,16 @@ class ClientConnection(ClientEngineSession):
         super()._open(info, now)
         self.socketio.eio_sid = info.sid  # protocol 4 derives socket ids from it
 
+    def join(self, nsp: str, auth: dict[str, Any] | None) -> list[str | bytes] | None:
+        """The messages that ask to join ``nsp``; None when it is joined or asked for already.
+
+        (Protocol 4 joins "/" when the session opens: that gives no message.)
+        """
+        socketio = self.socketio
+        if nsp in socketio.pending or nsp in socketio.connected:
+            return None
+        return socketio.connect(nsp, auth)
+
     def receive_ws_message(self, frame: str | bytes, now: float) -> None:
         """A message arrived on the WebSocket; what it gives is queued for the pump."""
         self.receive_ws_frame(frame, now)
