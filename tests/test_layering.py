@@ -104,6 +104,7 @@ RULES: dict[str, Rule] = {
         "siox.engineio",
         "siox.errors",
         "siox.fastpaths",
+        "siox.http",
         "siox.options",
         "siox.parser",
         "siox.socketio",

@@ -227,7 +227,7 @@ def encode_message(data: str | bytes, eio: int, b64: bool) -> str | bytes:
 
     The session's outbox (`encode_packet`), its direct writes on a steady WebSocket
     (`siox.engineio.machine.SessionCore.send_direct`) and the broadcast frame cache
-    (`siox.server.outgoing.build_frames`) all call this.
+    (`siox.core.outgoing.build_frames`) all call this.
 
     Args:
         data: ``str`` for a text message, ``bytes`` for a binary one.
