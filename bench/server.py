@@ -1,4 +1,4 @@
-"""siox target for the shared benchmark harness (../shared/bench, see its README's contract).
+"""siox target for the side-by-side benchmark harness (echo, binary, fanout, connect).
 
     python bench/server.py --port PORT
 

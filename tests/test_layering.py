@@ -118,8 +118,26 @@ RULES: dict[str, Rule] = {
     "siox.adapters.wire": Rule((*CORE, "siox.adapters"), third_party=("msgpack",)),
     "siox.adapters.redis": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
     "siox.server": Rule((*CORE, "siox.adapters"), third_party=("uvloop",)),
+    # `Server.instrument` loads the Admin UI's server side on demand (a lazy facade, as `siox`)
+    "siox.server.server": Rule(
+        (*CORE, "siox.adapters", "siox.server", "siox.admin", "siox.metrics"),
+        third_party=("uvloop",),
+    ),
+    # the Admin UI's server side: an observer of the server; bcrypt with the siox[admin] extra
+    "siox.admin": Rule((*CORE, "siox.adapters", "siox.server"), third_party=("bcrypt",)),
+    # typed events: handler wrappers (pydantic and msgspec only when installed)
+    "siox.typed": Rule(
+        (*CORE, "siox.adapters", "siox.server"), third_party=("pydantic", "msgspec")
+    ),
+    # Prometheus metrics: an observer of the server; prometheus-client with siox[metrics]
+    "siox.metrics": Rule(
+        (*CORE, "siox.adapters", "siox.server"), third_party=("prometheus_client",)
+    ),
     "siox.client": Rule(CORE),
     "siox.asgi": Rule(("siox._asgi_types", "siox.errors", "siox.options", "siox.server")),
+    # the `siox` command (and `python -m siox`): on top of the server and the client
+    "siox.cli": Rule((*CORE, "siox.server", "siox.client")),
+    "siox.__main__": Rule(("siox.cli",)),
     # test helpers for users: a server and in-memory clients, above everything but the client
     "siox.testing": Rule((*CORE, "siox.adapters", "siox.server")),
 }

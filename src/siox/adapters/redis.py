@@ -62,6 +62,10 @@ class RedisPubSub:
         self._reader: asyncio.Task[None] | None = None
         self._patterns: dict[str, MessageHandler] = {}
         self._channels: dict[str, MessageHandler] = {}
+        # One (un)subscription at a time: redis-py's PubSub opens its connection on its first
+        # command, and two namespaces subscribing at once would each open one (the first
+        # one's subscriptions then live on a connection nobody reads).
+        self._lock = asyncio.Lock()
 
     async def publish(self, channel: str, message: bytes) -> None:
         """``PUBLISH channel message``."""
@@ -76,15 +80,16 @@ class RedisPubSub:
         self, pattern: str, channels: Sequence[str], handler: MessageHandler
     ) -> None:
         """Route ``pattern`` and ``channels`` to ``handler`` (subscribing on first use)."""
-        if self._pubsub is None:
-            self._pubsub = self.client.pubsub()
-        self._patterns[pattern] = handler
-        for channel in channels:
-            self._channels[channel] = handler
-        await self._pubsub.psubscribe(pattern)
-        await self._pubsub.subscribe(*channels)
-        if self._reader is None or self._reader.done():
-            self._reader = asyncio.ensure_future(self._read())
+        async with self._lock:
+            if self._pubsub is None:
+                self._pubsub = self.client.pubsub()
+            self._patterns[pattern] = handler
+            for channel in channels:
+                self._channels[channel] = handler
+            await self._pubsub.psubscribe(pattern)
+            await self._pubsub.subscribe(*channels)
+            if self._reader is None or self._reader.done():
+                self._reader = asyncio.ensure_future(self._read())
 
     async def unsubscribe(self, pattern: str, channels: Sequence[str]) -> None:
         """Stop routing ``pattern`` and ``channels``; close the subscriber when none is left."""

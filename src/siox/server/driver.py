@@ -37,6 +37,7 @@ from ..socketio.parsers import ParserLike
 from .engine_api import EngineConnection, Timers
 from .events import NOT_FALSE, RECOVERABLE_REASONS
 from .namespace import Handler, Namespace
+from .observer import ServerObserver
 from .outgoing import Outgoing
 from .runner import ErrorContext, HandlerRunner, ack_args
 from .socket import Handshake, Socket
@@ -85,6 +86,11 @@ class Registry(Protocol):
         """Report an exception raised by application code."""
         ...
 
+    @property
+    def observer(self) -> ServerObserver | None:
+        """What watches the server (`siox.server.observer`), or None."""
+        ...
+
 
 class ConnectionDriver:
     """The Socket.IO side of one Engine.IO connection."""
@@ -94,6 +100,7 @@ class ConnectionDriver:
         "conn",
         "core",
         "encode",
+        "observer",
         "parser_key",
         "registry",
         "runner",
@@ -105,6 +112,8 @@ class ConnectionDriver:
     def __init__(self, registry: Registry, conn: EngineConnection) -> None:
         self.registry = registry
         self.conn = conn
+        #: what watches the server (None: nothing), as it was when the connection opened
+        self.observer = registry.observer
         core = getattr(conn, "core", None)
         if not isinstance(core, ServerConnection):
             raise TypeError("a Socket.IO connection runs on a ServerConnection core")
@@ -344,6 +353,8 @@ class ConnectionDriver:
             for data in session.missed_packets:
                 self.write(self.session.event(name, data))
         socket.release()
+        if self.observer is not None:
+            self.observer.socket_connected(socket)
 
     async def _register(self, socket: Socket, session: SessionState | None) -> None:
         namespace = socket.namespace
@@ -386,6 +397,8 @@ class ConnectionDriver:
         self._forget(socket)
         self.session.forget(socket.nsp)
         socket.fail_acks()
+        if self.observer is not None:
+            self.observer.socket_disconnected(socket, reason)
         self.runner.submit(self._close_sequence(socket, reason))
 
     def leave_namespace(self, socket: Socket) -> None:

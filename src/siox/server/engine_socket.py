@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.pump import Pump
 from ..core.server import ServerConnection, ServerEvent
-from ..engineio.events import Closed, CloseReason, MessageReceived, Opened
+from ..engineio.events import Closed, CloseReason, MessageReceived, Opened, Upgraded
 from ..engineio.handshake import Transport
 from ..engineio.outputs import PollingResponse, WebSocketClose, WebSocketSend
 from ..engineio.session import EngineSession
@@ -57,6 +57,7 @@ class EngineSocket:
         "_ready",
         "_receive_ws",
         "_received",
+        "close_description",
         "core",
         "jsonp_index",
         "query",
@@ -104,6 +105,8 @@ class EngineSocket:
         self._channel: WebSocketChannel | None = None
         self._closed = False
         self._app_reason: str | None = None
+        #: why the session closed, in more words than the reason (None: open, or no detail)
+        self.close_description: str | None = None
 
     def __repr__(self) -> str:
         return f"<EngineSocket {self.sid} {self.transport} closed={self._closed}>"
@@ -174,13 +177,17 @@ class EngineSocket:
             return
         self.write(outgoing.messages, volatile=outgoing.volatile, compress=outgoing.compress)
 
-    def deliver_socketio(self, receiver: Callable[[Sequence[ServerEvent]], None]) -> None:
+    def deliver_socketio(self, receiver: Callable[[Sequence[ServerEvent]], None] | None) -> None:
         """Hand the Socket.IO events of WebSocket messages to ``receiver``.
 
         The session must be a `ServerConnection`: each WebSocket message is then one call into
         it (``receive_ws_message``), and the events it hands back go to ``receiver`` without a
         pump. (Messages the pump reports still reach the application's ``engine_message``.)
+        None goes back to reporting every message through ``engine_message``.
         """
+        if receiver is None:
+            self._receive_ws = self._received = None
+            return
         core = self.core
         if not isinstance(core, ServerConnection):
             raise TypeError("Socket.IO events come from a ServerConnection session")
@@ -250,8 +257,13 @@ class EngineSocket:
                 app.engine_message(self, event.data)
         elif kind is Opened:
             app.engine_opened(self)
+        elif kind is Upgraded:
+            upgraded = getattr(app, "engine_upgraded", None)  # optional in `EngineApp`
+            if upgraded is not None:
+                upgraded(self)
         elif kind is Closed:
             self._closed = True
+            self.close_description = event.description
             self._pump.cancel()
             self.server.forget(self)
             app.engine_closed(self, self._app_reason or str(event.reason))

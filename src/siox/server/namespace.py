@@ -98,6 +98,8 @@ class Namespace:
         self.any_listeners: list[Handler] = []
         self.any_outgoing_listeners: list[Handler] = []
         self.event_middlewares: list[Middleware] = []
+        #: applied to each event handler as it is registered (``siox.typed``), or None
+        self.handler_wrapper: Callable[[str, Handler], Handler] | None = None
         self.adapter: Adapter = adapter_factory(self.local_sockets)
 
     def __repr__(self) -> str:
@@ -165,6 +167,10 @@ class Namespace:
             name = "connect" if event == "connection" else event
             if name == "connect" and required_positional(_unwrap(func)) > 2:
                 raise TypeError(CONNECT_ARITY)
+            wrapper = self.handler_wrapper
+            if wrapper is not None and name not in _WITH_ARGUMENT:
+                self.handlers[name] = wrapper(name, func)
+                return func
             self.handlers[name] = func
             if name in _WITH_ARGUMENT:
                 self.handler_wants_arg[name] = accepts_positional(func, 2)
@@ -184,7 +190,8 @@ class Namespace:
             name = "connect" if event == "connection" else event
 
             def run_once(*args: Any) -> Any:
-                if self.handlers.get(name) is run_once:
+                current = self.handlers.get(name)
+                if current is run_once or (current is not None and _unwrap(current) is func):
                     del self.handlers[name]
                 return func(*args)
 
@@ -369,6 +376,7 @@ class ParentNamespace(Namespace):
         child.any_listeners = self.any_listeners
         child.any_outgoing_listeners = self.any_outgoing_listeners
         child.event_middlewares = self.event_middlewares
+        child.handler_wrapper = self.handler_wrapper
         self.children.add(child)
         return child
 

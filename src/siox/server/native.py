@@ -415,6 +415,12 @@ class HttpProtocol(asyncio.Protocol):
     async def _respond(self, request: HttpRequest) -> HttpResponse:
         if self.engine.handles(request.path):
             return await self.engine.handle_http(request)
+        bundle = self.engine.client_bundle
+        if bundle is not None and (answer := bundle.lookup(request)) is not None:
+            return answer
+        route = self.engine.routes.get(request.path)
+        if route is not None:
+            return route(request)
         if self.static is not None and request.method in ("GET", "HEAD"):
             found = self.static.lookup(request.path)
             if found is not None:

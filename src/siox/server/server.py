@@ -10,7 +10,8 @@ import inspect
 import logging
 import re
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar, overload
+from os import PathLike
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ..adapters.base import Adapter, LocalSockets
 from ..adapters.memory import InMemoryAdapter
@@ -24,6 +25,7 @@ from ..options import (
     ServerOptions,
 )
 from ..socketio.parsers import ParserLike, ParserSpec, check_parser, resolve_parser
+from .client_bundle import client_bundle_for
 from .driver import ConnectionDriver
 from .engine_api import EngineConnection, Timers
 from .engine_server import AllowRequest, EngineServer, GenerateId
@@ -31,8 +33,13 @@ from .engine_socket import EngineSocket
 from .events import check_event_name
 from .main_namespace import MainNamespaceShortcuts
 from .namespace import Handler, Namespace, ParentNamespace
+from .observer import ObservedConnection, ObserverGroup, ServerObserver
 from .operators import AckResults, BroadcastOperator
 from .runner import ErrorContext, accepts_positional
+
+if TYPE_CHECKING:
+    from ..admin import AdminUI
+    from ..metrics import SioxMetrics
 
 __all__ = ["Recovery", "Server"]
 
@@ -91,12 +98,20 @@ class Server(MainNamespaceShortcuts):
             Engine.IO session id (None: 20 random URL-safe characters).
         initial_packet: an Engine.IO message sent to every new session right after its open
             packet, as engine.io's ``initialPacket`` (None: none).
+        serve_client: serve the official client bundle as the JavaScript server does
+            (``/socket.io/socket.io.min.js`` and the others, with ETag/304), from the npm
+            package socket.io-client (False; see `siox.server.client_bundle`).
+        client_bundle_dir: the folder holding that bundle (None: found in
+            ``node_modules/socket.io-client/dist`` above the current directory or the
+            application's module).
 
     Raises:
         TypeError: an unknown option (a misspelled name), or a ``parser`` object without
             ``encode`` and ``Decoder``.
         ValueError: an unknown parser name, or a duration that is clearly milliseconds
             (durations are seconds; see `siox.options`).
+        FileNotFoundError: ``serve_client`` and no client bundle found (the message says
+            where it looked and how to install one).
     """
 
     def __init__(
@@ -129,6 +144,8 @@ class Server(MainNamespaceShortcuts):
         add_trailing_slash: bool = _ENGINE.add_trailing_slash,
         generate_id: GenerateId | None = _ENGINE.generate_id,
         initial_packet: str | bytes | None = _ENGINE.initial_packet,
+        serve_client: bool = _SERVER.serve_client,
+        client_bundle_dir: str | PathLike[str] | None = _SERVER.client_bundle_dir,
     ) -> None:
         limits = Limits(
             max_http_buffer_size=max_http_buffer_size,
@@ -173,6 +190,8 @@ class Server(MainNamespaceShortcuts):
             adapter=adapter,
             ordered_handlers=ordered_handlers,
             cleanup_empty_child_namespaces=cleanup_empty_child_namespaces,
+            serve_client=serve_client,
+            client_bundle_dir=client_bundle_dir,
         )
         self.recovery: Recovery | None = self.options.connection_state_recovery
         self.connect_timeout = connect_timeout
@@ -190,7 +209,12 @@ class Server(MainNamespaceShortcuts):
         self._new_namespace_listeners: list[Callable[[Namespace], Any]] = []
         #: the connection driver of each Engine.IO session, by session id
         self.connections: dict[str, ConnectionDriver] = {}
+        #: what watches this server (`add_observer`): None, the default, costs nothing
+        self.observer: ServerObserver | None = None
         self.engine = EngineServer.from_options(self, self.options.engine)
+        if serve_client:
+            # Found now, so that a missing bundle fails at start, not at the first page load.
+            self.engine.client_bundle = client_bundle_for(self.engine, client_bundle_dir)
         self.of("/")
 
     # -- namespaces -------------------------------------------------------------------------------
@@ -323,6 +347,8 @@ class Server(MainNamespaceShortcuts):
     def report_error(self, exc: BaseException, context: ErrorContext | None = None) -> None:
         """Report an exception raised by application code (it never kills the connection)."""
         context = context if context is not None else ErrorContext()
+        if self.observer is not None:
+            self.observer.handler_error(exc, context)
         where = context.describe()
         exc.add_note(f"siox: raised by the handler of {where}")
         if not self._error_handlers:
@@ -396,6 +422,10 @@ class Server(MainNamespaceShortcuts):
 
     def engine_opened(self, conn: EngineConnection) -> None:
         """A new Engine.IO session: make its connection driver."""
+        observer = self.observer
+        if observer is not None:
+            observer.connection_opened(conn)
+            conn = ObservedConnection(conn, observer)
         if self.options.engine.initial_packet is not None:
             conn.write([self.options.engine.initial_packet])
         self.connections[conn.sid] = driver = ConnectionDriver(self, conn)
@@ -404,15 +434,61 @@ class Server(MainNamespaceShortcuts):
 
     def engine_message(self, conn: EngineConnection, data: str | bytes) -> None:
         """A message on a session."""
+        if self.observer is not None:
+            self.observer.message_received(conn, data)
         driver = self.connections.get(conn.sid)
         if driver is not None:
             driver.receive(data)
+
+    def engine_upgraded(self, conn: EngineConnection) -> None:
+        """A session moved to WebSocket."""
+        if self.observer is not None:
+            self.observer.connection_upgraded(conn)
 
     def engine_closed(self, conn: EngineConnection, reason: str) -> None:
         """A session ended."""
         driver = self.connections.pop(conn.sid, None)
         if driver is not None:
             driver.engine_closed(reason)
+        if self.observer is not None:
+            self.observer.connection_closed(conn, reason)
+
+    # -- observers (the Admin UI, metrics) --------------------------------------------------------
+
+    def add_observer(self, observer: ServerObserver) -> None:
+        """Have ``observer`` told what happens on this server (`siox.server.observer`).
+
+        Connections opened before it was added are not reported as they write.
+        """
+        # Open connections report their messages through `engine_message` from now on.
+        for driver in self.connections.values():
+            if isinstance(driver.conn, EngineSocket):
+                driver.conn.deliver_socketio(None)
+        # Always behind a group: an observer that raises is logged, never felt by the server.
+        if isinstance(self.observer, ObserverGroup):
+            self.observer.observers.append(observer)
+        else:
+            self.observer = ObserverGroup([observer])
+
+    def instrument(self, **options: Any) -> AdminUI:
+        """Serve the Socket.IO Admin UI's server side (``@socket.io/admin-ui``).
+
+        See `siox.admin.instrument` for the options (``auth`` is required: credentials, or
+        ``None`` explicitly).
+        """
+        from ..admin import instrument
+
+        return instrument(self, **options)
+
+    def instrument_metrics(self, **options: Any) -> SioxMetrics:
+        """Count what this server does in Prometheus metrics (``siox[metrics]``).
+
+        See `siox.metrics.instrument_metrics` for the options; by default the native server
+        serves them at ``/metrics``.
+        """
+        from ..metrics import instrument_metrics
+
+        return instrument_metrics(self, **options)
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -422,6 +498,8 @@ class Server(MainNamespaceShortcuts):
         Then every namespace's adapter is closed (a cluster adapter unsubscribes).
         """
         await self.engine.shutdown(timeout)
+        if self.observer is not None:
+            self.observer.server_closed()
         for namespace in list(self.namespaces.values()):
             try:
                 await namespace.adapter.close()
