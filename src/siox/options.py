@@ -208,6 +208,8 @@ class ServerOptions:
             (off by default: no bundle ships with siox; see `siox.server.client_bundle`).
         client_bundle_dir: the folder holding that bundle, or None to find
             ``node_modules/socket.io-client`` beside the application.
+        validate_events: check and convert event arguments with the handlers' type
+            annotations (`siox.typed`).
 
     Raises:
         ValueError: ``connect_timeout`` above `MAX_DURATION` (milliseconds, surely).
@@ -222,6 +224,7 @@ class ServerOptions:
     cleanup_empty_child_namespaces: bool = True
     serve_client: bool = False
     client_bundle_dir: str | PathLike[str] | None = None
+    validate_events: bool = False
 
     def __post_init__(self) -> None:
         check_durations("ServerOptions", connect_timeout=self.connect_timeout)

@@ -11,8 +11,8 @@ import sys
 from typing import Any
 
 from ..server.engine_server import EngineServer
-from ..server.serve import run
 from ..server.server import Server
+from ..workers.launch import run
 
 __all__ = ["AppError", "load_app", "serve_command"]
 

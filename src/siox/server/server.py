@@ -36,6 +36,7 @@ from .namespace import Handler, Namespace, ParentNamespace
 from .observer import ObservedConnection, ObserverGroup, ServerObserver
 from .operators import AckResults, BroadcastOperator
 from .runner import ErrorContext, accepts_positional
+from .typed_events import typed_wrapper
 
 if TYPE_CHECKING:
     from ..admin import AdminUI
@@ -104,6 +105,8 @@ class Server(MainNamespaceShortcuts):
         client_bundle_dir: the folder holding that bundle (None: found in
             ``node_modules/socket.io-client/dist`` above the current directory or the
             application's module).
+        validate_events: check and convert the arguments of event handlers against their
+            type annotations, encode their results (False; see `siox.typed`).
 
     Raises:
         TypeError: an unknown option (a misspelled name), or a ``parser`` object without
@@ -146,6 +149,7 @@ class Server(MainNamespaceShortcuts):
         initial_packet: str | bytes | None = _ENGINE.initial_packet,
         serve_client: bool = _SERVER.serve_client,
         client_bundle_dir: str | PathLike[str] | None = _SERVER.client_bundle_dir,
+        validate_events: bool = _SERVER.validate_events,
     ) -> None:
         limits = Limits(
             max_http_buffer_size=max_http_buffer_size,
@@ -192,7 +196,11 @@ class Server(MainNamespaceShortcuts):
             cleanup_empty_child_namespaces=cleanup_empty_child_namespaces,
             serve_client=serve_client,
             client_bundle_dir=client_bundle_dir,
+            validate_events=validate_events,
         )
+        self._handler_wrapper = typed_wrapper(self) if validate_events else None
+        #: server-to-client events declared for the typed exports: namespace -> event -> spec
+        self.declared_emits: dict[str, dict[str, tuple[tuple[Any, ...], Any]]] = {}
         self.recovery: Recovery | None = self.options.connection_state_recovery
         self.connect_timeout = connect_timeout
         self.ordered_handlers = ordered_handlers
@@ -222,7 +230,10 @@ class Server(MainNamespaceShortcuts):
     def make_adapter(self, local: LocalSockets) -> Adapter:
         """The adapter of a new namespace, over its local sockets."""
         if self._adapter_factory is not None:
-            return self._adapter_factory(local)
+            adapter = self._adapter_factory(local)
+            if self.recovery is not None:
+                adapter.configure_recovery(self.recovery.max_disconnection_duration)
+            return adapter
         window = self.recovery.max_disconnection_duration if self.recovery else None
         return InMemoryAdapter(local, max_disconnection_duration=window)
 
@@ -243,6 +254,7 @@ class Server(MainNamespaceShortcuts):
                     recovery=self.recovery is not None,
                     timers=self.session_timers,
                 )
+                namespace.handler_wrapper = self._handler_wrapper
                 self._namespace_created(namespace)
             return namespace
         if isinstance(name, re.Pattern):
@@ -262,6 +274,7 @@ class Server(MainNamespaceShortcuts):
             cleanup_empty_children=self.options.cleanup_empty_child_namespaces,
             forget=self._forget_namespace,
         )
+        parent.handler_wrapper = self._handler_wrapper
         self._dynamic.append(parent)
         return parent
 
@@ -324,6 +337,17 @@ class Server(MainNamespaceShortcuts):
         if event == "new_namespace":
             return self._on_new_namespace(handler)
         return self.of(namespace).on(event, handler)
+
+    def declare_emits(
+        self, event: str, *arg_types: Any, ack: Any = None, namespace: str = "/"
+    ) -> None:
+        """Declare that ``event`` is emitted with ``arg_types`` (``ack``: the client's answer).
+
+        Emits cannot be read from the code: this is what the `siox.typed` exports list as the
+        server's events. It changes nothing at run time.
+        """
+        name = self.of(namespace).name  # created: a namespace nobody defined is not exported
+        self.declared_emits.setdefault(name, {})[event] = (arg_types, ack)
 
     def _on_new_namespace(self, handler: Handler | None) -> Any:
         def register(func: Any) -> Any:
