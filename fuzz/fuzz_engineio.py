@@ -27,8 +27,8 @@ import sys
 import time
 
 from siox.engineio import (
-    Packet,
-    PacketType,
+    EnginePacket,
+    EnginePacketType,
     decode_packet,
     decode_payload,
     encode_packet,
@@ -47,7 +47,7 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
-def _check_round_trip(packets: list[Packet], eio: int) -> None:
+def _check_round_trip(packets: list[EnginePacket], eio: int) -> None:
     if not packets:
         return
     if eio == 4 and any(isinstance(p.data, str) and "\x1e" in p.data for p in packets):
@@ -101,9 +101,9 @@ def run_one(data: bytes) -> None:
     except ProtocolError:
         return
     for packet in packets:
-        assert isinstance(packet.type, PacketType), packet
+        assert isinstance(packet.type, EnginePacketType), packet
         assert isinstance(packet.data, (str, bytes)), packet
-        assert isinstance(packet.data, str) or packet.type is PacketType.MESSAGE, packet
+        assert isinstance(packet.data, str) or packet.type is EnginePacketType.MESSAGE, packet
         encode_packet(packet, eio=eio)
     _check_round_trip(packets, eio)
 
@@ -176,8 +176,8 @@ def _run_hypothesis(runs: int, seed: int | None, mutants: int) -> int:
         max_size=20,
     )
     packets = st.lists(
-        st.builds(Packet, st.sampled_from(PacketType), text)
-        | st.builds(Packet, st.just(PacketType.MESSAGE), st.binary(max_size=20)),
+        st.builds(EnginePacket, st.sampled_from(EnginePacketType), text)
+        | st.builds(EnginePacket, st.just(EnginePacketType.MESSAGE), st.binary(max_size=20)),
         max_size=5,
     )
 

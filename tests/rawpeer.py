@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from siox.http.handshake import ClientHandshake
-from siox.http.http11 import Body, EndOfMessage, HttpError, Response, ResponseParser, Upgraded
+from siox.http.http11 import (
+    Body,
+    EndOfMessage,
+    HttpError,
+    Response,
+    ResponseParser,
+    SwitchedProtocols,
+)
 from siox.http.messages import write_request
 from siox.http.websocket import (
     BinaryMessage,
@@ -82,7 +89,7 @@ async def _read_response(reader: asyncio.StreamReader) -> HttpResult:
                 )
             elif isinstance(event, Body):
                 chunks.append(event.data)
-            elif isinstance(event, (EndOfMessage, Upgraded)):
+            elif isinstance(event, (EndOfMessage, SwitchedProtocols)):
                 assert result is not None
                 result.body = b"".join(chunks)
                 return result
@@ -197,7 +204,7 @@ async def websocket(
         for event in events:
             if isinstance(event, Response):
                 response = event
-            elif isinstance(event, Upgraded):
+            elif isinstance(event, SwitchedProtocols):
                 rest = event.data
                 done = True
             elif isinstance(event, Body):

@@ -54,6 +54,7 @@ CORE = (
     "siox._asgi_types",
     "siox._version",
     "siox.callables",
+    "siox.core",
     "siox.engineio",
     "siox.errors",
     "siox.fastpaths",
@@ -99,6 +100,16 @@ RULES: dict[str, Rule] = {
         "siox.errors", "siox.fastpaths", "siox.jsonbackend", "siox.options", "siox.parser"
     ),
     "siox.http": core("siox.errors", "siox.fastpaths", "siox.options"),
+    # the core connection objects: one per peer, composing the protocol layers
+    "siox.core": core(
+        "siox.engineio",
+        "siox.errors",
+        "siox.fastpaths",
+        "siox.http",
+        "siox.options",
+        "siox.parser",
+        "siox.socketio",
+    ),
     "siox.http.http11": core(
         "siox.errors", "siox.http", "siox.options", third_party=("httptools",)
     ),

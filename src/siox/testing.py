@@ -3,14 +3,16 @@
 No sockets, no sleeps: `TestServer` wires a server's Engine.IO sessions to in-memory
 WebSockets and to a `ManualClock`, so heartbeats, connect timeouts and recovery windows pass
 when the test says so. Each `TestClient` speaks Engine.IO v4 / Socket.IO v5 with the server's
-own parser, as a real client would::
+own parser, as a real client would: it is a `siox.core.ClientConnection` (the client's core
+connection object) wired to the server's own (`siox.core.ServerConnection`)::
 
     async def test_chat() -> None:
         async with siox.testing.TestServer(sio) as server:
             alice = await server.connect(auth={"token": "a"})
             assert await alice.emit_with_ack("echo", 1) == 1
-            server.advance(60)  # pings go out and are answered; nothing else happens
-            await server.settle()
+            for _ in range(3):  # pings go out and are answered; nothing else happens
+                server.advance(25)
+                await server.settle()  # (answers travel when the loop runs)
             assert alice.connected
 
 Application handlers run on the test's event loop as usual; `TestServer.settle` lets them and
@@ -30,8 +32,12 @@ from itertools import count
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from .core.client import ClientConnection
+from .core.events import ProtocolViolation
+from .engineio.events import Closed, MessageReceived
+from .engineio.handshake import Transport
+from .engineio.outputs import WebSocketSend
 from .errors import AckTimeout, ConnectionRefused, NotConnected
-from .socketio.connection import SocketConnection
 from .socketio.events import AckReceived, Connected, ConnectRefused, Disconnected, EventReceived
 
 if TYPE_CHECKING:
@@ -109,6 +115,7 @@ class _MemoryChannel:
         self._loop = asyncio.get_running_loop()
 
     def send(self, data: str | bytes, compress: bool = True) -> None:
+        self._client.messages.append((data, compress))
         self._loop.call_soon(self._client._deliver, data)
 
     def send_framed(self, data: bytes) -> bool:
@@ -214,6 +221,9 @@ class TestClient:
         self.connected = False
         #: every event received, as (name, args), in order
         self.received: list[tuple[str, tuple[Any, ...]]] = []
+        #: every Engine.IO message the server wrote, with whether it may be compressed (False
+        #: for what was sent with ``compress(False)``), in order
+        self.messages: list[tuple[str | bytes, bool]] = []
         #: the close code when the server closed the transport
         self.close_code: int | None = None
         #: whether the client answers the server's pings (set False to play a dead peer)
@@ -229,7 +239,10 @@ class TestClient:
         self._handle: WebSocketHandle | None = None
         self._deliveries = 0
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._connection = SocketConnection(server.app.parser_for(5), role="client", protocol=5)
+        self._core = ClientConnection(
+            parser=server.app.parser_for(5), now=server.clock.time(), transport=Transport.WEBSOCKET
+        )
+        self._connection = self._core.socketio
 
     # -- the engine -------------------------------------------------------------------------------
 
@@ -247,26 +260,47 @@ class TestClient:
         plan = await engine.check_websocket(request)
         if not hasattr(plan, "decision"):
             raise ConnectionRefused(f"handshake refused: HTTP {plan.status}", plan.body)
+        self._core.attach_websocket(self.server.clock.time())
         self._handle = engine.open_websocket(plan, _MemoryChannel(self))  # type: ignore[arg-type]
+        self._pump()
 
     def _send(self, messages: list[str | bytes]) -> None:
         if self._handle is None:
             raise NotConnected("the client is closed")
         for message in messages:
-            self._handle.receive("4" + message if isinstance(message, str) else message)
+            self._core.send(message)
+        self._pump()
 
     def _deliver(self, data: str | bytes) -> None:
         self._deliveries += 1
-        if isinstance(data, str):
-            kind, body = data[:1], data[1:]
-            if kind == "2":
-                if self._handle is not None and self.answers_pings:
-                    self._handle.receive("3" + body)
+        self._core.receive_ws_message(data, self.server.clock.time())
+        self._pump()
+
+    def _pump(self) -> None:
+        """Perform the client core's outputs (frames to the server) and take its events.
+
+        No timer is armed for the client: its deadlines fire when a message arrives late,
+        and the server's clock decides the rest.
+        """
+        core = self._core
+        while (pending := core.drain()) is not None:
+            outputs, events = pending
+            for output in outputs:
+                if type(output) is WebSocketSend and self._handle is not None:
+                    if output.frame == "3" and not self.answers_pings:
+                        continue  # a dead peer: the PONG is lost
+                    self._handle.receive(output.frame)
+            for event in events:
+                if type(event) is MessageReceived:
+                    self._receive(core.decode(event.data))
+                elif type(event) is Closed:
+                    self._lost()
+
+    def _receive(self, events: Any) -> None:
+        for event in events:
+            if isinstance(event, ProtocolViolation):
+                self._lost()
                 return
-            if kind != "4":
-                return  # open, noop, close (the transport close follows)
-            data = body
-        for event in self._connection.receive(data):
             if isinstance(event, EventReceived):
                 self._on_event(event)
             elif isinstance(event, AckReceived):

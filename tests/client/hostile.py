@@ -12,7 +12,13 @@ import contextlib
 import json
 from dataclasses import dataclass, field
 
-from siox.engineio import Packet, PacketType, decode_packet, decode_payload, encode_payload
+from siox.engineio import (
+    EnginePacket,
+    EnginePacketType,
+    decode_packet,
+    decode_payload,
+    encode_payload,
+)
 from siox.http.handshake import accept_upgrade, is_websocket_upgrade
 from siox.http.http11 import Body, EndOfMessage, Request, RequestParser
 from siox.http.messages import write_response
@@ -138,7 +144,9 @@ class FakeServer:
             writer.write(write_response(302, [("Location", self.script.location)]))
             return
         if "sid=" not in request.query:
-            payload = encode_payload([Packet(PacketType.OPEN, self._open_packet())], eio=eio)
+            payload = encode_payload(
+                [EnginePacket(EnginePacketType.OPEN, self._open_packet())], eio=eio
+            )
             if eio == 3:  # socket.io 2: the main namespace is joined unasked
                 self._queue.put_nowait("0")
                 for message in self.script.after_connect:
@@ -147,12 +155,14 @@ class FakeServer:
             return
         if request.method == "POST":
             for packet in decode_payload(body.decode(), eio=eio):
-                if packet.type is PacketType.MESSAGE:
+                if packet.type is EnginePacketType.MESSAGE:
                     for answer in self._on_message(packet.data):
                         self._queue.put_nowait(answer)
             writer.write(write_response(200, [("Content-Type", "text/html")], b"ok"))
             return
-        packets = [Packet(PacketType.MESSAGE, await self._queue.get())]  # one per response
+        packets = [
+            EnginePacket(EnginePacketType.MESSAGE, await self._queue.get())
+        ]  # one per response
         writer.write(
             write_response(
                 200, [("Content-Type", TEXT)], str(encode_payload(packets, eio=eio)).encode()
@@ -177,7 +187,7 @@ class FakeServer:
             for event in ws.receive_data(data):
                 if isinstance(event, (TextMessage, BinaryMessage)):
                     packet = decode_packet(event.data, eio=self.script.eio)
-                    if packet.type is PacketType.MESSAGE:
+                    if packet.type is EnginePacketType.MESSAGE:
                         answers = self._on_message(packet.data)
                         for answer in answers[:1]:
                             writer.write(ws.send_text("4" + answer))

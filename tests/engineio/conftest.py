@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from siox.engineio import Packet, PacketType
+from siox.engineio import EnginePacket, EnginePacketType
 
 NODE_DIR = Path(__file__).resolve().parent.parent / "node"
 ORACLE = NODE_DIR / "eio_oracle.js"
 
-_TYPE_NAMES = {t: t.name.lower() for t in PacketType}
+_TYPE_NAMES = {t: t.name.lower() for t in EnginePacketType}
 _TYPES_BY_NAME = {name: t for t, name in _TYPE_NAMES.items()}
 
 
@@ -38,7 +38,7 @@ def from_wire(value: Any) -> str | bytes:
     return base64.b64decode(value["bin"])
 
 
-def packet_to_wire(packet: Packet) -> dict[str, Any]:
+def packet_to_wire(packet: EnginePacket) -> dict[str, Any]:
     """A siox packet as npm's ``{type, data}`` (no ``data`` for an empty text packet)."""
     out: dict[str, Any] = {"type": _TYPE_NAMES[packet.type]}
     if packet.data != "":
@@ -46,9 +46,9 @@ def packet_to_wire(packet: Packet) -> dict[str, Any]:
     return out
 
 
-def packet_from_wire(value: dict[str, Any]) -> Packet:
+def packet_from_wire(value: dict[str, Any]) -> EnginePacket:
     """An npm packet as a siox packet (an absent ``data`` is ``""``)."""
-    return Packet(_TYPES_BY_NAME[value["type"]], from_wire(value.get("data", "")))
+    return EnginePacket(_TYPES_BY_NAME[value["type"]], from_wire(value.get("data", "")))
 
 
 class EioOracle:
@@ -85,13 +85,13 @@ class EioOracle:
 
     # Convenience wrappers, in siox terms.
 
-    def encode_packet(self, packet: Packet, *, eio: int, binary: bool = True) -> str | bytes:
+    def encode_packet(self, packet: EnginePacket, *, eio: int, binary: bool = True) -> str | bytes:
         answer = self.call(
             "encodePacket", eio=eio, packet=packet_to_wire(packet), supportsBinary=binary
         )
         return from_wire(answer["frame"])
 
-    def decode_packet(self, frame: str | bytes, *, eio: int) -> Packet | None:
+    def decode_packet(self, frame: str | bytes, *, eio: int) -> EnginePacket | None:
         """The decoded packet, or None for npm's parser error."""
         answer = self.call("decodePacket", eio=eio, frame=to_wire(frame))
         if answer["error"]:
@@ -101,7 +101,7 @@ class EioOracle:
     def decode_packet_raw(self, frame: str | bytes, *, eio: int) -> dict[str, Any]:
         return self.call("decodePacket", eio=eio, frame=to_wire(frame))
 
-    def encode_payload(self, packets: list[Packet], *, eio: int, binary: bool) -> str | bytes:
+    def encode_payload(self, packets: list[EnginePacket], *, eio: int, binary: bool) -> str | bytes:
         answer = self.call(
             "encodePayload",
             eio=eio,
@@ -113,7 +113,7 @@ class EioOracle:
     def decode_payload_raw(self, body: str | bytes, *, eio: int) -> dict[str, Any]:
         return self.call("decodePayload", eio=eio, body=to_wire(body))
 
-    def decode_payload(self, body: str | bytes, *, eio: int) -> list[Packet] | None:
+    def decode_payload(self, body: str | bytes, *, eio: int) -> list[EnginePacket] | None:
         """The decoded packets, or None when npm reported a parser error."""
         answer = self.decode_payload_raw(body, eio=eio)
         if answer["error"]:

@@ -68,9 +68,9 @@ async def open_handle(engine: siox.EngineServer) -> Any:
 
 
 async def engine_cases() -> dict[str, float]:
-    echo = siox.EngineServer(ping_interval=1e6, ping_timeout=1e6)
+    echo = siox.EngineServer(ping_interval=3000.0, ping_timeout=3000.0)
     echo.on("message", lambda conn, data: conn.write([data]))
-    quiet = siox.EngineServer(ping_interval=1e6, ping_timeout=1e6)
+    quiet = siox.EngineServer(ping_interval=3000.0, ping_timeout=3000.0)
     quiet.on("message", lambda conn, data: None)
     echo_handle = await open_handle(echo)
     quiet_handle = await open_handle(quiet)
@@ -81,7 +81,7 @@ async def engine_cases() -> dict[str, float]:
 
 
 async def socketio_case() -> dict[str, float]:
-    sio = siox.Server(ping_interval=1e6, ping_timeout=1e6)
+    sio = siox.Server(ping_interval=3000.0, ping_timeout=3000.0)
 
     @sio.on("echo")
     def echo(socket: Any, *args: Any) -> Any:
@@ -118,7 +118,7 @@ async def native_case() -> dict[str, float]:
     from siox.http.handshake import ClientHandshake
     from siox.server.native import HttpProtocol
 
-    sio = siox.Server(ping_interval=1e6, ping_timeout=1e6)
+    sio = siox.Server(ping_interval=3000.0, ping_timeout=3000.0)
 
     @sio.on("echo")
     def echo(socket: Any, *args: Any) -> Any:

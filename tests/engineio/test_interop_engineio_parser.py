@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from siox.engineio import (
     SEPARATOR,
-    Packet,
-    PacketType,
+    EnginePacket,
+    EnginePacketType,
     decode_packet,
     decode_payload,
     encode_packet,
@@ -27,7 +27,7 @@ from siox.errors import InvalidPacket
 
 pytestmark = pytest.mark.interop
 
-MESSAGE = PacketType.MESSAGE
+MESSAGE = EnginePacketType.MESSAGE
 interop_settings = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -41,19 +41,21 @@ v4_text = st.text(
     alphabet=st.characters(codec="utf-8", exclude_characters=SEPARATOR) | st.sampled_from("€😀𝄞:b"),
     max_size=30,
 )
-binary_packets = st.builds(Packet, st.just(MESSAGE), st.binary(max_size=30))
-packets = st.builds(Packet, st.sampled_from(PacketType), any_text) | binary_packets
-v4_payload_packets = st.builds(Packet, st.sampled_from(PacketType), v4_text) | binary_packets
+binary_packets = st.builds(EnginePacket, st.just(MESSAGE), st.binary(max_size=30))
+packets = st.builds(EnginePacket, st.sampled_from(EnginePacketType), any_text) | binary_packets
+v4_payload_packets = (
+    st.builds(EnginePacket, st.sampled_from(EnginePacketType), v4_text) | binary_packets
+)
 
 
-def siox_decode_payload(body: str | bytes, eio: int) -> list[Packet] | None:
+def siox_decode_payload(body: str | bytes, eio: int) -> list[EnginePacket] | None:
     try:
         return decode_payload(body, eio=eio, binary=isinstance(body, bytes))
     except InvalidPacket:
         return None
 
 
-def siox_decode_packet(frame: str | bytes, eio: int) -> Packet | None:
+def siox_decode_packet(frame: str | bytes, eio: int) -> EnginePacket | None:
     try:
         return decode_packet(frame, eio=eio)
     except InvalidPacket:
@@ -65,7 +67,9 @@ def siox_decode_packet(frame: str | bytes, eio: int) -> Packet | None:
 
 @interop_settings
 @given(packet=packets, eio=st.sampled_from([3, 4]), b64=st.booleans())
-def test_packet_encoding_matches_npm(eio_oracle: Any, packet: Packet, eio: int, b64: bool) -> None:
+def test_packet_encoding_matches_npm(
+    eio_oracle: Any, packet: EnginePacket, eio: int, b64: bool
+) -> None:
     ours = encode_packet(packet, eio=eio, b64=b64)
     theirs = eio_oracle.encode_packet(packet, eio=eio, binary=not b64)
     assert ours == theirs
@@ -75,7 +79,7 @@ def test_packet_encoding_matches_npm(eio_oracle: Any, packet: Packet, eio: int, 
 
 @interop_settings
 @given(packets=st.lists(v4_payload_packets, min_size=1, max_size=6))
-def test_v4_payload_encoding_matches_npm(eio_oracle: Any, packets: list[Packet]) -> None:
+def test_v4_payload_encoding_matches_npm(eio_oracle: Any, packets: list[EnginePacket]) -> None:
     ours = encode_payload(packets)
     theirs = eio_oracle.encode_payload(packets, eio=4, binary=False)
     assert ours == theirs
@@ -85,7 +89,9 @@ def test_v4_payload_encoding_matches_npm(eio_oracle: Any, packets: list[Packet])
 
 @interop_settings
 @given(packets=st.lists(packets, max_size=6), b64=st.booleans())
-def test_v3_payload_encoding_matches_npm(eio_oracle: Any, packets: list[Packet], b64: bool) -> None:
+def test_v3_payload_encoding_matches_npm(
+    eio_oracle: Any, packets: list[EnginePacket], b64: bool
+) -> None:
     ours = encode_payload(packets, eio=3, b64=b64)
     theirs = eio_oracle.encode_payload(packets, eio=3, binary=not b64)
     assert ours == theirs
@@ -97,7 +103,7 @@ def test_v3_payload_encoding_matches_npm(eio_oracle: Any, packets: list[Packet],
     "text", ["😀", "a😀b", "𝄞" * 5 + "€", "\U0010ffff\U00010000", "x" * 9 + "😀", "😀" * 50]
 )
 def test_v3_lengths_count_utf16_units_like_npm(eio_oracle: Any, text: str) -> None:
-    packet = Packet(MESSAGE, text)
+    packet = EnginePacket(MESSAGE, text)
     body = eio_oracle.encode_payload([packet, packet], eio=3, binary=True)
     assert body == encode_payload([packet, packet], eio=3)
     assert body.startswith(f"{utf16_length(text) + 1}:4{text}")
@@ -266,11 +272,11 @@ def test_deliberately_stricter_than_npm_on_frames(
 
 
 def test_npm_writes_the_separator_inside_text_and_siox_refuses(eio_oracle: Any) -> None:
-    packet = Packet(MESSAGE, "x\x1e1")
+    packet = EnginePacket(MESSAGE, "x\x1e1")
     body = eio_oracle.encode_payload([packet], eio=4, binary=False)
     assert eio_oracle.decode_payload(body, eio=4) == [
-        Packet(MESSAGE, "x"),
-        Packet(PacketType.CLOSE),
+        EnginePacket(MESSAGE, "x"),
+        EnginePacket(EnginePacketType.CLOSE),
     ]
     with pytest.raises(ValueError, match="separator"):
         encode_payload([packet])

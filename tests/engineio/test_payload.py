@@ -10,20 +10,20 @@ from hypothesis import given, settings, strategies as st
 from siox.engineio import (
     DEFAULT_MAX_PAYLOAD,
     SEPARATOR,
-    Packet,
-    PacketType,
+    EnginePacket,
+    EnginePacketType,
     decode_payload,
     encode_payload,
 )
 from siox.errors import InvalidPacket, PayloadTooLarge, ProtocolError
 from timing import best_time
 
-MESSAGE = PacketType.MESSAGE
+MESSAGE = EnginePacketType.MESSAGE
 MB = 1_000_000
 
 v4_text = st.text(alphabet=st.characters(codec="utf-8", exclude_characters=SEPARATOR), max_size=40)
-v4_packets = st.builds(Packet, st.sampled_from(PacketType), v4_text) | st.builds(
-    Packet, st.just(MESSAGE), st.binary(max_size=40)
+v4_packets = st.builds(EnginePacket, st.sampled_from(EnginePacketType), v4_text) | st.builds(
+    EnginePacket, st.just(MESSAGE), st.binary(max_size=40)
 )
 
 
@@ -31,17 +31,17 @@ v4_packets = st.builds(Packet, st.sampled_from(PacketType), v4_text) | st.builds
 
 
 def test_payload_joins_records_with_the_record_separator() -> None:
-    packets = [Packet(MESSAGE, "hello"), Packet(MESSAGE, b"\x01\x02\x03\x04")]
+    packets = [EnginePacket(MESSAGE, "hello"), EnginePacket(MESSAGE, b"\x01\x02\x03\x04")]
     assert encode_payload(packets) == "4hello\x1ebAQIDBA=="
 
 
 def test_single_packet_payload_has_no_separator() -> None:
-    assert encode_payload([Packet(PacketType.NOOP)]) == "6"
-    assert encode_payload([Packet(MESSAGE, b"")]) == "b"
+    assert encode_payload([EnginePacket(EnginePacketType.NOOP)]) == "6"
+    assert encode_payload([EnginePacket(MESSAGE, b"")]) == "b"
 
 
 def test_v4_payload_is_text_whatever_b64_says() -> None:
-    packets = [Packet(MESSAGE, b"\x01")]
+    packets = [EnginePacket(MESSAGE, b"\x01")]
     assert encode_payload(packets, b64=False) == encode_payload(packets, b64=True) == "bAQ=="
 
 
@@ -54,12 +54,12 @@ def test_empty_v4_payload_is_refused() -> None:
 def test_text_containing_the_separator_cannot_be_sent_over_v4_polling() -> None:
     # npm writes it as is and the peer then splits it: "x\x1e1" would inject a CLOSE packet.
     with pytest.raises(ValueError, match="separator"):
-        encode_payload([Packet(MESSAGE, "x\x1e1")])
+        encode_payload([EnginePacket(MESSAGE, "x\x1e1")])
 
 
 def test_encoder_refuses_binary_on_a_control_packet() -> None:
     with pytest.raises(ValueError, match="only a MESSAGE"):
-        encode_payload([Packet(PacketType.PONG, b"x")])
+        encode_payload([EnginePacket(EnginePacketType.PONG, b"x")])
 
 
 # --- decoding --------------------------------------------------------------------------------
@@ -67,17 +67,20 @@ def test_encoder_refuses_binary_on_a_control_packet() -> None:
 
 def test_payload_decodes_text_and_base64_records() -> None:
     assert decode_payload("4hello\x1ebAQIDBA==\x1e2\x1e6") == [
-        Packet(MESSAGE, "hello"),
-        Packet(MESSAGE, b"\x01\x02\x03\x04"),
-        Packet(PacketType.PING),
-        Packet(PacketType.NOOP),
+        EnginePacket(MESSAGE, "hello"),
+        EnginePacket(MESSAGE, b"\x01\x02\x03\x04"),
+        EnginePacket(EnginePacketType.PING),
+        EnginePacket(EnginePacketType.NOOP),
     ]
 
 
 def test_payload_body_may_be_utf8_bytes() -> None:
-    assert decode_payload("4€\x1e1".encode()) == [Packet(MESSAGE, "€"), Packet(PacketType.CLOSE)]
-    assert decode_payload(bytearray(b"4a")) == [Packet(MESSAGE, "a")]  # type: ignore[arg-type]  # bytes-like on purpose: accepted though not in the signature
-    assert decode_payload(memoryview(b"4a")) == [Packet(MESSAGE, "a")]  # type: ignore[arg-type]  # bytes-like on purpose: accepted though not in the signature
+    assert decode_payload("4€\x1e1".encode()) == [
+        EnginePacket(MESSAGE, "€"),
+        EnginePacket(EnginePacketType.CLOSE),
+    ]
+    assert decode_payload(bytearray(b"4a")) == [EnginePacket(MESSAGE, "a")]  # type: ignore[arg-type]  # bytes-like on purpose: accepted though not in the signature
+    assert decode_payload(memoryview(b"4a")) == [EnginePacket(MESSAGE, "a")]  # type: ignore[arg-type]  # bytes-like on purpose: accepted though not in the signature
 
 
 @pytest.mark.parametrize("body", [b"4\xff", b"4\xc0\xaf", b"4\xed\xa0\x80", b"4\xe2\x82"])
@@ -179,7 +182,7 @@ def test_one_megabyte_payload_decodes_in_under_50ms(body: str) -> None:
 
 
 def test_tiny_record_flood_decodes_in_linear_time() -> None:
-    # One Packet object per 2-3 bytes costs about 1-2 us on CPython: linear, but not < 50 ms/MB.
+    # One EnginePacket object per 2-3 bytes costs about 1-2 us on CPython: linear, but not < 50 ms/MB.
     # Four times the input must take about four times as long (quadratic would be sixteen).
     small = SEPARATOR.join(["4a"] * (MB // 48))
     large = SEPARATOR.join(["4a"] * (MB // 12))
@@ -191,7 +194,9 @@ def test_tiny_record_flood_decodes_in_linear_time() -> None:
 
 
 def test_encoding_a_megabyte_is_fast() -> None:
-    packets = [Packet(MESSAGE, "😀" * 250)] * 1000 + [Packet(MESSAGE, b"x" * 1000)] * 1000
+    packets = [EnginePacket(MESSAGE, "😀" * 250)] * 1000 + [
+        EnginePacket(MESSAGE, b"x" * 1000)
+    ] * 1000
     assert best_time(lambda: encode_payload(packets)) < 0.05
 
 
@@ -200,7 +205,7 @@ def test_encoding_a_megabyte_is_fast() -> None:
 
 @settings(max_examples=150)
 @given(packets=st.lists(v4_packets, min_size=1, max_size=8))
-def test_payload_round_trip(packets: list[Packet]) -> None:
+def test_payload_round_trip(packets: list[EnginePacket]) -> None:
     body = encode_payload(packets)
     assert isinstance(body, str)
     assert decode_payload(body) == packets
@@ -217,7 +222,7 @@ def test_decoding_arbitrary_bodies_gives_packets_or_a_protocol_error(
     except ProtocolError:
         return
     assert packets
-    assert all(isinstance(p, Packet) for p in packets)
+    assert all(isinstance(p, EnginePacket) for p in packets)
 
 
 @settings(max_examples=200)

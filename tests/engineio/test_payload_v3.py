@@ -7,8 +7,8 @@ from hypothesis import given, settings, strategies as st
 
 from siox.engineio import (
     EMPTY_PAYLOAD,
-    Packet,
-    PacketType,
+    EnginePacket,
+    EnginePacketType,
     decode_payload,
     encode_payload,
     utf16_length,
@@ -16,7 +16,7 @@ from siox.engineio import (
 from siox.errors import InvalidPacket, PayloadTooLarge, ProtocolError
 from timing import best_time
 
-MESSAGE = PacketType.MESSAGE
+MESSAGE = EnginePacketType.MESSAGE
 MB = 1_000_000
 
 # Text with plenty of astral characters (2 UTF-16 units each) and multi-byte BMP characters.
@@ -24,12 +24,12 @@ v3_text = st.text(
     alphabet=st.characters(codec="utf-8") | st.sampled_from("a€😀𝄞\U0010ffff\x00:0123456789"),
     max_size=40,
 )
-text_packets = st.builds(Packet, st.sampled_from(PacketType), v3_text)
-binary_packets = st.builds(Packet, st.just(MESSAGE), st.binary(max_size=40))
+text_packets = st.builds(EnginePacket, st.sampled_from(EnginePacketType), v3_text)
+binary_packets = st.builds(EnginePacket, st.just(MESSAGE), st.binary(max_size=40))
 v3_packets = text_packets | binary_packets
 
 
-def decode3(body: str | bytes, **options: object) -> list[Packet]:
+def decode3(body: str | bytes, **options: object) -> list[EnginePacket]:
     return decode_payload(body, eio=3, **options)  # type: ignore[arg-type]
 
 
@@ -61,56 +61,58 @@ def test_empty_packet_list_is_0_colon() -> None:
 @pytest.mark.parametrize(
     ("packets", "body"),
     [
-        ([Packet(MESSAGE, "hello")], "6:4hello"),
-        ([Packet(MESSAGE, "€")], "2:4€"),
-        ([Packet(MESSAGE, "😀")], "3:4😀"),
-        ([Packet(PacketType.PING), Packet(MESSAGE, "a😀€")], "1:25:4a😀€"),
-        ([Packet(MESSAGE, "x" * 9)], "10:4xxxxxxxxx"),
+        ([EnginePacket(MESSAGE, "hello")], "6:4hello"),
+        ([EnginePacket(MESSAGE, "€")], "2:4€"),
+        ([EnginePacket(MESSAGE, "😀")], "3:4😀"),
+        ([EnginePacket(EnginePacketType.PING), EnginePacket(MESSAGE, "a😀€")], "1:25:4a😀€"),
+        ([EnginePacket(MESSAGE, "x" * 9)], "10:4xxxxxxxxx"),
     ],
 )
-def test_text_payload_is_length_prefixed_in_utf16_units(packets: list[Packet], body: str) -> None:
+def test_text_payload_is_length_prefixed_in_utf16_units(
+    packets: list[EnginePacket], body: str
+) -> None:
     assert encode_payload(packets, eio=3) == body
     assert decode3(body) == packets
 
 
 def test_binary_with_b64_is_a_b4_record() -> None:
-    packets = [Packet(MESSAGE, b"\x01\x02\x03\x04"), Packet(MESSAGE, "€")]
+    packets = [EnginePacket(MESSAGE, b"\x01\x02\x03\x04"), EnginePacket(MESSAGE, "€")]
     assert encode_payload(packets, eio=3, b64=True) == "10:b4AQIDBA==2:4€"
 
 
 def test_text_payload_refuses_lone_surrogates() -> None:
     with pytest.raises(ValueError, match="lone surrogate"):
-        encode_payload([Packet(MESSAGE, "a\udc00")], eio=3)
+        encode_payload([EnginePacket(MESSAGE, "a\udc00")], eio=3)
 
 
 def test_v3_encoder_refuses_binary_on_a_control_packet() -> None:
     for b64 in (False, True):
         with pytest.raises(ValueError, match="only a MESSAGE"):
-            encode_payload([Packet(PacketType.PING, b"x")], eio=3, b64=b64)
+            encode_payload([EnginePacket(EnginePacketType.PING, b"x")], eio=3, b64=b64)
 
 
 # --- binary payload encoding -----------------------------------------------------------------
 
 
 def test_binary_payload_matches_the_protocol_example() -> None:
-    packets = [Packet(MESSAGE, "€"), Packet(MESSAGE, b"\x01\x02\x03\x04")]
+    packets = [EnginePacket(MESSAGE, "€"), EnginePacket(MESSAGE, b"\x01\x02\x03\x04")]
     body = bytes.fromhex("00 04 ff 34 e2 82 ac 01 05 ff 04 01 02 03 04")
     assert encode_payload(packets, eio=3) == body
     assert decode3(body, binary=True) == packets
 
 
 def test_binary_payload_lengths_are_decimal_digit_bytes() -> None:
-    body = encode_payload([Packet(MESSAGE, b"x" * 122), Packet(MESSAGE, b"")], eio=3)
+    body = encode_payload([EnginePacket(MESSAGE, b"x" * 122), EnginePacket(MESSAGE, b"")], eio=3)
     assert body == b"\x01\x01\x02\x03\xff\x04" + b"x" * 122 + b"\x01\x01\xff\x04"
 
 
 def test_binary_payload_is_used_only_when_a_packet_is_binary() -> None:
-    assert encode_payload([Packet(MESSAGE, "a")], eio=3) == "2:4a"
+    assert encode_payload([EnginePacket(MESSAGE, "a")], eio=3) == "2:4a"
 
 
 def test_binary_payload_refuses_lone_surrogates() -> None:
     with pytest.raises(ValueError, match="lone surrogate"):
-        encode_payload([Packet(MESSAGE, "\ud800"), Packet(MESSAGE, b"")], eio=3)
+        encode_payload([EnginePacket(MESSAGE, "\ud800"), EnginePacket(MESSAGE, b"")], eio=3)
 
 
 # --- text payload decoding -------------------------------------------------------------------
@@ -120,11 +122,11 @@ def test_zero_length_records_are_no_packets() -> None:
     # npm's encoder sends "0:" for an empty list and its decoder skips empty records. The
     # hostile-inputs row E04 lists "0:" as a parser error; the reference behaviour wins.
     assert decode3("0:") == []
-    assert decode3("0:1:60:") == [Packet(PacketType.NOOP)]
+    assert decode3("0:1:60:") == [EnginePacket(EnginePacketType.NOOP)]
 
 
 def test_leading_zeros_in_lengths_are_accepted_like_npm() -> None:
-    assert decode3("01:6") == [Packet(PacketType.NOOP)]
+    assert decode3("01:6") == [EnginePacket(EnginePacketType.NOOP)]
 
 
 @pytest.mark.parametrize(
@@ -165,22 +167,22 @@ def test_malformed_text_payload_is_refused(body: str) -> None:  # hostile-inputs
 
 def test_astral_characters_count_two_units() -> None:
     assert decode3("3:4😀5:4😀😀3:4a€") == [
-        Packet(MESSAGE, "😀"),
-        Packet(MESSAGE, "😀😀"),
-        Packet(MESSAGE, "a€"),
+        EnginePacket(MESSAGE, "😀"),
+        EnginePacket(MESSAGE, "😀😀"),
+        EnginePacket(MESSAGE, "a€"),
     ]
 
 
 def test_text_payload_may_be_given_as_utf8_bytes() -> None:
-    assert decode3("3:4😀".encode()) == [Packet(MESSAGE, "😀")]
+    assert decode3("3:4😀".encode()) == [EnginePacket(MESSAGE, "😀")]
     with pytest.raises(InvalidPacket, match="UTF-8"):
         decode3(b"2:4\xed\xa0\x80")
 
 
 def test_b4_records_decode_to_binary_messages() -> None:
     assert decode3("10:b4AQIDBA==2:b4") == [
-        Packet(MESSAGE, b"\x01\x02\x03\x04"),
-        Packet(MESSAGE, b""),
+        EnginePacket(MESSAGE, b"\x01\x02\x03\x04"),
+        EnginePacket(MESSAGE, b""),
     ]
 
 
@@ -218,7 +220,7 @@ def test_malformed_binary_payload_is_refused(body: str) -> None:
 
 
 def test_binary_payload_text_record_may_hold_a_base64_packet() -> None:
-    assert decode3(b"\x00\x06\xffb4AQ==", binary=True) == [Packet(MESSAGE, b"\x01")]
+    assert decode3(b"\x00\x06\xffb4AQ==", binary=True) == [EnginePacket(MESSAGE, b"\x01")]
 
 
 def test_binary_payload_given_as_str_is_its_utf8_bytes() -> None:
@@ -236,7 +238,7 @@ def test_payload_must_be_str_or_bytes() -> None:
 
 
 def test_binary_payload_size_limit() -> None:
-    body = encode_payload([Packet(MESSAGE, b"x" * 100)], eio=3)
+    body = encode_payload([EnginePacket(MESSAGE, b"x" * 100)], eio=3)
     assert isinstance(body, bytes)
     decode3(body, binary=True, max_payload=len(body))
     with pytest.raises(PayloadTooLarge):
@@ -259,10 +261,14 @@ def _text_body(record: str, count: int) -> str:
         pytest.param(_text_body("4" + "€" * 333, MB // 1000), False, id="1kb-bmp-records"),
         pytest.param(_text_body("4" + "a" * 995, MB // 1000), False, id="1kb-ascii-records"),
         pytest.param(f"{MB}:4" + "😀" * (MB // 4 - 4), False, id="overrun-astral"),
-        pytest.param(encode_payload([Packet(MESSAGE, b"x" * (MB - 10))], eio=3), True, id="bin"),
+        pytest.param(
+            encode_payload([EnginePacket(MESSAGE, b"x" * (MB - 10))], eio=3), True, id="bin"
+        ),
         pytest.param(
             encode_payload(
-                [Packet(MESSAGE, "é" * 497), Packet(MESSAGE, b"x" * 994)] * (MB // 2000), eio=3
+                [EnginePacket(MESSAGE, "é" * 497), EnginePacket(MESSAGE, b"x" * 994)]
+                * (MB // 2000),
+                eio=3,
             ),
             True,
             id="bin-1kb-records",
@@ -287,9 +293,9 @@ def test_tiny_record_flood_decodes_in_linear_time(record: str) -> None:
 
 
 def test_encoding_a_megabyte_is_fast() -> None:
-    packets = [Packet(MESSAGE, "😀" * 250)] * 1000
+    packets = [EnginePacket(MESSAGE, "😀" * 250)] * 1000
     assert best_time(lambda: encode_payload(packets, eio=3)) < 0.05
-    packets += [Packet(MESSAGE, b"x" * 1000)] * 100
+    packets += [EnginePacket(MESSAGE, b"x" * 1000)] * 100
     assert best_time(lambda: encode_payload(packets, eio=3)) < 0.05
     assert best_time(lambda: encode_payload(packets, eio=3, b64=True)) < 0.05
 
@@ -299,7 +305,7 @@ def test_encoding_a_megabyte_is_fast() -> None:
 
 @settings(max_examples=150)
 @given(packets=st.lists(v3_packets, max_size=8), b64=st.booleans())
-def test_payload_round_trip(packets: list[Packet], b64: bool) -> None:
+def test_payload_round_trip(packets: list[EnginePacket], b64: bool) -> None:
     body = encode_payload(packets, eio=3, b64=b64)
     binary = isinstance(body, bytes)
     assert binary == (not b64 and any(p.binary for p in packets))
@@ -318,7 +324,7 @@ def test_decoding_arbitrary_bodies_gives_packets_or_a_protocol_error(
         packets = decode3(body, binary=binary)
     except ProtocolError:
         return
-    assert all(isinstance(p, Packet) for p in packets)
+    assert all(isinstance(p, EnginePacket) for p in packets)
 
 
 @st.composite
@@ -364,4 +370,4 @@ def test_decoding_near_valid_binary_bodies_gives_packets_or_a_protocol_error(bod
         packets = decode3(body, binary=True)
     except ProtocolError:
         return
-    assert all(isinstance(p, Packet) for p in packets)
+    assert all(isinstance(p, EnginePacket) for p in packets)

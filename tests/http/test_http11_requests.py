@@ -14,7 +14,7 @@ from siox.http.http11 import (
     ParserState,
     Request,
     RequestParser,
-    Upgraded,
+    SwitchedProtocols,
 )
 
 GET = b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: example.com\r\n\r\n"
@@ -118,10 +118,10 @@ def test_upgrade_request_hands_over_the_remaining_bytes() -> None:
     )
     parser = RequestParser()
     events = parser.receive_data(data)
-    assert kinds(events) == ["Request", "EndOfMessage", "Upgraded"]
+    assert kinds(events) == ["Request", "EndOfMessage", "SwitchedProtocols"]
     assert isinstance(events[0], Request)
     assert events[0].upgrade
-    assert events[-1] == Upgraded(b"\x81\x85frame")
+    assert events[-1] == SwitchedProtocols(b"\x81\x85frame")
     assert parser.state is ParserState.UPGRADED
 
 
@@ -131,12 +131,12 @@ def test_upgrade_split_across_reads_keeps_all_remaining_bytes() -> None:
         parser = RequestParser()
         chunks = [data[i : i + step] for i in range(0, len(data), step)]
         for n, chunk in enumerate(chunks):
-            upgraded = [e for e in parser.receive_data(chunk) if isinstance(e, Upgraded)]
+            upgraded = [e for e in parser.receive_data(chunk) if isinstance(e, SwitchedProtocols)]
             if upgraded:
                 assert upgraded[0].data + b"".join(chunks[n + 1 :]) == b"ABCDEF"
                 break
         else:
-            pytest.fail("no Upgraded event")
+            pytest.fail("no SwitchedProtocols event")
         with pytest.raises(RuntimeError):
             parser.receive_data(b"bytes for the new protocol")
 
@@ -147,7 +147,7 @@ def test_u08_h2c_upgrade_is_reported_for_the_server_to_refuse() -> None:
         b"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n"
     )
     events = RequestParser().receive_data(data)
-    assert kinds(events) == ["Request", "EndOfMessage", "Upgraded"]
+    assert kinds(events) == ["Request", "EndOfMessage", "SwitchedProtocols"]
     assert isinstance(events[0], Request)
     assert events[0].header(b"upgrade") == "h2c"
 
@@ -343,7 +343,7 @@ def test_arbitrary_bytes_only_ever_produce_events(data: bytes, step: int) -> Non
         if parser.state is ParserState.UPGRADED:
             break
         for event in parser.receive_data(data[i : i + step]):
-            assert isinstance(event, Request | Body | EndOfMessage | Upgraded | HttpError)
+            assert isinstance(event, Request | Body | EndOfMessage | SwitchedProtocols | HttpError)
     parser.receive_eof()
 
 

@@ -10,7 +10,7 @@ from siox.http.http11 import (
     ParserState,
     Response,
     ResponseParser,
-    Upgraded,
+    SwitchedProtocols,
 )
 from siox.http.messages import write_chunk, write_last_chunk, write_response, write_response_head
 
@@ -73,7 +73,7 @@ def test_switching_protocols_hands_over_the_rest() -> None:
     events = parser.receive_data(data)
     assert isinstance(events[0], Response)
     assert events[0].upgrade
-    assert events[-1] == Upgraded(b"\x81\x02hi")
+    assert events[-1] == SwitchedProtocols(b"\x81\x02hi")
     assert parser.state is ParserState.UPGRADED
 
 
@@ -105,6 +105,6 @@ def test_response_timer() -> None:
 def test_arbitrary_response_bytes_only_ever_produce_events(data: bytes) -> None:
     parser = ResponseParser(max_header_size=100, max_body_size=50)
     for event in parser.receive_data(data):
-        assert isinstance(event, Response | Body | EndOfMessage | Upgraded | HttpError)
+        assert isinstance(event, Response | Body | EndOfMessage | SwitchedProtocols | HttpError)
     if parser.state is not ParserState.UPGRADED:
         parser.receive_eof()

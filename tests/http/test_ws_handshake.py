@@ -15,7 +15,7 @@ from siox.http.handshake import (
     is_websocket_upgrade,
     rejection_response,
 )
-from siox.http.http11 import Request, RequestParser, Response, ResponseParser, Upgraded
+from siox.http.http11 import Request, RequestParser, Response, ResponseParser, SwitchedProtocols
 
 RFC_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 RFC_ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
@@ -258,14 +258,14 @@ def test_full_handshake_through_both_http_parsers() -> None:
     request = server_events[0]
     assert isinstance(request, Request)
     assert request.upgrade
-    assert server_events[-1] == Upgraded(b"\x81")
+    assert server_events[-1] == SwitchedProtocols(b"\x81")
     accepted = accept_upgrade(
         request.method, request.headers, deflate=DeflateOptions(), subprotocols=["chat"]
     )
     client_events = ResponseParser().receive_data(accepted.response + b"\x82")
     response = client_events[0]
     assert isinstance(response, Response)
-    assert client_events[-1] == Upgraded(b"\x82")
+    assert client_events[-1] == SwitchedProtocols(b"\x82")
     result = hs.validate_response(response.status, response.headers)
     assert result.deflate == accepted.deflate
     assert result.subprotocol == "chat"

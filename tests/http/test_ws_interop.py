@@ -23,7 +23,7 @@ from siox.http.http11 import (
     RequestParser,
     Response,
     ResponseParser,
-    Upgraded,
+    SwitchedProtocols,
 )
 from siox.http.websocket import (
     BinaryMessage,
@@ -91,7 +91,7 @@ async def serve_echo(
         for event in parser.receive_data(chunk):
             if isinstance(event, Request):
                 request = event
-            elif isinstance(event, Upgraded):
+            elif isinstance(event, SwitchedProtocols):
                 leftover = event.data
             elif isinstance(event, HttpError):
                 writer.close()
@@ -214,7 +214,7 @@ async def test_siox_client_talks_to_ws_server(case: str) -> None:
             for event in parser.receive_data(chunk):
                 if isinstance(event, Response):
                     response = event
-                elif isinstance(event, Upgraded):
+                elif isinstance(event, SwitchedProtocols):
                     leftover = event.data
         assert response is not None
         agreed = handshake.validate_response(response.status, response.headers)

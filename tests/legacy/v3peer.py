@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from rawpeer import HttpResult, http
-from siox.engineio import Packet, PacketType, decode_payload, utf16_length
+from siox.engineio import EnginePacket, EnginePacketType, decode_payload, utf16_length
 
 V3_PATH = "/socket.io/?EIO=3&transport=polling"
 TEXT = "text/plain;charset=UTF-8"
@@ -54,7 +54,7 @@ def jsonp_payload(result: HttpResult) -> str:
     return payload
 
 
-def read_payload(result: HttpResult) -> list[Packet]:
+def read_payload(result: HttpResult) -> list[EnginePacket]:
     """The packets of a v3 polling response (text, binary or JSONP payload)."""
     assert result.status == 200, (result.status, result.body)
     content_type = result.headers.get("content-type", "")
@@ -80,10 +80,10 @@ class V3Polling:
     async def open(self) -> dict[str, Any]:
         """Handshake; returns the OPEN data (messages sent with it go to the inbox)."""
         packets = read_payload(await http(self.port, "GET", self.url()))
-        assert packets[0].type is PacketType.OPEN
+        assert packets[0].type is EnginePacketType.OPEN
         data: dict[str, Any] = json.loads(packets[0].data)
         self.sid = data["sid"]
-        self.inbox.extend(p.data for p in packets[1:] if p.type is PacketType.MESSAGE)
+        self.inbox.extend(p.data for p in packets[1:] if p.type is EnginePacketType.MESSAGE)
         return data
 
     async def get(self, extra: str = "", timeout: float = 5.0) -> HttpResult:
@@ -113,7 +113,7 @@ class V3Polling:
             remaining = deadline - asyncio.get_running_loop().time()
             assert remaining > 0, f"only {self.inbox!r} within {timeout} s"
             for packet in read_payload(await self.get(timeout=remaining)):
-                if packet.type is PacketType.MESSAGE:
+                if packet.type is EnginePacketType.MESSAGE:
                     self.inbox.append(packet.data)
         taken, self.inbox = self.inbox[:count], self.inbox[count:]
         return taken

@@ -12,12 +12,8 @@ from typing import Any
 import pytest
 
 import siox
-from siox.parser import Packet
-from siox.server.engine_api import EngineConnection, Timers
 from siox.server.http_types import HttpRequest
-from siox.server.namespace import Namespace
-from siox.server.outgoing import Outgoing
-from siox.server.socket import Handshake, Socket
+from siox.server.socket import Socket
 from siox.testing import TestServer
 
 
@@ -58,58 +54,23 @@ async def test_socket_send_is_the_message_event_both_ways() -> None:
         assert got == [("from the client",)]
 
 
-class _RecordingDriver:
-    """A connection that keeps what the socket writes, with the write flags (an in-memory peer)."""
-
-    def __init__(self) -> None:
-        self.writes: list[tuple[list[str | bytes], bool, bool]] = []
-
-    @property
-    def conn(self) -> EngineConnection:
-        raise NotImplementedError
-
-    @property
-    def timers(self) -> Timers:
-        return asyncio.get_running_loop()
-
-    @property
-    def parser_key(self) -> object:
-        return 5
-
-    def encode(self, packet: Packet) -> list[str | bytes]:
-        return siox.parser.encode(packet)
-
-    def write(
-        self, messages: list[str | bytes], *, volatile: bool = False, compress: bool = True
-    ) -> None:
-        self.writes.append((messages, volatile, compress))
-
-    def write_outgoing(self, outgoing: Outgoing) -> None:
-        self.writes.append((outgoing.messages, outgoing.volatile, True))
-
-    def notify_outgoing(self, socket: Socket, args: list[Any]) -> None:
-        pass
-
-    def leave_namespace(self, socket: Socket) -> None:
-        pass
-
-    def close_all(self, reason: str) -> None:
-        pass
-
-
 async def test_socket_compress_flag_travels_to_the_connection_write() -> None:
-    driver = _RecordingDriver()
-    namespace = Namespace("/", siox.adapters.InMemoryAdapter)
-    socket = Socket(driver, namespace, "sid1", Handshake())
-    socket.connected = True
-    await socket.compress(False).emit("held", 1)  # before the CONNECT reply: held back
-    socket.release()
-    await socket.emit("plain", 2)
-    await socket.compress(False).timeout(1.0).emit("chained", 3)
-    assert [(m[0], c) for m, _, c in driver.writes] == [
-        ('2["held",1]', False),
-        ('2["plain",2]', True),
-        ('2["chained",3]', False),
+    sio = siox.Server()
+
+    @sio.on("connect")
+    async def connect(socket: Socket) -> None:
+        await socket.compress(False).emit("held", 1)  # before the CONNECT reply: held back
+
+    async with TestServer(sio) as server:
+        client, socket = await _server_socket(sio, server)
+        await socket.emit("plain", 2)
+        await socket.compress(False).timeout(1.0).emit("chained", 3)
+        await server.settle()
+    assert [(m, c) for m, c in client.messages if m[:2] in ("40", "42")] == [
+        ("40" + json.dumps({"sid": socket.id}, separators=(",", ":")), True),
+        ('42["held",1]', False),
+        ('42["plain",2]', True),
+        ('42["chained",3]', False),
     ]
 
 

@@ -20,11 +20,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from enum import Enum
 from functools import partial
 from typing import Any, TypeVar, overload
 
+from ..core.client import ClientConnection
+from ..core.events import ProtocolViolation
 from ..engineio.events import Closed, CloseReason, Event, MessageReceived, Opened
-from ..errors import NotConnected, ProtocolError, SioxError
+from ..errors import NotConnected, SioxError
 from ..http.deflate import DeflateOptions
 from ..options import DEFAULT_CLIENT_OPTIONS, ClientOptions
 from ..socketio.connection import SocketConnection
@@ -39,6 +42,17 @@ from .socket import ClientSocket
 __all__ = ["CLIENT_EVENTS", "Client"]
 
 logger = logging.getLogger("siox.client")
+
+
+class ClientState(Enum):
+    """Where the client's connection is: closed, opening (the handshake), or open."""
+
+    CLOSED = "closed"
+    OPENING = "opening"
+    OPEN = "open"
+
+
+_CLOSED, _OPENING, _OPEN = ClientState.CLOSED, ClientState.OPENING, ClientState.OPEN
 
 F = TypeVar("F", bound=Callable[..., Any])
 #: The events of the connection itself.
@@ -196,8 +210,9 @@ class Client:
         self._tasks: set[asyncio.Task[None]] = set()
         self._engine: EngineClient | None = None
         self._conn: SocketConnection | None = None
+        self._core: ClientConnection | None = None
         self._generation = 0
-        self._state = "closed"  # "opening", "open"
+        self._state = _CLOSED
         self._reconnecting = False  # a reconnection is scheduled or under way
         self._attempting = False  # the session being opened is a reconnection attempt
         self._skip_reconnect = False
@@ -211,7 +226,7 @@ class Client:
         return cls(url, **options.as_kwargs())
 
     def __repr__(self) -> str:
-        return f"<siox.Client {self.url} {self._state}>"
+        return f"<siox.Client {self.url} {self._state.value}>"
 
     # -- the application's side ----------------------------------------------------------------
 
@@ -272,7 +287,7 @@ class Client:
     @property
     def connected(self) -> bool:
         """Whether the Engine.IO connection is open."""
-        return self._state == "open"
+        return self._state == _OPEN
 
     @property
     def transport(self) -> str | None:
@@ -309,7 +324,7 @@ class Client:
     def alive(self) -> bool:
         """Whether the connection is open (overdue heartbeat timers fired first)."""
         engine = self._engine
-        if engine is None or self._state != "open":
+        if engine is None or self._state != _OPEN:
             return False
         engine.check_heartbeat()
         return self._engine is engine
@@ -322,12 +337,12 @@ class Client:
 
     def join(self, nsp: str, auth: dict[str, Any] | None) -> bool:
         """Send CONNECT for ``nsp`` unless it is already joined or asked for."""
-        conn, engine = self._conn, self._engine
-        if conn is None or engine is None or self._state != "open":
+        core, engine = self._core, self._engine
+        if core is None or engine is None or self._state != _OPEN:
             return False
-        if nsp in conn.pending or nsp in conn.connected:
+        messages = core.join(nsp, auth)
+        if messages is None:
             return False
-        messages = conn.connect(nsp, auth)
         if messages:
             engine.send(messages)
         return True
@@ -340,9 +355,9 @@ class Client:
 
     def socket_activated(self, socket: ClientSocket) -> None:
         """A socket wants to connect: open the connection, or join at once if open."""
-        if self._state == "open":
+        if self._state == _OPEN:
             socket.on_open()
-        elif self._state == "closed" and not self._reconnecting:
+        elif self._state == _CLOSED and not self._reconnecting:
             self._open()
 
     def socket_deactivated(self, socket: ClientSocket) -> None:
@@ -360,13 +375,12 @@ class Client:
     # -- the connection ------------------------------------------------------------------------
 
     def _open(self) -> None:
-        if self._state != "closed":
+        if self._state != _CLOSED:
             return
-        self._state = "opening"
+        self._state = _OPENING
         self._skip_reconnect = False
         self._generation += 1
-        self._conn = SocketConnection(self.parser, role="client", protocol=self.protocol)
-        self._engine = EngineClient(
+        self._engine = engine = EngineClient(
             self.endpoint,
             partial(self._on_engine_event, self._generation),
             eio=4 if self.protocol == 5 else 3,
@@ -377,13 +391,17 @@ class Client:
             max_fragments=self._max_fragments,
             cookies=self._cookies,
             deflate=self._deflate,
+            parser=self.parser,
         )
+        assert isinstance(engine.session, ClientConnection)
+        self._core = engine.session
+        self._conn = engine.session.socketio
 
     def _detach(self) -> EngineClient | None:
         """Forget the current session (its later events are ignored); return it."""
-        engine, self._engine, self._conn = self._engine, None, None
+        engine, self._engine, self._conn, self._core = self._engine, None, None, None
         self._generation += 1
-        self._state = "closed"
+        self._state = _CLOSED
         if engine is not None:
             self._finishing.add(engine.finished)
             engine.finished.add_done_callback(self._finishing.discard)
@@ -405,7 +423,7 @@ class Client:
         engine = self._engine
         if engine is None:
             return
-        opening = self._state == "opening"
+        opening = self._state == _OPENING
         self._detach()
         engine.abort(reason, describe(error))
         if opening:
@@ -422,7 +440,7 @@ class Client:
         elif kind is Opened:
             self._on_open(event)  # type: ignore[arg-type]
         elif kind is Closed:
-            opening = self._state == "opening"
+            opening = self._state == _OPENING
             engine = self._detach()
             if opening and engine is not None:
                 self._open_failed(self._open_error(engine, event))  # type: ignore[arg-type]
@@ -439,9 +457,7 @@ class Client:
         return error
 
     def _on_open(self, event: Opened) -> None:
-        self._state = "open"
-        if self._conn is not None:
-            self._conn.eio_sid = event.sid
+        self._state = _OPEN
         self._emit("open")
         for socket in list(self._sockets.values()):
             if socket.active:
@@ -453,17 +469,16 @@ class Client:
             self._emit("reconnect", attempt)
 
     def _on_message(self, data: str | bytes) -> None:
-        conn = self._conn
-        if conn is None:
-            return
-        try:
-            events = conn.receive(data)
-        except ProtocolError as exc:
-            logger.warning("closing the connection: %s", exc.message)
-            self._drop(CloseReason.PARSE_ERROR, exc)
+        conn, core = self._conn, self._core
+        if conn is None or core is None:
             return
         sockets = self._sockets
-        for event in events:
+        event: Any  # narrowed by `type(event) is ...` and isinstance below
+        for event in core.decode(data):
+            if type(event) is ProtocolViolation:
+                logger.warning("closing the connection: %s", event.cause.message)
+                self._drop(CloseReason.PARSE_ERROR, event.cause)
+                return
             socket = sockets.get(event.nsp)
             if socket is None:
                 continue

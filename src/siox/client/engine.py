@@ -1,9 +1,11 @@
 """`EngineClient`: one Engine.IO client session over real connections (the asyncio driver).
 
-It owns a sans-I/O `siox.engineio.client_session.ClientEngineSession` and follows its driver
-contract: after every call it performs ``data_to_send()`` (long-polling GETs and POSTs through
-`siox.client.transport.HttpClient`, WebSockets through `siox.client.websocket`), reports
-``events_received()`` to its owner, and arms one loop timer at ``next_deadline()``.
+It owns a sans-I/O `siox.engineio.client_session.ClientEngineSession` (a
+`siox.core.client.ClientConnection` when given a Socket.IO parser) and follows its driver
+contract: after every call it pumps (`siox.core.pump.Pump`, the server's pump too): it performs
+the outputs (long-polling GETs and POSTs through `siox.client.transport.HttpClient`, WebSockets
+through `siox.client.websocket`), reports the events to its owner, and keeps one loop timer
+armed at ``next_deadline()``.
 
 It adds what only the driver can know: *why* a session failed. ``error`` holds the first
 cause (a refused connection, a TLS error, an HTTP status, a WebSocket limit) and the `Closed`
@@ -15,8 +17,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
+from ..core.client import ClientConnection
+from ..core.pump import Pump
 from ..engineio.client_session import ClientEngineSession
 from ..engineio.events import Closed, CloseReason, Event
 from ..engineio.handshake import Transport
@@ -32,9 +37,10 @@ from ..engineio.outputs import (
 from ..errors import InvalidPacket, PayloadTooLarge, ProtocolError
 from ..http.deflate import DeflateOptions
 from ..options import DEFAULT_CLIENT_OPTIONS
+from ..socketio.parsers import ParserLike
 from .endpoint import CookieJar, Endpoint
 from .transport import HttpClient, http_failure
-from .websocket import CLOSE_GRACE, WebSocketChannel, open_websocket
+from .websocket import CLOSE_GRACE, ClientWebSocket, open_websocket
 
 __all__ = ["EngineClient", "describe"]
 
@@ -73,6 +79,9 @@ class EngineClient:
         max_fragments: the most frames one WebSocket message may have.
         cookies: the cookie jar, or None.
         deflate: permessage-deflate preferences to offer, or None.
+        parser: a Socket.IO parser: the session is then a `ClientConnection` speaking Socket.IO
+            over ``eio`` (protocol 5 over v4, 4 over v3) and `MessageReceived` events are for
+            its ``decode``.
     """
 
     def __init__(
@@ -88,6 +97,7 @@ class EngineClient:
         max_fragments: int = DEFAULT_CLIENT_OPTIONS.max_fragments,
         cookies: CookieJar | None = None,
         deflate: DeflateOptions | None = None,
+        parser: ParserLike | None = None,
     ) -> None:
         allowed = [Transport(t) for t in transports]
         if not allowed:
@@ -103,20 +113,20 @@ class EngineClient:
         self._http = HttpClient(
             endpoint, connect_timeout=timeout, max_body_size=max_payload, cookies=cookies
         )
-        self._ws: WebSocketChannel | None = None
-        self._channels: set[WebSocketChannel] = set()  # every one opened, until it is gone
+        self._ws: ClientWebSocket | None = None
+        self._channels: set[ClientWebSocket] = set()  # every one opened, until it is gone
         self._ws_wanted = 0  # bumped by every OpenWebSocket; stale openings are closed
         self._tasks: set[asyncio.Task[None]] = set()
         self._posts: set[asyncio.Task[None]] = set()
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at: float | None = None
-        self._pumping = False
         self._detail: str | None = None
         #: The first cause of failure, once known.
         self.error: BaseException | None = None
         #: Resolved once the session is closed and every connection released.
         self.finished: asyncio.Future[None] = self._loop.create_future()
-        self.session = ClientEngineSession(
+        session = (
+            ClientEngineSession if parser is None else partial(ClientConnection, parser=parser)
+        )
+        self.session: ClientEngineSession = session(
             now=self._loop.time(),
             transport=allowed[0],
             eio=eio,
@@ -124,6 +134,7 @@ class EngineClient:
             open_timeout=timeout,
             max_payload=max_payload,
         )
+        self._pump = Pump(self.session, self._perform_all, self._report_all, self._loop)
         self._pump()
 
     # -- what the owner calls ----------------------------------------------------------------
@@ -149,12 +160,12 @@ class EngineClient:
 
     def check_heartbeat(self) -> None:
         """Fire overdue timers now (a late loop must not hide a dead server from an emit)."""
-        armed = self._timer_at
+        armed = self._pump.deadline
         if armed is not None and self._loop.time() < armed:
             return  # the armed time is never later than the session's next deadline
         deadline = self.session.next_deadline()
         if deadline is not None and deadline <= self._loop.time():
-            self._on_timer()
+            self._pump.fire()
 
     def close(self) -> None:
         """Close gracefully: flush what is queued, then say goodbye. Idempotent."""
@@ -170,43 +181,15 @@ class EngineClient:
 
     # -- the pump ------------------------------------------------------------------------------
 
-    def _pump(self) -> None:
-        if self._pumping:
-            return  # the outer pump picks up what this call produced
-        self._pumping = True
-        session = self.session
-        try:
-            while True:
-                outputs = session.data_to_send()
-                events = session.events_received()
-                if not outputs and not events:
-                    break
-                for output in outputs:
-                    self._perform(output)
-                for event in events:
-                    if type(event) is Closed:
-                        event = self._closed(event)
-                    self._on_event(event)
-        finally:
-            self._pumping = False
-        if not session.closed:
-            self._arm()
+    def _perform_all(self, outputs: list[Any]) -> None:
+        for output in outputs:
+            self._perform(output)
 
-    def _arm(self) -> None:
-        deadline = self.session.next_deadline()
-        if deadline is None or (self._timer_at is not None and self._timer_at <= deadline):
-            return
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer_at = deadline
-        self._timer = self._loop.call_at(deadline, self._on_timer)
-
-    def _on_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = self._timer_at = None
-        self.session.handle_timer(self._loop.time())
-        self._pump()
+    def _report_all(self, events: list[Event]) -> None:
+        for event in events:
+            if type(event) is Closed:
+                event = self._closed(event)
+            self._on_event(event)
 
     def _perform(self, output: Any) -> None:
         kind = type(output)
@@ -237,9 +220,7 @@ class EngineClient:
             self._detail = describe(error)
 
     def _closed(self, event: Closed) -> Closed:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = self._timer_at = None
+        self._pump.cancel()
         for task in self._tasks:
             task.cancel()
         self._spawn(self._release(), self._tasks)
@@ -356,17 +337,21 @@ class EngineClient:
             on_resume=lambda: self._ws_resume(ws),
         )
 
-    def _ws_message(self, ws: WebSocketChannel, frame: str | bytes) -> None:
+    def _ws_message(self, ws: ClientWebSocket, frame: str | bytes) -> None:
         if ws is self._ws:
-            self.session.receive_ws_frame(frame, self._loop.time())
+            session = self.session
+            if type(session) is ClientConnection:
+                session.receive_ws_message(frame, self._loop.time())
+            else:
+                session.receive_ws_frame(frame, self._loop.time())
             self._pump()
 
-    def _ws_resume(self, ws: WebSocketChannel) -> None:
+    def _ws_resume(self, ws: ClientWebSocket) -> None:
         if ws is self._ws:
             self.session.resume_writing(self._loop.time())
             self._pump()
 
-    def _ws_closed(self, ws: WebSocketChannel, code: int, reason: str, failed: bool) -> None:
+    def _ws_closed(self, ws: ClientWebSocket, code: int, reason: str, failed: bool) -> None:
         if ws is not self._ws:
             return
         self._ws = None

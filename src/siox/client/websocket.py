@@ -2,7 +2,7 @@
 
 `open_websocket` connects (`siox.client.stream.open_stream`), sends the
 `siox.http.handshake.ClientHandshake` request and checks the 101 answer (a redirect or any
-other status is refused); the resulting `WebSocketChannel` feeds a sans-I/O
+other status is refused); the resulting `ClientWebSocket` feeds a sans-I/O
 `siox.http.websocket.WebSocketConnection` with what the stream receives.
 """
 
@@ -16,7 +16,7 @@ from ..engineio.outputs import Query
 from ..errors import InvalidPacket
 from ..http.deflate import DeflateOptions
 from ..http.handshake import ClientHandshake
-from ..http.http11 import Body, EndOfMessage, HttpError, Response, ResponseParser, Upgraded
+from ..http.http11 import Body, EndOfMessage, HttpError, Response, ResponseParser, SwitchedProtocols
 from ..http.websocket import (
     BinaryMessage,
     CloseReceived,
@@ -30,7 +30,7 @@ from .endpoint import CookieJar, Endpoint
 from .stream import Stream, open_stream
 from .transport import http_failure
 
-__all__ = ["CLOSE_GRACE", "WebSocketChannel", "open_websocket"]
+__all__ = ["CLOSE_GRACE", "ClientWebSocket", "open_websocket"]
 
 #: How long a closing WebSocket waits for the server's close frame before dropping TCP.
 CLOSE_GRACE = 1.0
@@ -41,7 +41,7 @@ MessageCallback = Callable[[str | bytes], None]
 CloseCallback = Callable[[int, str, bool], None]
 
 
-class WebSocketChannel:
+class ClientWebSocket:
     """An open client WebSocket: frames in and out of a `WebSocketConnection`.
 
     Incoming bytes are held until `start` names the callbacks, so nothing that arrives with
@@ -174,8 +174,8 @@ async def open_websocket(
     max_message_size: int,
     max_fragments: int,
     deflate: DeflateOptions | None = None,
-) -> WebSocketChannel:
-    """Connect and perform the opening handshake; `WebSocketChannel.start` it next.
+) -> ClientWebSocket:
+    """Connect and perform the opening handshake; `ClientWebSocket.start` it next.
 
     Raises:
         OSError: the connection failed or timed out.
@@ -217,14 +217,14 @@ async def open_websocket(
         max_fragments=max_fragments,
         deflate=agreed.deflate,
     )
-    return WebSocketChannel(stream, conn, rest)
+    return ClientWebSocket(stream, conn, rest)
 
 
 async def _upgrade(stream: Stream, request: bytes) -> tuple[Response, list[bytes]]:
     """Write the upgrade request; return the response head and what followed it.
 
     For a 101 the bytes after the head belong to the WebSocket: the returned list keeps
-    growing with whatever arrives until a `WebSocketChannel` takes the stream over. For any
+    growing with whatever arrives until a `ClientWebSocket` takes the stream over. For any
     other status they are the (error) body.
     """
     loop = asyncio.get_running_loop()
@@ -241,7 +241,7 @@ async def _upgrade(stream: Stream, request: bytes) -> tuple[Response, list[bytes
             if isinstance(event, Response):
                 if event.status >= 200 or event.status == 101:
                     head[:] = [event]
-            elif isinstance(event, Upgraded) and head:
+            elif isinstance(event, SwitchedProtocols) and head:
                 if event.data:
                     chunks.append(event.data)
                 done.set_result((head[0], chunks))

@@ -37,7 +37,7 @@ from ..errors import InvalidPacket, PayloadTooLarge
 from ..options import DEFAULT_CLIENT_OPTIONS, DEFAULT_ENGINE_OPTIONS
 from .events import CloseReason, MessageReceived, Opened, Upgraded
 from .handshake import HandshakeInfo, Transport, parse_open_data
-from .heartbeat import Heartbeat, HeartbeatAction, Role
+from .heartbeat import Heartbeat, HeartbeatAction, HeartbeatRole
 from .machine import (
     DEFAULT_MAX_BUFFER_SIZE,
     WS_NORMAL,
@@ -56,7 +56,7 @@ from .outputs import (
     Query,
     WebSocketClose,
 )
-from .packet import Packet, PacketType
+from .packet import EnginePacket, EnginePacketType
 from .payload import decode_payload, encode_payload
 
 __all__ = ["DEFAULT_CLIENT_MAX_PAYLOAD", "POST_CONTENT_TYPE", "ClientEngineSession"]
@@ -66,7 +66,7 @@ DEFAULT_CLIENT_MAX_PAYLOAD = DEFAULT_CLIENT_OPTIONS.max_payload
 #: Content-Type of a text POST, as engine.io-client sends it.
 POST_CONTENT_TYPE = "text/plain;charset=UTF-8"
 
-_T = PacketType
+_T = EnginePacketType
 _PROBE = WebSocketRole.PROBE
 _TRANSPORT = WebSocketRole.TRANSPORT
 
@@ -187,7 +187,7 @@ class ClientEngineSession(SessionCore):
         self._get_in_flight = True
         self._outputs.append(PollRequest(self.query(Transport.POLLING)))
 
-    def _post(self, packets: list[Packet]) -> None:
+    def _post(self, packets: list[EnginePacket]) -> None:
         body = encode_payload(packets, eio=self._eio, b64=self._b64)
         content_type = POST_CONTENT_TYPE if isinstance(body, str) else BINARY_CONTENT_TYPE
         self._outputs.append(PostRequest(self.query(Transport.POLLING), body, content_type))
@@ -212,7 +212,7 @@ class ClientEngineSession(SessionCore):
             self._ws_paused = False
             self._upgrade_deadline = now + self.upgrade_timeout
             self._move(Trigger.PROBE_STARTED)
-            self._outputs.append(self._ws_frame(Packet(_T.PING, "probe")))
+            self._outputs.append(self._ws_frame(EnginePacket(_T.PING, "probe")))
             return
         self._outputs.append(WebSocketClose(WS_NORMAL))  # not wanted (any more)
 
@@ -253,7 +253,7 @@ class ClientEngineSession(SessionCore):
         if self._get_in_flight or self._post_in_flight:
             return
         self._pausing = False
-        self._outputs.append(self._ws_frame(Packet(_T.UPGRADE)))
+        self._outputs.append(self._ws_frame(EnginePacket(_T.UPGRADE)))
         self._ws = _TRANSPORT
         self._transport = Transport.WEBSOCKET
         self._upgrade_deadline = None
@@ -273,7 +273,7 @@ class ClientEngineSession(SessionCore):
 
     # -- packets, timers, closing -----------------------------------------------------------------
 
-    def _on_packet(self, packet: Packet, now: float) -> None:
+    def _on_packet(self, packet: EnginePacket, now: float) -> None:
         ptype = packet.type
         if self._state is State.OPENING:
             if ptype is not _T.OPEN:
@@ -290,7 +290,7 @@ class ClientEngineSession(SessionCore):
             return
         action = self._heartbeat.on_packet(ptype, now)
         if action is HeartbeatAction.SEND_PONG:
-            self._queue(Packet(_T.PONG))
+            self._queue(EnginePacket(_T.PONG))
         if ptype is _T.MESSAGE:
             self._events.append(MessageReceived(packet.data))
         elif ptype is _T.CLOSE:
@@ -300,7 +300,9 @@ class ClientEngineSession(SessionCore):
         self._close_deadline = None
         self.handshake = info
         self.sid = info.sid
-        self._heartbeat = Heartbeat(Role.CLIENT, self._eio, info.ping_interval, info.ping_timeout)
+        self._heartbeat = Heartbeat(
+            HeartbeatRole.CLIENT, self._eio, info.ping_interval, info.ping_timeout
+        )
         self._heartbeat.start(now)
         self._move(Trigger.HANDSHAKE)
         self._events.append(
@@ -341,7 +343,7 @@ class ClientEngineSession(SessionCore):
         if self._upgrade_deadline is not None and self._upgrade_deadline <= now:
             self._abort_probe(WS_NORMAL)
         if action is HeartbeatAction.SEND_PING:
-            self._queue(Packet(_T.PING))
+            self._queue(EnginePacket(_T.PING))
 
     def close(self, reason: CloseReason = CloseReason.FORCED_CLOSE, *, now: float) -> None:
         """Close the session: flush the queue, then POST ``1`` or close the WebSocket.
@@ -379,7 +381,7 @@ class ClientEngineSession(SessionCore):
                 limit = None if self.handshake is None else self.handshake.max_payload
                 batch = self._outbox.take_batch(limit, eio=self._eio, b64=self._b64)
                 if state is State.CLOSING and not self._outbox:
-                    self._post([*batch, Packet(_T.CLOSE)])
+                    self._post([*batch, EnginePacket(_T.CLOSE)])
                     self._terminate(self._close_reason)
                 else:
                     self._post(batch)
@@ -398,7 +400,7 @@ class ClientEngineSession(SessionCore):
             return
         if goodbye and self._transport is Transport.POLLING and self.sid is not None:
             # engine.io-client closes its polling transport by POSTing "1"; no answer needed.
-            self._post([Packet(_T.CLOSE)])
+            self._post([EnginePacket(_T.CLOSE)])
         self._detach_websocket(ws_code)
         self._get_in_flight = self._post_in_flight = False
         self._probe_requested = self._pausing = False

@@ -20,15 +20,15 @@ from __future__ import annotations
 
 from enum import Enum
 
-from .packet import PacketType
+from .packet import EnginePacketType
 
-__all__ = ["Heartbeat", "HeartbeatAction", "Role"]
+__all__ = ["Heartbeat", "HeartbeatAction", "HeartbeatRole"]
 
-_PING = PacketType.PING
-_PONG = PacketType.PONG
+_PING = EnginePacketType.PING
+_PONG = EnginePacketType.PONG
 
 
-class Role(Enum):
+class HeartbeatRole(Enum):
     """Which end of the connection a session is."""
 
     SERVER = "server"
@@ -66,7 +66,7 @@ class Heartbeat:
         "timeout",
     )
 
-    def __init__(self, role: Role, eio: int, interval: float, timeout: float) -> None:
+    def __init__(self, role: HeartbeatRole, eio: int, interval: float, timeout: float) -> None:
         if not interval > 0 or not timeout >= 0:
             raise ValueError("the ping interval must be > 0 and the ping timeout >= 0")
         self.role = role
@@ -82,14 +82,14 @@ class Heartbeat:
 
     @property
     def _we_ping(self) -> bool:
-        return (self.role is Role.SERVER) == (self.eio == 4)
+        return (self.role is HeartbeatRole.SERVER) == (self.eio == 4)
 
     def start(self, now: float) -> None:
         """Arm the deadlines at the end of the handshake."""
         self._active = True
         if self._we_ping:
             self.ping_at = now + self.interval
-        if self.role is Role.CLIENT or self.eio == 3:
+        if self.role is HeartbeatRole.CLIENT or self.eio == 3:
             self.deadline = now + self.interval + self.timeout
 
     def stop(self) -> None:
@@ -106,11 +106,11 @@ class Heartbeat:
             return self.ping_at
         return min(self.ping_at, self.deadline)
 
-    def on_packet(self, packet_type: PacketType, now: float) -> HeartbeatAction:
+    def on_packet(self, packet_type: EnginePacketType, now: float) -> HeartbeatAction:
         """Account for one packet received on the session's transport."""
         if not self._active:
             return HeartbeatAction.NONE
-        if self.role is Role.SERVER:
+        if self.role is HeartbeatRole.SERVER:
             if self.eio == 4:
                 return self._server_v4(packet_type, now)
             if packet_type is _PING:
@@ -128,7 +128,7 @@ class Heartbeat:
             self.ping_at = now + self.interval
         return HeartbeatAction.NONE
 
-    def _server_v4(self, packet_type: PacketType, now: float) -> HeartbeatAction:
+    def _server_v4(self, packet_type: EnginePacketType, now: float) -> HeartbeatAction:
         if packet_type is _PING:
             return HeartbeatAction.VIOLATION
         if packet_type is _PONG:

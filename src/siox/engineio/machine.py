@@ -24,7 +24,14 @@ from .handshake import Transport
 from .heartbeat import Heartbeat
 from .outbox import Outbox, packet_size
 from .outputs import BINARY_CONTENT_TYPE, Output, WebSocketClose, WebSocketSend
-from .packet import Packet, PacketType, check_eio, decode_packet, encode_message, encode_packet
+from .packet import (
+    EnginePacket,
+    EnginePacketType,
+    check_eio,
+    decode_packet,
+    encode_message,
+    encode_packet,
+)
 
 __all__ = [
     "DEFAULT_MAX_BUFFER_SIZE",
@@ -304,7 +311,7 @@ class SessionCore:
             data = bytes(data)
         elif not isinstance(data, (str, bytes)):
             raise TypeError(f"a message is str or bytes, not {type(data).__name__}")
-        packet = Packet(PacketType.MESSAGE, data, compress)
+        packet = EnginePacket(EnginePacketType.MESSAGE, data, compress)
         size = packet_size(packet)
         if (
             isinstance(data, str)
@@ -379,16 +386,16 @@ class SessionCore:
             raise RuntimeError(f"siox bug: no transition from {self._state} on {trigger}")
         self._state = target
 
-    def _ws_frame(self, packet: Packet) -> WebSocketSend:
+    def _ws_frame(self, packet: EnginePacket) -> WebSocketSend:
         return WebSocketSend(encode_packet(packet, eio=self._eio, b64=self._b64), packet.compress)
 
-    def _queue(self, packet: Packet) -> None:
+    def _queue(self, packet: EnginePacket) -> None:
         """Queue a control packet (PING, PONG) unless the session is winding down."""
         if self._state in (State.OPEN, State.UPGRADING):
             self._outbox.push(packet)
             self._flush()
 
-    def _ws_packet(self, frame: str | bytes, now: float) -> Packet | None:
+    def _ws_packet(self, frame: str | bytes, now: float) -> EnginePacket | None:
         """Fire due timers, then decode a message of the attached WebSocket.
 
         Returns None when there is nothing more to do: no WebSocket, the session is over, or

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .packet import Packet
+from .packet import EnginePacket
 from .payload import encode_payload
 
 __all__ = ["Outbox", "packet_size"]
 
 
-def packet_size(packet: Packet) -> int:
+def packet_size(packet: EnginePacket) -> int:
     """Bytes ``packet`` occupies: its data (UTF-8 for text) plus one for the type.
 
     Raises:
@@ -45,7 +45,7 @@ class Outbox:
             raise ValueError(f"the outgoing buffer limit must be >= 0, not {limit!r}")
         # Lists, not deques: an idle session's empty deque costs ~700 bytes, a list ~56, and
         # packets leave in bulk (take_all swaps the list; take_batch deletes one prefix).
-        self._packets: list[Packet] = []
+        self._packets: list[EnginePacket] = []
         self._sizes: list[int] = []
         self.limit = limit
         self.size = 0
@@ -58,7 +58,7 @@ class Outbox:
         """Whether more than ``limit`` bytes are waiting."""
         return self.size > self.limit
 
-    def push(self, packet: Packet, size: int | None = None) -> None:
+    def push(self, packet: EnginePacket, size: int | None = None) -> None:
         """Queue ``packet`` (``size`` as `packet_size` gives it, computed when None)."""
         if size is None:
             size = packet_size(packet)
@@ -66,7 +66,7 @@ class Outbox:
         self._sizes.append(size)
         self.size += size
 
-    def take_all(self) -> list[Packet]:
+    def take_all(self) -> list[EnginePacket]:
         """Remove and return every queued packet, oldest first."""
         packets = self._packets
         self._packets = []
@@ -74,7 +74,7 @@ class Outbox:
         self.size = 0
         return packets
 
-    def take_batch(self, max_bytes: int | None, *, eio: int, b64: bool) -> list[Packet]:
+    def take_batch(self, max_bytes: int | None, *, eio: int, b64: bool) -> list[EnginePacket]:
         """Remove and return the oldest packets whose polling payload fits ``max_bytes``.
 
         At least one packet is returned when any is queued, even one larger than the limit (as
@@ -108,6 +108,6 @@ class Outbox:
         """Drop everything."""
         self.take_all()
 
-    def peek(self) -> Sequence[Packet]:
+    def peek(self) -> Sequence[EnginePacket]:
         """The queued packets, oldest first (a read-only view for tests and introspection)."""
         return tuple(self._packets)

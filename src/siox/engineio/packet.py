@@ -35,8 +35,8 @@ from ..options import DEFAULT_LIMITS
 
 __all__ = [
     "DEFAULT_MAX_PAYLOAD",
-    "Packet",
-    "PacketType",
+    "EnginePacket",
+    "EnginePacketType",
     "decode_packet",
     "encode_message",
     "encode_packet",
@@ -46,7 +46,7 @@ __all__ = [
 DEFAULT_MAX_PAYLOAD = DEFAULT_LIMITS.max_http_buffer_size
 
 
-class PacketType(IntEnum):
+class EnginePacketType(IntEnum):
     """Engine.IO packet types; the value is the digit that starts a text packet."""
 
     OPEN = 0
@@ -59,7 +59,7 @@ class PacketType(IntEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Packet:
+class EnginePacket:
     """One Engine.IO packet.
 
     Attributes:
@@ -71,7 +71,7 @@ class Packet:
             WebSocket message); not part of the packet's value.
     """
 
-    type: PacketType
+    type: EnginePacketType
     data: str | bytes = ""
     compress: bool = field(default=True, compare=False)
 
@@ -83,10 +83,10 @@ class Packet:
 
 # Enum hashing is a Python-level call on CPython 3.11; hot paths index tuples by the type value
 # (an IntEnum indexes like an int) and look up str keys instead.
-_MESSAGE = PacketType.MESSAGE
-_TYPES = tuple(PacketType)
-_DIGIT_OF_TYPE = tuple(str(t.value) for t in PacketType)
-_TYPE_OF_CHAR = {str(t.value): t for t in PacketType}
+_MESSAGE = EnginePacketType.MESSAGE
+_TYPES = tuple(EnginePacketType)
+_DIGIT_OF_TYPE = tuple(str(t.value) for t in EnginePacketType)
+_TYPE_OF_CHAR = {str(t.value): t for t in EnginePacketType}
 _ERROR_SNIPPET = 40
 
 
@@ -105,7 +105,7 @@ def snippet(text: str | bytes) -> str:
 
 def type_digit(packet_type: int) -> str:
     """The type digit of ``packet_type``; `ValueError` when it is not a packet type."""
-    if type(packet_type) is not PacketType and not (
+    if type(packet_type) is not EnginePacketType and not (
         type(packet_type) is int and 0 <= packet_type < len(_TYPES)
     ):
         raise ValueError(f"unknown Engine.IO packet type {packet_type!r}")
@@ -165,7 +165,7 @@ def check_size(body: str | bytes | bytearray | memoryview, max_payload: int) -> 
         raise PayloadTooLarge(f"payload of {size} bytes exceeds max_payload={max_payload}")
 
 
-def decode_text_packet(text: str, eio: int) -> Packet:
+def decode_text_packet(text: str, eio: int) -> EnginePacket:
     """Decode one text packet (a text frame or one payload record) of revision ``eio``.
 
     Raises:
@@ -174,21 +174,21 @@ def decode_text_packet(text: str, eio: int) -> Packet:
     head = text[:1]
     packet_type = _TYPE_OF_CHAR.get(head)
     if packet_type is not None:
-        return Packet(packet_type, text[1:])
+        return EnginePacket(packet_type, text[1:])
     if head == "b":
         if eio == 4:
-            return Packet(_MESSAGE, b64decode_strict(text[1:]))
+            return EnginePacket(_MESSAGE, b64decode_strict(text[1:]))
         if text[1:2] != "4":
             raise InvalidPacket(
                 f"a v3 base64 packet must be a message ('b4...'), got {snippet(text)}"
             )
-        return Packet(_MESSAGE, b64decode_strict(text[2:]))
+        return EnginePacket(_MESSAGE, b64decode_strict(text[2:]))
     if not text:
         raise InvalidPacket("empty Engine.IO packet")
     raise InvalidPacket(f"unknown Engine.IO packet type {head!r} in {snippet(text)}")
 
 
-def encode_packet(packet: Packet, *, eio: int = 4, b64: bool = False) -> str | bytes:
+def encode_packet(packet: EnginePacket, *, eio: int = 4, b64: bool = False) -> str | bytes:
     r"""Encode ``packet`` as the content of one WebSocket frame.
 
     Args:
@@ -227,7 +227,7 @@ def encode_message(data: str | bytes, eio: int, b64: bool) -> str | bytes:
 
     The session's outbox (`encode_packet`), its direct writes on a steady WebSocket
     (`siox.engineio.machine.SessionCore.send_direct`) and the broadcast frame cache
-    (`siox.server.outgoing.build_frames`) all call this.
+    (`siox.core.outgoing.build_frames`) all call this.
 
     Args:
         data: ``str`` for a text message, ``bytes`` for a binary one.
@@ -245,7 +245,7 @@ def encode_message(data: str | bytes, eio: int, b64: bool) -> str | bytes:
     return bytes(data) if eio == 4 else b"\x04" + data
 
 
-def decode_packet(frame: str | bytes, *, eio: int = 4) -> Packet:
+def decode_packet(frame: str | bytes, *, eio: int = 4) -> EnginePacket:
     """Decode the content of one WebSocket frame.
 
     Args:
@@ -268,10 +268,10 @@ def decode_packet(frame: str | bytes, *, eio: int = 4) -> Packet:
     if not isinstance(frame, (bytes, bytearray, memoryview)):
         raise TypeError(f"a frame must be str or bytes, not {type(frame).__name__}")
     if eio == 4:
-        return Packet(_MESSAGE, bytes(frame))
+        return EnginePacket(_MESSAGE, bytes(frame))
     data = bytes(frame)
     if not data:
         raise InvalidPacket("empty v3 binary frame (the packet type byte is missing)")
     if data[0] != _MESSAGE:
         raise InvalidPacket(f"a v3 binary frame must be a message (type byte 4), got {data[0]}")
-    return Packet(_MESSAGE, data[1:])
+    return EnginePacket(_MESSAGE, data[1:])

@@ -29,8 +29,8 @@ from collections.abc import Sequence
 from ..errors import InvalidPacket
 from .packet import (
     DEFAULT_MAX_PAYLOAD,
-    Packet,
-    PacketType,
+    EnginePacket,
+    EnginePacketType,
     b64decode_strict,
     check_eio,
     check_size,
@@ -46,11 +46,13 @@ __all__ = ["SEPARATOR", "decode_payload", "encode_payload"]
 #: The v4 record separator (ASCII RS).
 SEPARATOR = "\x1e"
 
-_MESSAGE = PacketType.MESSAGE
-_TYPE_OF_CHAR = {str(t.value): t for t in PacketType}
+_MESSAGE = EnginePacketType.MESSAGE
+_TYPE_OF_CHAR = {str(t.value): t for t in EnginePacketType}
 
 
-def encode_payload(packets: Sequence[Packet], *, eio: int = 4, b64: bool = False) -> str | bytes:
+def encode_payload(
+    packets: Sequence[EnginePacket], *, eio: int = 4, b64: bool = False
+) -> str | bytes:
     r"""Encode ``packets`` as one polling response body.
 
     Args:
@@ -97,7 +99,7 @@ def decode_payload(
     eio: int = 4,
     binary: bool = False,
     max_payload: int = DEFAULT_MAX_PAYLOAD,
-) -> list[Packet]:
+) -> list[EnginePacket]:
     """Decode one polling request body.
 
     Args:
@@ -128,9 +130,9 @@ def decode_payload(
     try:
         # One pass over the records, no per-character Python work.
         return [
-            Packet(type_of_char[record[0]], record[1:])
+            EnginePacket(type_of_char[record[0]], record[1:])
             if record[0] != "b"
-            else Packet(_MESSAGE, b64decode_strict(record[1:]))
+            else EnginePacket(_MESSAGE, b64decode_strict(record[1:]))
             for record in records
         ]
     except (KeyError, IndexError):  # an unknown type or an empty record: find it and say so

@@ -43,8 +43,8 @@ from collections.abc import Sequence
 
 from ..errors import InvalidPacket
 from .packet import (
-    Packet,
-    PacketType,
+    EnginePacket,
+    EnginePacketType,
     decode_text_packet,
     encode_message,
     snippet,
@@ -56,8 +56,8 @@ __all__ = ["EMPTY_PAYLOAD", "decode_payload_v3", "encode_payload_v3", "utf16_len
 #: The v3 encoding of an empty packet list (npm sends it; it decodes to no packets).
 EMPTY_PAYLOAD = "0:"
 
-_MESSAGE = PacketType.MESSAGE
-_TYPE_OF_CHAR = {str(t.value): t for t in PacketType}
+_MESSAGE = EnginePacketType.MESSAGE
+_TYPE_OF_CHAR = {str(t.value): t for t in EnginePacketType}
 _TEXT_LENGTH = re.compile(r"([0-9]{1,15}):")
 _UTF16_LENGTH = re.compile(rb"((?:[0-9]\x00){1,15}):\x00")
 _BINARY_HEADER = re.compile(rb"([\x00\x01])([\x00-\x09]{1,15})\xff")
@@ -79,7 +79,7 @@ def utf16_length(text: str) -> int:
         raise ValueError(f"text holds a lone surrogate at index {exc.start}") from None
 
 
-def _text_record(packet: Packet) -> str:
+def _text_record(packet: EnginePacket) -> str:
     data = packet.data
     if isinstance(data, str):
         return type_digit(packet.type) + data
@@ -88,7 +88,7 @@ def _text_record(packet: Packet) -> str:
     return encode_message(data, 3, True)  # "b4<base64>"
 
 
-def _binary_record(packet: Packet) -> bytes:
+def _binary_record(packet: EnginePacket) -> bytes:
     data = packet.data
     if isinstance(data, str):
         try:
@@ -105,7 +105,7 @@ def _binary_record(packet: Packet) -> bytes:
     return flag + length + b"\xff" + body
 
 
-def encode_payload_v3(packets: Sequence[Packet], *, b64: bool = False) -> str | bytes:
+def encode_payload_v3(packets: Sequence[EnginePacket], *, b64: bool = False) -> str | bytes:
     """Encode ``packets`` as one v3 polling body.
 
     Args:
@@ -132,7 +132,7 @@ def encode_payload_v3(packets: Sequence[Packet], *, b64: bool = False) -> str | 
     return "".join(parts)
 
 
-def decode_payload_v3(body: str | bytes, *, binary: bool = False) -> list[Packet]:
+def decode_payload_v3(body: str | bytes, *, binary: bool = False) -> list[EnginePacket]:
     """Decode one v3 polling body (no size check: `decode_payload` does it).
 
     Args:
@@ -188,7 +188,7 @@ def _overrun(length: int, available: int) -> InvalidPacket:
     return InvalidPacket(f"v3 record length {length} overruns the payload ({available} left)")
 
 
-def _decode_text(body: str) -> list[Packet]:
+def _decode_text(body: str) -> list[EnginePacket]:
     """Decode a text payload in which every character is one UTF-16 code unit."""
     packets = []
     end_of_body = len(body)
@@ -207,14 +207,14 @@ def _decode_text(body: str) -> list[Packet]:
             # The common case inline (a type digit); decode_text_packet for the rest.
             packet_type = type_of_char.get(body[start])
             if packet_type is not None:
-                packets.append(Packet(packet_type, body[start + 1 : end]))
+                packets.append(EnginePacket(packet_type, body[start + 1 : end]))
             else:
                 packets.append(decode_text_packet(body[start:end], 3))
         pos = end
     return packets
 
 
-def _decode_utf16(utf16: bytes) -> list[Packet]:
+def _decode_utf16(utf16: bytes) -> list[EnginePacket]:
     """Decode a text payload given as its UTF-16-LE encoding (offsets are 2 bytes per unit)."""
     packets = []
     end_of_body = len(utf16)
@@ -238,14 +238,14 @@ def _decode_utf16(utf16: bytes) -> list[Packet]:
         if record:
             packet_type = type_of_char.get(record[0])
             if packet_type is not None:
-                packets.append(Packet(packet_type, record[1:]))
+                packets.append(EnginePacket(packet_type, record[1:]))
             else:
                 packets.append(decode_text_packet(record, 3))
         pos = end
     return packets
 
 
-def _decode_binary(body: bytes) -> list[Packet]:
+def _decode_binary(body: bytes) -> list[EnginePacket]:
     """Decode the v3 binary payload format."""
     packets = []
     end_of_body = len(body)
@@ -273,7 +273,7 @@ def _decode_binary(body: bytes) -> list[Packet]:
                 ) from None
             packets.append(decode_text_packet(text, 3))
         elif record[:1] == b"\x04":
-            packets.append(Packet(_MESSAGE, record[1:]))
+            packets.append(EnginePacket(_MESSAGE, record[1:]))
         else:
             raise InvalidPacket(
                 f"v3 binary payload record at byte {start} is not a message "

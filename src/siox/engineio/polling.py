@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from ..errors import PayloadTooLarge, ProtocolError
 from .machine import is_binary_content
 from .outputs import BINARY_CONTENT_TYPE, TEXT_CONTENT_TYPE, PollingResponse
-from .packet import Packet
+from .packet import EnginePacket
 from .payload import decode_payload, encode_payload
 
 __all__ = ["POST_RESPONSE", "PollingChannel"]
@@ -58,7 +58,7 @@ class PollingChannel:
             raise ProtocolError("overlapping polling GET")
         self.get_pending = True
 
-    def respond(self, packets: Sequence[Packet]) -> PollingResponse:
+    def respond(self, packets: Sequence[EnginePacket]) -> PollingResponse:
         """The answer that releases the pending GET with ``packets`` (at least one)."""
         self.get_pending = False
         body = encode_payload(packets, eio=self.eio, b64=self.b64)
@@ -96,7 +96,7 @@ class PollingChannel:
             raise PayloadTooLarge(f"POST body exceeds max_payload={self.max_payload} bytes")
         post += chunk
 
-    def end_post(self) -> list[Packet]:
+    def end_post(self) -> list[EnginePacket]:
         """Finish the POST and decode its body.
 
         Raises:

@@ -74,7 +74,7 @@ from ..errors import InvalidPacket, ProtocolError
 from ..options import DEFAULT_ENGINE_OPTIONS
 from .events import CloseReason, MessageReceived, Opened, Upgraded
 from .handshake import EngineErrorCode, Transport, build_open_data, handshake_error
-from .heartbeat import Heartbeat, HeartbeatAction, Role
+from .heartbeat import Heartbeat, HeartbeatAction, HeartbeatRole
 from .machine import (
     DEFAULT_MAX_BUFFER_SIZE,
     WS_NORMAL,
@@ -85,7 +85,7 @@ from .machine import (
     WebSocketRole,
 )
 from .outputs import PollingResponse
-from .packet import DEFAULT_MAX_PAYLOAD, Packet, PacketType
+from .packet import DEFAULT_MAX_PAYLOAD, EnginePacket, EnginePacketType
 from .polling import POST_RESPONSE, PollingChannel
 
 __all__ = ["DEFAULT_MAX_BUFFER_SIZE", "NOOP_INTERVAL", "POST_RESPONSE", "EngineSession"]
@@ -94,7 +94,7 @@ __all__ = ["DEFAULT_MAX_BUFFER_SIZE", "NOOP_INTERVAL", "POST_RESPONSE", "EngineS
 NOOP_INTERVAL = 0.1
 _DEFAULTS = DEFAULT_ENGINE_OPTIONS
 
-_T = PacketType
+_T = EnginePacketType
 _OPEN = State.OPEN
 # `MessageReceived(data)` without the frozen dataclass's __init__, for the per-message fast
 # path: the slot is filled through its descriptor (40% cheaper).
@@ -149,7 +149,9 @@ class EngineSession(SessionCore):
         self._polling = PollingChannel(eio, b64, max_payload)
         self._probed = False
         upgrades = ("websocket",) if self._allow_upgrades else ()
-        self._heartbeat = heartbeat = Heartbeat(Role.SERVER, eio, ping_interval, ping_timeout)
+        self._heartbeat = heartbeat = Heartbeat(
+            HeartbeatRole.SERVER, eio, ping_interval, ping_timeout
+        )
         if self._transport is Transport.WEBSOCKET:
             self._ws = _TRANSPORT
         data = build_open_data(
@@ -159,7 +161,7 @@ class EngineSession(SessionCore):
             ping_timeout=ping_timeout,
             max_payload=max_payload,
         )
-        self._outbox.push(Packet(_T.OPEN, data))
+        self._outbox.push(EnginePacket(_T.OPEN, data))
         self._move(Trigger.HANDSHAKE)
         heartbeat.start(now)
         self._events.append(
@@ -270,7 +272,7 @@ class EngineSession(SessionCore):
             self._terminate(reason, exc.message)
             raise
 
-    def _release_get(self, packets: list[Packet]) -> None:
+    def _release_get(self, packets: list[EnginePacket]) -> None:
         self._outputs.append(self._polling.respond(packets))
 
     # -- WebSocket ------------------------------------------------------------------------------
@@ -348,10 +350,10 @@ class EngineSession(SessionCore):
         if self._ws is _TRANSPORT:
             self._on_packet(packet, now, Transport.WEBSOCKET)
         elif packet.type is _T.PING and packet.data == "probe":
-            self._outputs.append(self._ws_frame(Packet(_T.PONG, "probe")))
+            self._outputs.append(self._ws_frame(EnginePacket(_T.PONG, "probe")))
             self._probed = True
             if self._polling.get_pending:
-                self._release_get([Packet(_T.NOOP)])  # so the client can pause its polling
+                self._release_get([EnginePacket(_T.NOOP)])  # so the client can pause its polling
         elif packet.type is _T.UPGRADE and self._probed:
             self._complete_upgrade()
         else:
@@ -380,7 +382,7 @@ class EngineSession(SessionCore):
 
     def _complete_upgrade(self) -> None:
         if self._polling.get_pending:
-            self._release_get([Packet(_T.NOOP)])
+            self._release_get([EnginePacket(_T.NOOP)])
         self._ws = _TRANSPORT
         self._transport = Transport.WEBSOCKET
         self._probed = False
@@ -397,7 +399,7 @@ class EngineSession(SessionCore):
 
     # -- packets, timers, closing -----------------------------------------------------------------
 
-    def _on_packet(self, packet: Packet, now: float, via: Transport) -> None:
+    def _on_packet(self, packet: EnginePacket, now: float, via: Transport) -> None:
         ptype = packet.type
         if self._state is State.CLOSING:
             if ptype is _T.CLOSE:
@@ -410,7 +412,7 @@ class EngineSession(SessionCore):
         elif action is HeartbeatAction.SEND_PONG:
             # A bare PONG: engine.io 6.6 does not echo the PING's data (the v3 suite expects
             # "1:3"), although protocol.md section 4 says it echoes; the reference wins.
-            self._queue(Packet(_T.PONG))
+            self._queue(EnginePacket(_T.PONG))
         elif ptype is _T.MESSAGE:
             self._events.append(MessageReceived(packet.data))
         elif ptype is _T.CLOSE:
@@ -418,7 +420,7 @@ class EngineSession(SessionCore):
 
     def _close_by_peer(self, via: Transport) -> None:
         if via is Transport.POLLING and self._polling.get_pending:
-            self._release_get([Packet(_T.NOOP)])
+            self._release_get([EnginePacket(_T.NOOP)])
         self._terminate(CloseReason.TRANSPORT_CLOSE)
 
     def handle_timer(self, now: float) -> None:
@@ -438,9 +440,9 @@ class EngineSession(SessionCore):
         if self._noop_at is not None and self._noop_at <= now:
             self._noop_at = None
             if self._probed and self._polling.get_pending:
-                self._release_get([Packet(_T.NOOP)])
+                self._release_get([EnginePacket(_T.NOOP)])
         if action is HeartbeatAction.SEND_PING:
-            self._queue(Packet(_T.PING))
+            self._queue(EnginePacket(_T.PING))
 
     def close(self, reason: CloseReason = CloseReason.FORCED_CLOSE, *, now: float) -> None:
         """Close the session: flush what is queued, then the close (``1`` on the next poll).
@@ -465,7 +467,7 @@ class EngineSession(SessionCore):
             if not self._polling.get_pending:
                 return
             if state is State.CLOSING:
-                self._release_get([*self._outbox.take_all(), Packet(_T.CLOSE)])
+                self._release_get([*self._outbox.take_all(), EnginePacket(_T.CLOSE)])
                 self._terminate(self._close_reason)
             elif self._outbox:
                 self._release_get(self._outbox.take_all())
@@ -478,7 +480,7 @@ class EngineSession(SessionCore):
         if self._state is State.CLOSED:
             return
         if self._polling.get_pending:
-            self._release_get([Packet(_T.CLOSE)])
+            self._release_get([EnginePacket(_T.CLOSE)])
         self._detach_websocket(ws_code)
         self._polling.reset()
         self._probed = False

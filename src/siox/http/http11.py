@@ -4,7 +4,7 @@ Feed bytes, get events::
 
     parser = RequestParser(max_body_size=2_000_000)
     for event in parser.receive_data(chunk, now=loop.time()):
-        ...   # Request, Body..., EndOfMessage; or Upgraded(data); or HttpError(status, message)
+        ...  # Request, Body..., EndOfMessage; or SwitchedProtocols(data); or HttpError(...)
 
 Rules of this file:
 
@@ -18,8 +18,8 @@ Rules of this file:
   soon as its declared ``Content-Length`` or the bytes received so far cross
   ``max_body_size``, before anything more is buffered (413).
 * Pipelined messages come out in order from one `receive_data` call.  After an upgrade request
-  (``Connection: upgrade``), `Upgraded` carries the bytes that followed the head; they belong to
-  the new protocol, and this parser takes no more input.
+  (``Connection: upgrade``), `SwitchedProtocols` carries the bytes that followed the head; they
+  belong to the new protocol, and this parser takes no more input.
 * Timers are data: with ``request_timeout`` set and ``now`` passed, `next_deadline` says when an
   incomplete message times out and `handle_timer` turns that into `HttpError` 408 (slowloris).
 """
@@ -40,7 +40,7 @@ from .http11_events import (
     RawHeaders,
     Request,
     Response,
-    Upgraded,
+    SwitchedProtocols,
     header_value,
 )
 
@@ -56,7 +56,7 @@ __all__ = [
     "RequestParser",
     "Response",
     "ResponseParser",
-    "Upgraded",
+    "SwitchedProtocols",
 ]
 
 DEFAULT_MAX_HEADER_SIZE = 16_384
@@ -173,7 +173,7 @@ class _MessageParser:
             The events these bytes completed, in order.
 
         Raises:
-            RuntimeError: Called after `Upgraded` (misuse; nothing the peer sends raises).
+            RuntimeError: Called after `SwitchedProtocols` (misuse; nothing the peer sends raises).
         """
         if self.state is ParserState.UPGRADED:
             raise RuntimeError("the connection was upgraded: its bytes belong to the new protocol")
@@ -192,7 +192,7 @@ class _MessageParser:
                 offset = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
                 self.state = ParserState.UPGRADED
                 self._deadline = None
-                self._events.append(Upgraded(bytes(piece[offset:]) + bytes(view[end:])))
+                self._events.append(SwitchedProtocols(bytes(piece[offset:]) + bytes(view[end:])))
                 break
             except httptools.HttpParserError as exc:
                 if not self._stopped:  # a limit stopped llhttp, and _stop already reported it

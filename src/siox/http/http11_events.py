@@ -15,7 +15,7 @@ __all__ = [
     "RawHeaders",
     "Request",
     "Response",
-    "Upgraded",
+    "SwitchedProtocols",
     "header_value",
 ]
 
@@ -46,7 +46,7 @@ class Request:
         headers: ``(name, value)`` pairs in order; names lowercased, values stripped.
         http_version: ``"1.1"`` or ``"1.0"``.
         keep_alive: Whether the connection may carry another request after this one.
-        upgrade: Whether the client asks to switch protocols (`Upgraded` follows).
+        upgrade: Whether the client asks to switch protocols (`SwitchedProtocols` follows).
     """
 
     method: str
@@ -88,7 +88,7 @@ class Response:
         headers: ``(name, value)`` pairs in order; names lowercased, values stripped.
         http_version: ``"1.1"`` or ``"1.0"``.
         keep_alive: Whether the connection may carry another request.
-        upgrade: A 101 switching protocols (`Upgraded` follows).
+        upgrade: A 101 switching protocols (`SwitchedProtocols` follows).
     """
 
     status: int
@@ -123,7 +123,7 @@ class EndOfMessage:
 
 
 @dataclass(frozen=True, slots=True)
-class Upgraded:
+class SwitchedProtocols:
     """The connection switched protocols; ``data`` is what followed the head."""
 
     data: bytes
@@ -142,4 +142,4 @@ class HttpError:
     message: str
 
 
-HttpEvent = Request | Response | Body | EndOfMessage | Upgraded | HttpError
+HttpEvent = Request | Response | Body | EndOfMessage | SwitchedProtocols | HttpError

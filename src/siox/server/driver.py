@@ -1,9 +1,11 @@
 """`ConnectionDriver`: the Socket.IO server side of one Engine.IO connection.
 
-The engine hands each message to `ConnectionDriver.receive`; the sans-I/O `SocketConnection`
-turns it into events, which the driver dispatches: namespace connections (middlewares, connect
-handler, CONNECT reply), events to handlers, acks to the sockets waiting for them,
-disconnections. Everything the driver needs of the server comes through the `Registry` it is
+The connection's sans-I/O core (`siox.core.server.ServerConnection`: the Engine.IO session
+with its `SocketConnection`) turns each message into Socket.IO events and decides what breaks
+the protocol; the driver gets those events (`ConnectionDriver.handle`) and dispatches them:
+namespace connections (middlewares, connect handler, CONNECT reply), events to handlers, acks
+to the sockets waiting for them, disconnections, the end of a connection that broke the
+protocol. Everything the driver needs of the server comes through the `Registry` it is
 given; it holds no reference to `siox.Server` itself.
 
 Application code runs inside one guard (`ConnectionDriver.dispatch`): the handler call, the
@@ -21,14 +23,15 @@ import inspect
 import logging
 import secrets
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from types import CoroutineType
 from typing import Any, Protocol
 
 from .. import fastpaths
 from ..adapters.base import SessionState
-from ..errors import ConnectionRefused, ProtocolError
-from ..socketio.connection import InvalidState, SocketConnection
+from ..core.events import ProtocolViolation
+from ..core.server import ServerConnection, ServerEvent
+from ..errors import ConnectionRefused
 from ..socketio.events import AckReceived, ConnectRequested, DisconnectRequested, EventReceived
 from ..socketio.parsers import ParserLike
 from .engine_api import EngineConnection, Timers
@@ -100,6 +103,7 @@ class ConnectionDriver:
     __slots__ = (
         "_connect_timer",
         "conn",
+        "core",
         "encode",
         "observer",
         "parser_key",
@@ -118,9 +122,15 @@ class ConnectionDriver:
         self.observer = registry.observer
         #: what wraps connects and events (None: nothing), as it was when the connection opened
         self.tracer = registry.tracer
-        protocol = 5 if conn.eio >= 4 else 4
-        parser = registry.parser_for(protocol)
-        self.session = SocketConnection(parser, role="server", protocol=protocol, eio_sid=conn.sid)
+        core = getattr(conn, "core", None)
+        if not isinstance(core, ServerConnection):
+            raise TypeError("a Socket.IO connection runs on a ServerConnection core")
+        #: the connection's sans-I/O core
+        self.core = core
+        #: its Socket.IO layer (namespace state, encoders)
+        self.session = core.socketio
+        protocol = self.session.protocol
+        parser = self.session.parser
         self.encode = parser.encode
         self.parser_key: object = (protocol, id(parser))
         #: connected sockets by namespace name
@@ -132,10 +142,9 @@ class ConnectionDriver:
         self._connect_timer: asyncio.TimerHandle | None = self.timers.call_later(
             registry.connect_timeout, self._connect_timed_out
         )
-        if protocol < 5:
-            # auth is {} as in socket.io 4.8: a 2.x client's query for "/" is in the handshake
-            # URL (socket.handshake.query), not in a namespace of its own.
-            self._submit_connect(self.session.open_implicit({}))
+        implicit = core.implicit_connect()  # protocol 4: the opening joins "/"
+        if implicit is not None:
+            self._submit_connect(implicit)
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -255,37 +264,32 @@ class ConnectionDriver:
     # -- receiving --------------------------------------------------------------------------------
 
     def receive(self, data: str | bytes) -> None:
-        """One Engine.IO message from the client."""
-        try:
-            events = self.session.receive(data)
-        except InvalidState as exc:
-            logger.debug("invalid state from %s: %s", self.conn.sid, exc)
-            self.close_all("forced server close", send_disconnect=False)
-            return
-        except ProtocolError as exc:
-            logger.debug("parse error from %s: %s", self.conn.sid, exc)
-            self.conn.close("parse error")
-            return
+        """One Engine.IO message from the client (a `MessageReceived` the pump reports)."""
+        self.handle(self.core.decode(data))
+
+    def handle(self, events: Sequence[ServerEvent]) -> None:
+        """Dispatch the Socket.IO events of one message."""
+        event: Any  # narrowed by `type(event) is ...`, which mypy does not follow
         for event in events:
             kind = type(event)
             if kind is EventReceived:
                 socket = self.sockets.get(event.nsp)
                 if socket is not None:
-                    args = event.args  # type: ignore[union-attr]
+                    args = event.args
                     for listener in socket.namespace.any_listeners:
                         self._call_listener(listener, socket, args)
                     if self.tracer is None:
-                        self.dispatch(socket, args, event.ack_id)  # type: ignore[union-attr]
+                        self.dispatch(socket, args, event.ack_id)
                     else:
                         self.runner.submit(
-                            self.tracer.event(self, socket, args, event.ack_id, self._handle)  # type: ignore[union-attr]
+                            self.tracer.event(self, socket, args, event.ack_id, self._handle)
                         )
             elif kind is AckReceived:
                 socket = self.sockets.get(event.nsp)
                 if socket is not None:
-                    socket.receive_ack(event.ack_id, event.args)  # type: ignore[union-attr,arg-type]
+                    socket.receive_ack(event.ack_id, event.args)
             elif kind is ConnectRequested:
-                self._submit_connect(event)  # type: ignore[arg-type]
+                self._submit_connect(event)
             elif kind is DisconnectRequested:
                 socket = self.sockets.get(event.nsp)
                 if socket is not None:
@@ -293,6 +297,13 @@ class ConnectionDriver:
                         self.socket_closed(socket, "client namespace disconnect")
                     else:  # after the handlers of the events that came before it
                         self.runner.submit(self._close_later(socket))
+            elif kind is ProtocolViolation:
+                logger.debug("%s from %s: %s", event.reason, self.conn.sid, event.cause)
+                if event.invalid_state:
+                    self.close_all(event.reason, send_disconnect=False)
+                else:
+                    self.conn.close(event.reason)
+                return
 
     # -- connecting to a namespace ----------------------------------------------------------------
 
@@ -317,20 +328,14 @@ class ConnectionDriver:
         name = request.nsp
         namespace = self.registry.find_namespace(name, request.auth)
         if namespace is None:
-            # socket.io 4.8 (allowEIO3) sends the object to 2.x clients too, where socket.io 2.x
-            # sent the bare string "Invalid namespace": the pinned reference wins (issue 5).
-            legacy = {"message": "Invalid namespace"} if self.session.protocol < 5 else None
-            self.write(self.session.refuse(name, "Invalid namespace", legacy))
+            self.write(self.core.refuse_unknown_namespace(name))
             return
         session: SessionState | None = None
         if namespace.recovery:
             pid, offset = request.auth.get("pid"), request.auth.get("offset")
             if isinstance(pid, str) and isinstance(offset, str):
                 session = await namespace.adapter.restore_session(pid, offset)
-        if self.session.protocol < 5:
-            sid = self.session.legacy_socket_id(name)
-        else:
-            sid = session.sid if session is not None else new_socket_id()
+        sid = self.core.socket_id(name, session.sid if session is not None else new_socket_id())
         socket = Socket(self, namespace, sid, self._handshake(request.auth))
         try:
             if session is None or not self.registry.recovery_skips_middlewares:

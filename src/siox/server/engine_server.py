@@ -19,9 +19,11 @@ import logging
 import time
 import zlib
 from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
 from typing import Any, Literal, TypeVar, overload
 from urllib.parse import parse_qsl
 
+from ..core.server import ServerConnection
 from ..engineio.events import CloseReason
 from ..engineio.handshake import (
     EngineErrorCode,
@@ -391,7 +393,17 @@ class EngineServer:
         sid = sid or new_sid()
         # JSONP (a polling handshake with ``j``) is for v3 sessions, and carries text only.
         jsonp_index = decision.jsonp_index if decision.eio == 3 else None
-        core = EngineSession(
+        # A Socket.IO application gets the whole connection in the core (`ServerConnection`);
+        # a bare Engine.IO one, the session.
+        parser_for = getattr(self.app, "parser_for", None)
+        session: Callable[..., EngineSession] = (
+            EngineSession
+            if parser_for is None
+            else partial(
+                ServerConnection, parser=parser_for(ServerConnection.protocol_for(decision.eio))
+            )
+        )
+        core = session(
             sid,
             transport=decision.transport,
             now=clock.time(),

@@ -1,10 +1,16 @@
 """`EngineSocket`: drives one sans-I/O `EngineSession` for `EngineServer`.
 
 After every input (a request, a WebSocket message, a timer, a write by the application) the
-socket *pumps*: it performs the session's outputs (answer the pending GET, send or close the
-WebSocket), reports its events to the application, and re-arms its single timer at the
-session's next deadline. Pumping is not re-entrant: a write made while events are being
-reported is picked up by the loop already running.
+socket *pumps* (`siox.core.pump.Pump`, the client's pump too): it performs the session's
+outputs (answer the pending GET, send or close the WebSocket), reports its events to the
+application, and re-arms its single timer at the session's next deadline. Pumping is not
+re-entrant: a write made while events are being reported is picked up by the loop already
+running.
+
+For a Socket.IO application the session is a `siox.core.server.ServerConnection`: once the
+application asks for its events (`EngineSocket.deliver_socketio`), a WebSocket message is one
+call into it (``receive_ws_message``), and the Socket.IO events it hands back go to the
+application's receiver without a pump.
 
 (Over the 400-line soft cap: the pump, the long-polling GET/POST forms and the WebSocket handle all
 drive the same session state.)
@@ -14,9 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..core.pump import Pump
+from ..core.server import ServerConnection, ServerEvent
 from ..engineio.events import Closed, CloseReason, MessageReceived, Opened, Upgraded
 from ..engineio.handshake import Transport
 from ..engineio.outputs import PollingResponse, WebSocketClose, WebSocketSend
@@ -43,12 +51,12 @@ class EngineSocket:
         "_channel",
         "_clock",
         "_closed",
-        "_deadline",
         "_get_callback",
         "_loop",
-        "_pumping",
+        "_pump",
         "_ready",
-        "_timer",
+        "_receive_ws",
+        "_received",
         "close_description",
         "core",
         "jsonp_index",
@@ -88,9 +96,10 @@ class EngineSocket:
         # (a test's manual clock, or uvloop, is called as it is).
         standard = type(loop).time is asyncio.BaseEventLoop.time and "time" not in vars(loop)
         self._clock: Callable[[], float] = time.monotonic if standard else loop.time
-        self._timer: asyncio.TimerHandle | None = None
-        self._deadline: float | None = None
-        self._pumping = False
+        self._pump = Pump(core, self._perform, self._report_all, loop)
+        # A Socket.IO connection's WebSocket path (`deliver_socketio`): one call per message.
+        self._receive_ws: Callable[[str | bytes, float], Sequence[ServerEvent] | None] | None = None
+        self._received: Callable[[Sequence[ServerEvent]], None] | None = None
         self._get_callback: Callable[[PollingResponse], None] | None = None
         self._ready: PollingResponse | None = None
         self._channel: WebSocketChannel | None = None
@@ -168,6 +177,23 @@ class EngineSocket:
             return
         self.write(outgoing.messages, volatile=outgoing.volatile, compress=outgoing.compress)
 
+    def deliver_socketio(self, receiver: Callable[[Sequence[ServerEvent]], None] | None) -> None:
+        """Hand the Socket.IO events of WebSocket messages to ``receiver``.
+
+        The session must be a `ServerConnection`: each WebSocket message is then one call into
+        it (``receive_ws_message``), and the events it hands back go to ``receiver`` without a
+        pump. (Messages the pump reports still reach the application's ``engine_message``.)
+        None goes back to reporting every message through ``engine_message``.
+        """
+        if receiver is None:
+            self._receive_ws = self._received = None
+            return
+        core = self.core
+        if not isinstance(core, ServerConnection):
+            raise TypeError("Socket.IO events come from a ServerConnection session")
+        self._receive_ws = core.receive_ws_message
+        self._received = receiver
+
     async def send(self, data: str | bytes) -> None:
         """Bare-server API: send one message."""
         self.write([data])
@@ -192,37 +218,14 @@ class EngineSocket:
 
     # -- the pump ---------------------------------------------------------------------------------
 
-    def _pump(self) -> None:
-        if self._pumping:
-            return
-        self._pumping = True
-        core = self.core
+    def _report_all(self, events: list[Any]) -> None:
         app = self._app
-        try:
-            while True:
-                pending = core.drain()
-                if pending is None:
-                    break
-                outputs, events = pending
-                if outputs:
-                    self._perform(outputs)
-                for event in events:
-                    if type(event) is MessageReceived:  # the usual event, handled inline
-                        if not self._closed:
-                            app.engine_message(self, event.data)
-                    else:
-                        self._report(event)
-        finally:
-            self._pumping = False
-        if not self._closed:
-            deadline = core.next_deadline()
-            if deadline != self._deadline:
-                if self._timer is not None:
-                    self._timer.cancel()
-                self._deadline = deadline
-                self._timer = (
-                    None if deadline is None else self._loop.call_at(deadline, self._on_timer)
-                )
+        for event in events:
+            if type(event) is MessageReceived:  # the usual event, handled inline
+                if not self._closed:
+                    app.engine_message(self, event.data)
+            else:
+                self._report(event)
 
     def _perform(self, outputs: list[Any]) -> None:
         for output in outputs:
@@ -261,17 +264,9 @@ class EngineSocket:
         elif kind is Closed:
             self._closed = True
             self.close_description = event.description
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
+            self._pump.cancel()
             self.server.forget(self)
             app.engine_closed(self, self._app_reason or str(event.reason))
-
-    def _on_timer(self) -> None:
-        self._timer = None
-        self._deadline = None
-        self.core.handle_timer(self._loop.time())
-        self._pump()
 
     # -- long-polling -----------------------------------------------------------------------------
 
@@ -430,11 +425,19 @@ class WebSocketHandle:
         socket = self._socket
         if socket._channel is not self._channel:
             return
-        message = socket.core.receive_ws_frame(data, socket._clock(), direct=True)
-        if message is not None:  # the session's fast path: nothing else changed, no pump
-            if not socket._closed:
-                socket._app.engine_message(socket, message)
-            return
+        receive = socket._receive_ws
+        if receive is not None:  # a Socket.IO connection: its events, or None to pump
+            events = receive(data, socket._clock())
+            if events is not None:  # the fast paths: nothing else changed, no pump
+                if not socket._closed:
+                    socket._received(events)  # type: ignore[misc]
+                return
+        else:
+            message = socket.core.receive_ws_frame(data, socket._clock(), direct=True)
+            if message is not None:  # the session's fast path: nothing else changed, no pump
+                if not socket._closed:
+                    socket._app.engine_message(socket, message)
+                return
         socket._pump()
 
     def closed(self) -> None:

@@ -22,7 +22,7 @@ from ..errors import ProtocolError
 from ..http import http11
 from ..http.frames import frame_binary, frame_text
 from ..http.handshake import accept_upgrade, rejection_response
-from ..http.http11 import Body, EndOfMessage, HttpError, Request, RequestParser, Upgraded
+from ..http.http11 import Body, EndOfMessage, HttpError, Request, RequestParser, SwitchedProtocols
 from ..http.messages import write_response
 from ..http.websocket import (
     BinaryMessage,
@@ -365,7 +365,7 @@ class HttpProtocol(asyncio.Protocol):
                 self.current = None
             if self.worker is None and self.waiting_get is None and self.queue:
                 self._serve_now()
-        elif kind is Upgraded:
+        elif kind is SwitchedProtocols:
             request, self.pending_upgrade = self.pending_upgrade, None
             if request is not None:
                 task = self._loop.create_task(self._upgrade(request, event.data))

@@ -29,6 +29,7 @@ from .client_bundle import client_bundle_for
 from .driver import ConnectionDriver
 from .engine_api import EngineConnection, Timers
 from .engine_server import AllowRequest, EngineServer, GenerateId
+from .engine_socket import EngineSocket
 from .events import check_event_name
 from .main_namespace import MainNamespaceShortcuts
 from .namespace import Handler, Namespace, ParentNamespace
@@ -454,7 +455,9 @@ class Server(MainNamespaceShortcuts):
             conn = ObservedConnection(conn, observer)
         if self.options.engine.initial_packet is not None:
             conn.write([self.options.engine.initial_packet])
-        self.connections[conn.sid] = ConnectionDriver(self, conn)
+        self.connections[conn.sid] = driver = ConnectionDriver(self, conn)
+        if isinstance(conn, EngineSocket):  # WebSocket messages: events straight to the driver
+            conn.deliver_socketio(driver.handle)
 
     def engine_message(self, conn: EngineConnection, data: str | bytes) -> None:
         """A message on a session."""
@@ -484,6 +487,10 @@ class Server(MainNamespaceShortcuts):
 
         Connections opened before it was added are not reported as they write.
         """
+        # Open connections report their messages through `engine_message` from now on.
+        for driver in self.connections.values():
+            if isinstance(driver.conn, EngineSocket):
+                driver.conn.deliver_socketio(None)
         # Always behind a group: an observer that raises is logged, never felt by the server.
         if isinstance(self.observer, ObserverGroup):
             self.observer.observers.append(observer)

@@ -24,7 +24,7 @@ import logging
 from typing import Any
 
 from ..adapters.pubsub import PubSub
-from ..http.http11 import Body, EndOfMessage, HttpError, Request, RequestParser, Upgraded
+from ..http.http11 import Body, EndOfMessage, HttpError, Request, RequestParser, SwitchedProtocols
 from ..http.messages import write_response
 from ..server.engine_server import EngineServer
 from ..server.http_types import HttpRequest, HttpResponse
@@ -182,7 +182,7 @@ class Forwarding(asyncio.Protocol):
                     return
                 self.transport.pause_reading()
                 self.task = asyncio.ensure_future(self._forward(self.head))
-            elif isinstance(event, Upgraded):
+            elif isinstance(event, SwitchedProtocols):
                 self._answer(_UNKNOWN)
             elif isinstance(event, HttpError):
                 self._answer(HttpResponse(event.status))
