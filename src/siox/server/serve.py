@@ -60,6 +60,8 @@ class Serving:
         self.keep_alive_timeout = keep_alive_timeout
         self.server: asyncio.Server | None = None
         self.connections: set[HttpProtocol] = set()
+        #: connections being adopted (handed over by another worker), kept until served
+        self.adopting: set[asyncio.Task[Any]] = set()
         #: a listening socket to serve on instead of binding ``host:port`` (workers share one)
         self.sock: socket.socket | None = None
         #: who may take a connection for a session held elsewhere (workers), or None
@@ -82,8 +84,10 @@ class Serving:
         """Serve a connection accepted elsewhere, whose first bytes were ``preface``."""
         loop = asyncio.get_running_loop()
         task = loop.create_task(loop.connect_accepted_socket(lambda: self._protocol(preface), sock))
+        self.adopting.add(task)
 
         def done(task: asyncio.Task[Any]) -> None:
+            self.adopting.discard(task)
             if task.cancelled() or task.exception() is not None:
                 sock.close()
 
