@@ -215,6 +215,10 @@ class _Channel:
                 await self._waiter
         except OSError:
             logger.debug("WebSocket send failed: the client is gone")
+        except RuntimeError as error:
+            # The ASGI server closed this WebSocket itself (uvicorn: 1011 after its keepalive
+            # ping timeout) just before this send: a race that ends the session like an EOF.
+            logger.debug("WebSocket send failed: the ASGI server already closed it (%s)", error)
         except Exception:
             logger.exception("error sending on an ASGI WebSocket")
         finally:
