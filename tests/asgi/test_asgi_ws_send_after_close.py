@@ -42,7 +42,7 @@ async def _uvicorn_with_ws_pings(app: siox.ASGIApp) -> AsyncIterator[int]:
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         async with asyncio.timeout(10):
-            while not server.started:
+            while not server.started:  # noqa: ASYNC110 (uvicorn has no started event)
                 await asyncio.sleep(0.02)
         yield port
     finally:
@@ -74,7 +74,7 @@ async def test_asgi_websocket_send_after_the_server_closed_it_is_not_an_error(
             # The peers never read again: uvicorn's pings go unanswered and it closes them
             # (1011) while siox keeps sending ticks.
             async with asyncio.timeout(10):
-                while len(closed) < len(peers):
+                while len(closed) < len(peers):  # noqa: ASYNC110
                     await asyncio.sleep(0.05)
         finally:
             ticker.cancel()
