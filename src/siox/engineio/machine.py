@@ -319,7 +319,7 @@ class SessionCore:
         self._flush()
         if self._outbox.overflowing:
             self._terminate(
-                CloseReason.TRANSPORT_ERROR,
+                CloseReason.SLOW_CONSUMER,
                 f"outgoing buffer limit exceeded ({self._outbox.limit} bytes): slow consumer",
                 ws_code=WS_POLICY_VIOLATION,
             )
