@@ -76,6 +76,10 @@ class _RecordingDriver:
     def parser_key(self) -> object:
         return 5
 
+    @property
+    def caps(self) -> siox.options.Caps:
+        return siox.options.DEFAULT_CAPS
+
     def encode(self, packet: Packet) -> list[str | bytes]:
         return siox.parser.encode(packet)
 

@@ -28,11 +28,13 @@ from typing import Any, Protocol
 from .. import fastpaths
 from ..adapters.base import SessionState
 from ..errors import ConnectionRefused, ProtocolError
+from ..options import Caps
 from ..socketio.connection import InvalidState, SocketConnection
 from ..socketio.events import AckReceived, ConnectRequested, DisconnectRequested, EventReceived
 from ..socketio.parsers import ParserLike
 from .engine_api import EngineConnection, Timers
 from .events import NOT_FALSE, RECOVERABLE_REASONS
+from .guard import RATE_LIMITED, EngineGuard, SocketGuard, refused
 from .namespace import Handler, Namespace
 from .outgoing import Outgoing
 from .runner import ErrorContext, HandlerRunner, ack_args
@@ -82,6 +84,11 @@ class Registry(Protocol):
         """Report an exception raised by application code."""
         ...
 
+    @property
+    def guard(self) -> EngineGuard:
+        """The caps (`siox.options.Caps`) and their log gate."""
+        ...
+
 
 class ConnectionDriver:
     """The Socket.IO side of one Engine.IO connection."""
@@ -90,6 +97,7 @@ class ConnectionDriver:
         "_connect_timer",
         "conn",
         "encode",
+        "events_guard",
         "parser_key",
         "registry",
         "runner",
@@ -108,6 +116,13 @@ class ConnectionDriver:
         self.parser_key: object = (protocol, id(parser))
         #: connected sockets by namespace name
         self.sockets: dict[str, Socket] = {}
+        guard = registry.guard
+        #: the event rate cap (`Caps.events_per_second`), None when off
+        self.events_guard = (
+            SocketGuard(guard.caps, guard.gate, conn.request.address)
+            if guard.caps.events_per_second
+            else None
+        )
         loop = asyncio.get_running_loop()
         self.runner = HandlerRunner(loop, registry.report_error, ordered=registry.ordered_handlers)
         #: the clock timeouts run on
@@ -119,6 +134,11 @@ class ConnectionDriver:
             # auth is {} as in socket.io 4.8: a 2.x client's query for "/" is in the handshake
             # URL (socket.handshake.query), not in a namespace of its own.
             self.runner.submit(self._connect(self.session.open_implicit({})))
+
+    @property
+    def caps(self) -> Caps:
+        """The server's caps (`siox.options.Caps`)."""
+        return self.registry.guard.caps
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -253,6 +273,11 @@ class ConnectionDriver:
             kind = type(event)
             if kind is EventReceived:
                 socket = self.sockets.get(event.nsp)
+                if self.events_guard is not None and not self.events_guard.allow_event():
+                    if self.events_guard.disconnect:
+                        self.close_all(RATE_LIMITED)
+                        return
+                    continue
                 if socket is not None:
                     args = event.args  # type: ignore[union-attr]
                     for listener in socket.namespace.any_listeners:
@@ -289,6 +314,11 @@ class ConnectionDriver:
 
     async def _connect(self, request: ConnectRequested) -> None:
         name = request.nsp
+        cap = self.registry.guard.caps.max_namespaces_per_connection
+        if cap is not None and len(self.sockets) >= cap and name not in self.sockets:
+            refused(self.registry.guard.gate, "max_namespaces_per_connection", self.conn.sid)
+            self.write(self.session.refuse(name, "Too many namespaces"))
+            return
         namespace = self.registry.find_namespace(name, request.auth)
         if namespace is None:
             # socket.io 4.8 (allowEIO3) sends the object to 2.x clients too, where socket.io 2.x

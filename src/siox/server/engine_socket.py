@@ -22,6 +22,7 @@ from ..engineio.handshake import Transport
 from ..engineio.outputs import PollingResponse, WebSocketClose, WebSocketSend
 from ..engineio.session import EngineSession
 from .engine_api import RequestInfo
+from .guard import refused
 from .http_types import HttpRequest, HttpResponse, WebSocketChannel
 from .jsonp import JSONP_CONTENT_TYPE, jsonp_form_payload, jsonp_script
 from .outgoing import Outgoing
@@ -44,6 +45,7 @@ class EngineSocket:
         "_clock",
         "_closed",
         "_deadline",
+        "_drops_logged",
         "_get_callback",
         "_loop",
         "_pumping",
@@ -95,6 +97,7 @@ class EngineSocket:
         self._channel: WebSocketChannel | None = None
         self._closed = False
         self._app_reason: str | None = None
+        self._drops_logged = 0
 
     def __repr__(self) -> str:
         return f"<EngineSocket {self.sid} {self.transport} closed={self._closed}>"
@@ -146,6 +149,13 @@ class EngineSocket:
                     channel.send(frame, False)
         if queued:
             self._pump()
+        if self.core.dropped != self._drops_logged:
+            self._log_drops()
+
+    def _log_drops(self) -> None:
+        """Messages were dropped (volatile, conflated): logged once per address per interval."""
+        dropped, self._drops_logged = self.core.dropped - self._drops_logged, self.core.dropped
+        refused(self.server.guard.gate, "slow consumer drops", self.request.address, dropped)
 
     def write_outgoing(self, outgoing: Outgoing) -> None:
         """Queue shared messages; on a steady WebSocket, write their cached frames directly."""

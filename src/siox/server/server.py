@@ -18,6 +18,7 @@ from ..options import (
     DEFAULT_LIMITS,
     DEFAULT_SERVE_OPTIONS,
     DEFAULT_SERVER_OPTIONS,
+    Caps,
     EngineOptions,
     Limits,
     Recovery,
@@ -28,6 +29,7 @@ from .driver import ConnectionDriver
 from .engine_api import EngineConnection, Timers
 from .engine_server import AllowRequest, EngineServer, GenerateId
 from .events import check_event_name
+from .guard import EngineGuard
 from .main_namespace import MainNamespaceShortcuts
 from .namespace import Handler, Namespace, ParentNamespace
 from .operators import AckResults, BroadcastOperator
@@ -90,6 +92,8 @@ class Server(MainNamespaceShortcuts):
             Engine.IO session id (None: 20 random URL-safe characters).
         initial_packet: an Engine.IO message sent to every new session right after its open
             packet, as engine.io's ``initialPacket`` (None: none).
+        caps: the caps on clients (`siox.options.Caps`: per-address, rate, namespace, room and
+            ack caps; see SECURITY.md).
 
     Raises:
         TypeError: an unknown option (a misspelled name), or a ``parser`` object without
@@ -128,6 +132,7 @@ class Server(MainNamespaceShortcuts):
         add_trailing_slash: bool = _ENGINE.add_trailing_slash,
         generate_id: GenerateId | None = _ENGINE.generate_id,
         initial_packet: str | bytes | None = _ENGINE.initial_packet,
+        caps: Caps = _ENGINE.caps,
     ) -> None:
         limits = Limits(
             max_http_buffer_size=max_http_buffer_size,
@@ -161,6 +166,7 @@ class Server(MainNamespaceShortcuts):
                 add_trailing_slash=add_trailing_slash,
                 generate_id=generate_id,
                 initial_packet=initial_packet,
+                caps=caps,
             ),
             connect_timeout=connect_timeout,
             parser=spec,
@@ -282,6 +288,11 @@ class Server(MainNamespaceShortcuts):
     def recovery_skips_middlewares(self) -> bool:
         """Whether restored sessions skip the ``use`` middlewares."""
         return self.recovery is not None and self.recovery.skip_middlewares
+
+    @property
+    def guard(self) -> EngineGuard:
+        """The engine's caps (`siox.options.Caps`) and their log gate."""
+        return self.engine.guard
 
     # -- registration on "/" ----------------------------------------------------------------------
 
