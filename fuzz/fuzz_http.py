@@ -9,6 +9,8 @@ for how to run it.
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 from fuzzkit import main
 
 from siox.engineio.handshake import Transport, validate_request
@@ -18,7 +20,6 @@ from siox.http.deflate import DeflateOptions
 from siox.http.handshake import accept_upgrade, is_websocket_upgrade
 from siox.http.http11 import RequestParser
 from siox.http.http11_events import Request
-from siox.http.query import parse_query
 
 _SESSIONS = {"abc": EngineSession("abc", transport=Transport.POLLING, now=0.0)}
 _DEFLATE = DeflateOptions()
@@ -42,10 +43,7 @@ def _decide(head: Request) -> None:
     for name, value in head.headers:
         key, text = name.decode("latin-1"), value.decode("latin-1")
         headers[key] = headers[key] + ", " + text if key in headers else text
-    try:
-        query = parse_query(head.query)
-    except ProtocolError:
-        return
+    query = dict(parse_qsl(head.query, keep_blank_values=True))  # as the engine reads it
     upgrade = is_websocket_upgrade(head.headers)
     if upgrade:
         try:

@@ -33,7 +33,7 @@ async def test_soak_churn_loses_and_duplicates_no_ack_and_holds_resources_flat()
         seen[(slot, n)] += 1
         return [slot, n]
 
-    sent = acked = wrong = failed = connections = 0
+    sent = acked = wrong = failed = timeouts = connections = 0
     rng = random.Random(14)
 
     async with running(sio) as port:
@@ -47,7 +47,7 @@ async def test_soak_churn_loses_and_duplicates_no_ack_and_holds_resources_flat()
         deadline = sampler.started + SECONDS
 
         async def slot(index: int) -> None:
-            nonlocal sent, acked, wrong, failed, connections
+            nonlocal sent, acked, wrong, failed, timeouts, connections
             transports = ("polling",) if index % 5 == 0 else ("websocket",)
             counter = 0
             loop = asyncio.get_running_loop()
@@ -63,9 +63,12 @@ async def test_soak_churn_loses_and_duplicates_no_ack_and_holds_resources_flat()
                         sent += 1
                         try:
                             answer = await socket.emit_with_ack("work", index, counter, timeout=20)
-                        except (siox.AckTimeout, siox.NotConnected):
-                            failed += 1
+                        except siox.AckTimeout:
+                            timeouts += 1
                             continue
+                        except siox.NotConnected:  # the connection dropped (ping timeout)
+                            failed += 1
+                            break
                         if answer == [index, counter]:
                             acked += 1
                         else:
@@ -93,6 +96,8 @@ async def test_soak_churn_loses_and_duplicates_no_ack_and_holds_resources_flat()
         "emits": sent,
         "acked": acked,
         "lost": sent - acked - wrong,
+        "ack_timeouts": timeouts,
+        "dropped_connections": failed,
         "wrong": wrong,
         "duplicated": dup,
         "rss_start_mb": round(rss[0][1], 1) if rss else None,
@@ -106,7 +111,7 @@ async def test_soak_churn_loses_and_duplicates_no_ack_and_holds_resources_flat()
         "loop_lag_max_ms": round(max(sampler.lags, default=0) * 1000, 1),
     }
     report("soak_churn", figures)
-    assert failed == 0 and wrong == 0 and dup == 0, figures
+    assert failed == 0 and timeouts == 0 and wrong == 0 and dup == 0, figures
     assert acked == sent and sent > 0, figures
     assert connections >= CLIENTS
     assert final["fds"] <= fds_before + 3, figures
