@@ -24,6 +24,7 @@ from siox.http.http11_events import Request
 _SESSIONS = {"abc": EngineSession("abc", transport=Transport.POLLING, now=0.0)}
 _DEFLATE = DeflateOptions()
 
+# The first byte of an input is how many bytes each read takes (1 to 64); the request follows.
 SEEDS = [
     b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: a\r\n\r\n",
     b"POST /socket.io/?EIO=4&transport=polling&sid=abc HTTP/1.1\r\nHost: a\r\n"
@@ -36,6 +37,7 @@ SEEDS = [
     b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
     b"GET /?%zz=%&&a=1&a=2+3 HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\n\r\n",
 ]
+SEEDS = [bytes([step]) + seed for seed in SEEDS for step in (0, 7, 63)]
 
 
 def _decide(head: Request) -> None:
