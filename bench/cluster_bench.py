@@ -1,6 +1,7 @@
 """Broadcast to clients spread over 2 cluster nodes on one Redis: server CPU per delivery.
 
     python bench/cluster_bench.py --kind siox|node [--clients 1000] [--broadcasts 100]
+        [--adapter classic|sharded|streams]
 
 Starts two nodes of ``--kind`` (siox: tests/cluster/cluster_app.py with the Redis adapter;
 node: tests/node/cluster_server.js, socket.io 4.8 with @socket.io/redis-adapter 8.3), connects
@@ -35,8 +36,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-async def run(kind: NodeKind, clients: int, broadcasts: int, redis_url: str) -> None:
-    nodes = start_nodes([kind, kind], redis_url, f"bench-{uuid.uuid4().hex[:8]}")
+async def run(
+    kind: NodeKind, clients: int, broadcasts: int, redis_url: str, adapter: str = "classic"
+) -> None:
+    key = f"bench-{uuid.uuid4().hex[:8]}"
+    nodes = start_nodes([kind, kind], redis_url, key, adapter)
     opened: list[siox.Client] = []
     try:
         received = [0]
@@ -74,7 +78,7 @@ async def run(kind: NodeKind, clients: int, broadcasts: int, redis_url: str) -> 
         spent = [b - a for a, b in zip(before, after, strict=True)]
         per_k = 1000 * sum(spent) / max(received[0], 1)
         print(
-            f"{kind}: {received[0]} deliveries in {elapsed:.2f} s; server CPU "
+            f"{kind} ({adapter}): {received[0]} deliveries in {elapsed:.2f} s; server CPU "
             f"{spent[0]:.2f} s (broadcasting node) + {spent[1]:.2f} s (other node) = "
             f"{per_k * 1000:.1f} ms per 1,000 deliveries"
         )
@@ -83,6 +87,10 @@ async def run(kind: NodeKind, clients: int, broadcasts: int, redis_url: str) -> 
             await client.close()
         for node in nodes:
             node.close()
+        if adapter == "streams":
+            import redis
+
+            redis.Redis.from_url(redis_url).delete(key)
 
 
 def main() -> None:
@@ -91,10 +99,11 @@ def main() -> None:
     parser.add_argument("--kind", choices=["siox", "node"], default="siox")
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--broadcasts", type=int, default=100)
+    parser.add_argument("--adapter", choices=["classic", "sharded", "streams"], default="classic")
     options = parser.parse_args()
     url, started = find_or_start_redis()
     try:
-        asyncio.run(run(options.kind, options.clients, options.broadcasts, url))
+        asyncio.run(run(options.kind, options.clients, options.broadcasts, url, options.adapter))
     finally:
         if started is not None:
             started.stop()

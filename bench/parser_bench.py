@@ -1,4 +1,4 @@
-"""siox parser micro-benchmark for the shared harness (../shared/bench, scenario `parser`).
+"""siox parser micro-benchmark for the side-by-side benchmark harness (scenario `parser`).
 
 encode = build the Packet and encode it (what a server does per emit/ack);
 decode = feed the encoded frames to a per-connection Decoder until the packet comes out.

@@ -1,10 +1,11 @@
-"""siox target for the shared benchmark harness (../shared/bench, see its README's contract).
+"""siox target for the side-by-side benchmark harness (echo, binary, fanout, connect).
 
     python bench/server.py --port PORT
 
 Engine.IO v4 at /socket.io/, polling + websocket, CORS open, ping 25 s / 20 s, 100 MB buffer;
 "echo" acks its arguments, "join" joins a room and acks true, "bcast" (room, count, payload)
-emits "m" to the room count times and acks count. One process, no per-message logging.
+emits "m" to the room count times and acks count. One process (``--workers N``: N), no
+per-message logging.
 """
 
 from __future__ import annotations
@@ -43,8 +44,19 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--redis", default=None, help="a Redis URL: join a cluster on it")
     args = parser.parse_args()
-    siox.run(sio, host=args.host, port=args.port)
+    app = sio
+    if args.redis:
+        import redis.asyncio
+
+        from siox.adapters.redis import redis_adapter
+
+        client = redis.asyncio.Redis.from_url(args.redis)
+        app = siox.Server(cors_allowed_origins="*", adapter=redis_adapter(client, key="bench"))
+        app.on("echo", echo)
+    siox.run(app, host=args.host, port=args.port, workers=args.workers)
 
 
 if __name__ == "__main__":

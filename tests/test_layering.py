@@ -63,8 +63,9 @@ CORE = (
     "siox.options",
     "siox.parser",
     "siox.socketio",
+    "siox.typed",
 )
-IO_LAYERS = ("siox.asgi", "siox.client", "siox.server")
+IO_LAYERS = ("siox.asgi", "siox.client", "siox.server", "siox.workers")
 
 
 @dataclass(frozen=True)
@@ -103,14 +104,38 @@ RULES: dict[str, Rule] = {
     "siox.http.http11": core(
         "siox.errors", "siox.http", "siox.options", third_party=("httptools",)
     ),
+    # typed events: annotations -> checks, JSON Schema, AsyncAPI/TypeScript (pydantic and
+    # msgspec are recognised through sys.modules, never imported)
+    "siox.typed": core(),
     "siox.adapters": Rule(CORE),
     # the cluster wire format (notepack) and the Redis adapter: optional extras, never imported
     # by siox.adapters itself
     "siox.adapters.wire": Rule((*CORE, "siox.adapters"), third_party=("msgpack",)),
     "siox.adapters.redis": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
+    "siox.adapters.messages": Rule((*CORE, "siox.adapters"), third_party=("msgpack",)),
+    "siox.adapters.collision": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
+    "siox.adapters.sharded": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
+    "siox.adapters.streams": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
+    "siox.adapters.streams_emitter": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
     "siox.server": Rule((*CORE, "siox.adapters"), third_party=("uvloop",)),
+    # `Server.instrument` loads the Admin UI's server side on demand (a lazy facade, as `siox`)
+    "siox.server.server": Rule(
+        (*CORE, "siox.adapters", "siox.server", "siox.admin", "siox.metrics"),
+        third_party=("uvloop",),
+    ),
+    # the Admin UI's server side: an observer of the server; bcrypt with the siox[admin] extra
+    "siox.admin": Rule((*CORE, "siox.adapters", "siox.server"), third_party=("bcrypt",)),
+    # Prometheus metrics: an observer of the server; prometheus-client with siox[metrics]
+    "siox.metrics": Rule(
+        (*CORE, "siox.adapters", "siox.server"), third_party=("prometheus_client",)
+    ),
     "siox.client": Rule(CORE),
     "siox.asgi": Rule(("siox._asgi_types", "siox.errors", "siox.options", "siox.server")),
+    # several processes behind one port (siox.run(workers=N)): above the native server
+    "siox.workers": Rule((*CORE, "siox.adapters", "siox.server"), third_party=("uvloop",)),
+    # the `siox` command (and `python -m siox`): on top of the server, its workers and the client
+    "siox.cli": Rule((*CORE, "siox.server", "siox.workers", "siox.client")),
+    "siox.__main__": Rule(("siox.cli",)),
     # test helpers for users: a server and in-memory clients, above everything but the client
     "siox.testing": Rule((*CORE, "siox.adapters", "siox.server")),
 }
@@ -190,6 +215,7 @@ def test_the_table_keeps_the_layers() -> None:
             assert not reach & set(IO_LAYERS), reach
     assert "siox.client" not in reachable("siox.server")
     assert "siox.server" not in reachable("siox.client")
+    assert "siox.workers" not in reachable("siox.server")
 
 
 @pytest.mark.parametrize("module", SOURCES)

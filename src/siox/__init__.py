@@ -31,9 +31,10 @@ if TYPE_CHECKING:
     from .server.namespace import Namespace
     from .server.operators import AckResults, BroadcastOperator
     from .server.runner import ErrorContext
-    from .server.serve import Serving, run, serve
+    from .server.serve import Serving, serve
     from .server.server import Server
     from .server.socket import Handshake, Socket
+    from .workers.launch import run
 
 _LAZY = {
     "ASGIApp": ".asgi",
@@ -51,7 +52,7 @@ _LAZY = {
     "AckResults": ".server.operators",
     "BroadcastOperator": ".server.operators",
     "Serving": ".server.serve",
-    "run": ".server.serve",
+    "run": ".workers.launch",
     "serve": ".server.serve",
     "Recovery": ".options",
     "Server": ".server.server",

@@ -290,6 +290,10 @@ class ASGIApp:
             if response is not None:
                 await _send_response(send, response)
             return
+        bundle = self.engine.client_bundle
+        if bundle is not None and (answer := bundle.lookup(_request(scope, path))) is not None:
+            await _send_response(send, answer)  # a HEAD's answer has no body already
+            return
         method = scope.get("method", "GET")
         if self.static is not None and method in ("GET", "HEAD"):
             found = self.static.lookup(path)

@@ -1,11 +1,15 @@
 """A siox cluster node for the cluster tests; tests/node/cluster_server.js is its Node twin.
 
     python tests/cluster/cluster_app.py --port P --redis URL --key KEY --name NAME
-        [--requests-timeout SECONDS]
+        [--requests-timeout SECONDS] [--adapter KIND] [--recovery]
+
+``KIND`` is ``classic`` (the default), ``sharded`` (dynamic), ``sharded-static``,
+``sharded-private`` (dynamic-private) or ``streams``; the key is the channel prefix (and the
+stream name).
 
 Clients drive the node with one event, ``ctl``, whose ack is the result (see `control`):
 ``count``, ``join``, ``set_data``, ``emit``, ``burst``, ``numbered``, ``emit_ack``, ``fetch``, ``remote``, ``join_all``,
-``leave_all``, ``disconnect_all``, ``sse``, ``sse_ack``, ``sse_seen``. Server-side events:
+``leave_all``, ``disconnect_all``, ``sse``, ``sse_ack``, ``sse_seen``, ``whoami``, ``drop``. Server-side events:
 ``ping(x)`` answers ``"pong:<name>:<x>"`` and every server-side event is recorded for
 ``sse_seen``. The node subscribes before it listens, so a node whose port accepts connections
 is in the cluster.
@@ -23,7 +27,8 @@ from typing import Any
 import redis.asyncio as aioredis
 
 import siox
-from siox.adapters.redis import redis_adapter
+from siox.adapters.redis import redis_adapter, redis_streams_adapter, sharded_redis_adapter
+from siox.adapters.sharded import SubscriptionMode
 
 
 def describe(socket: Any) -> dict[str, Any]:
@@ -52,9 +57,37 @@ def operator(sio: siox.Server, spec: dict[str, Any]) -> siox.BroadcastOperator:
     return op
 
 
-def build(name: str, client: aioredis.Redis, key: str, requests_timeout: float) -> siox.Server:
+def make_adapter(client: aioredis.Redis, kind: str, key: str, requests_timeout: float) -> Any:
+    """The adapter factory of kind ``kind`` (see the module)."""
+    if kind == "classic":
+        return redis_adapter(client, key=key, requests_timeout=requests_timeout)
+    if kind == "streams":
+        return redis_streams_adapter(
+            client, stream_name=key, channel_prefix=key, requests_timeout=requests_timeout
+        )
+    modes: dict[str, SubscriptionMode] = {
+        "sharded": "dynamic",
+        "sharded-static": "static",
+        "sharded-private": "dynamic-private",
+    }
+    return sharded_redis_adapter(
+        client, channel_prefix=key, subscription_mode=modes[kind], requests_timeout=requests_timeout
+    )
+
+
+def build(
+    name: str,
+    client: aioredis.Redis,
+    key: str,
+    requests_timeout: float,
+    kind: str = "classic",
+    recovery: bool = False,
+) -> siox.Server:
     """The node's server."""
-    sio = siox.Server(adapter=redis_adapter(client, key=key, requests_timeout=requests_timeout))
+    sio = siox.Server(
+        adapter=make_adapter(client, kind, key, requests_timeout),
+        connection_state_recovery=recovery,
+    )
     seen: list[list[Any]] = []
 
     @sio.on_server_side("ping")
@@ -137,6 +170,16 @@ def build(name: str, client: aioredis.Redis, key: str, requests_timeout: float) 
             return {"replies": sorted(map(str, results.replies)), "missing": results.missing}
         if op == "sse_seen":
             return seen
+        if op == "whoami":
+            return {
+                "id": socket.id,
+                "rooms": sorted(socket.rooms),
+                "data": socket.data,
+                "recovered": socket.recovered,
+            }
+        if op == "drop":  # close the connection abruptly ("forced close"), after this ack
+            asyncio.get_running_loop().call_later(0.05, socket.conn.close)
+            return None
         raise ValueError(f"unknown op {op!r}")
 
     sio.on("ctl", control)
@@ -151,9 +194,18 @@ async def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--key", required=True)
     parser.add_argument("--name", required=True)
     parser.add_argument("--requests-timeout", type=float, default=2.0)
+    parser.add_argument("--adapter", default="classic")
+    parser.add_argument("--recovery", action="store_true")
     options = parser.parse_args(argv)
     client = aioredis.Redis.from_url(options.redis)
-    sio = build(options.name, client, options.key, options.requests_timeout)
+    sio = build(
+        options.name,
+        client,
+        options.key,
+        options.requests_timeout,
+        options.adapter,
+        options.recovery,
+    )
     await sio.server_count()  # subscribed before listening
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

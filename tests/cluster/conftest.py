@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
+import redis
 
 from cluster.nodes import Node, NodeKind, Peer, connect, start_nodes
 from cluster.redis_server import find_or_start_redis
@@ -31,11 +32,14 @@ def cluster_key() -> str:
 
 @pytest.fixture
 def cluster(redis_url: str, cluster_key: str) -> Iterator[Callable[..., list[Node]]]:
-    """``cluster("siox", "node", ...)``: start those nodes on this test's key."""
+    """``cluster("siox", "node", ..., adapter="classic", recovery=False)``: start those nodes on
+    this test's key (the stream of a streams cluster is deleted at the end)."""
     started: list[Node] = []
+    adapters: set[str] = set()
 
-    def start(*kinds: NodeKind) -> list[Node]:
-        nodes = start_nodes(list(kinds), redis_url, cluster_key)
+    def start(*kinds: NodeKind, adapter: str = "classic", recovery: bool = False) -> list[Node]:
+        adapters.add(adapter)
+        nodes = start_nodes(list(kinds), redis_url, cluster_key, adapter, recovery)
         started.extend(nodes)
         return nodes
 
@@ -44,6 +48,8 @@ def cluster(redis_url: str, cluster_key: str) -> Iterator[Callable[..., list[Nod
     finally:
         for node in started:
             node.close()
+        if "streams" in adapters:
+            redis.Redis.from_url(redis_url).delete(cluster_key)
 
 
 @pytest.fixture
@@ -51,8 +57,8 @@ async def peers() -> AsyncIterator[Callable[[Node], Awaitable[Peer]]]:
     """``await peers(node)``: a connected client of ``node``, closed at the end of the test."""
     opened: list[Peer] = []
 
-    async def open_peer(node: Node) -> Peer:
-        peer = await connect(node)
+    async def open_peer(node: Node, reconnection: bool = False) -> Peer:
+        peer = await connect(node, reconnection)
         opened.append(peer)
         return peer
 

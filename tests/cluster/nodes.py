@@ -33,13 +33,23 @@ NodeKind = Literal["siox", "node"]
 class Node:
     """One cluster node process."""
 
-    def __init__(self, kind: NodeKind, name: str, redis_url: str, key: str) -> None:
+    def __init__(
+        self,
+        kind: NodeKind,
+        name: str,
+        redis_url: str,
+        key: str,
+        adapter: str = "classic",
+        recovery: bool = False,
+    ) -> None:
         self.kind = kind
         self.name = name
         self.port = free_port()
         self._log = Path(tempfile.mkstemp(prefix=f"siox-cluster-{name}-", suffix=".log")[1])
         args = ["--port", str(self.port), "--redis", redis_url, "--key", key, "--name", name]
-        args += ["--requests-timeout", "1.5"]
+        args += ["--requests-timeout", "1.5", "--adapter", adapter]
+        if recovery:
+            args.append("--recovery")
         if kind == "siox":
             self.command = [sys.executable, str(Path(__file__).with_name("cluster_app.py")), *args]
         else:
@@ -110,9 +120,15 @@ class Node:
         self._log.unlink(missing_ok=True)
 
 
-def start_nodes(kinds: list[NodeKind], redis_url: str, key: str) -> list[Node]:
+def start_nodes(
+    kinds: list[NodeKind],
+    redis_url: str,
+    key: str,
+    adapter: str = "classic",
+    recovery: bool = False,
+) -> list[Node]:
     """Start one node per kind, in parallel; return them once all listen."""
-    nodes = [Node(kind, f"n{i}", redis_url, key) for i, kind in enumerate(kinds)]
+    nodes = [Node(kind, f"n{i}", redis_url, key, adapter, recovery) for i, kind in enumerate(kinds)]
     try:
         for node in nodes:
             node.spawn()
@@ -164,9 +180,15 @@ class Peer:
         return self.events(name)
 
 
-async def connect(node: Node) -> Peer:
-    """A connected siox client of ``node`` (no reconnection)."""
-    client = siox.Client(node.url, reconnection=False, transports=["websocket"])
+async def connect(node: Node, reconnection: bool = False) -> Peer:
+    """A connected siox client of ``node`` (no reconnection unless asked)."""
+    client = siox.Client(
+        node.url,
+        reconnection=reconnection,
+        reconnection_delay=0.5,
+        randomization_factor=0.0,
+        transports=["websocket"],
+    )
     socket = client.socket("/")
     peer = Peer(socket, client)
 

@@ -1,13 +1,16 @@
-// A Node socket.io 4.8 cluster node on @socket.io/redis-adapter 8.3: the twin of
-// tests/cluster/cluster_app.py (same command line, same "ctl" operations, same server-side
-// events), so the mixed-cluster tests drive both kinds of node alike.
+// A Node socket.io 4.8 cluster node on @socket.io/redis-adapter 8.3 (classic or sharded) or
+// @socket.io/redis-streams-adapter 0.3: the twin of tests/cluster/cluster_app.py (same command
+// line, same "ctl" operations, same server-side events), so the mixed-cluster tests drive both
+// kinds of node alike.
 //
 //   node cluster_server.js --port P --redis URL --key KEY --name NAME [--requests-timeout S]
+//       [--adapter classic|sharded|sharded-static|sharded-private|streams] [--recovery]
 "use strict";
 
 const { createServer } = require("node:http");
 const { Server } = require("socket.io");
-const { createAdapter } = require("@socket.io/redis-adapter");
+const { createAdapter, createShardedAdapter } = require("@socket.io/redis-adapter");
+const streams = require("@socket.io/redis-streams-adapter");
 const { createClient } = require("redis");
 
 function option(name, fallback) {
@@ -19,6 +22,15 @@ const port = Number(option("port"));
 const name = option("name");
 const key = option("key");
 const requestsTimeout = Math.round(Number(option("requests-timeout", "2")) * 1000);
+const kind = option("adapter", "classic");
+const recovery = process.argv.includes("--recovery");
+
+function makeAdapter(pub, sub) {
+  if (kind === "classic") return createAdapter(pub, sub, { key, requestsTimeout });
+  if (kind === "streams") return streams.createAdapter(pub, { streamName: key, channelPrefix: key });
+  const subscriptionMode = { sharded: "dynamic", "sharded-static": "static", "sharded-private": "dynamic-private" }[kind];
+  return createShardedAdapter(pub, sub, { channelPrefix: key, subscriptionMode });
+}
 
 function describe(socket) {
   return {
@@ -46,7 +58,8 @@ async function main() {
   await Promise.all([pub.connect(), sub.connect()]);
   const httpServer = createServer();
   const io = new Server(httpServer, {
-    adapter: createAdapter(pub, sub, { key, requestsTimeout }),
+    adapter: makeAdapter(pub, sub),
+    connectionStateRecovery: recovery ? { maxDisconnectionDuration: 120000 } : undefined,
     pingInterval: 5000,
     pingTimeout: 5000,
   });
@@ -68,8 +81,9 @@ async function main() {
       }
     });
   });
-  // Let the adapter's subscriptions reach Redis before listening.
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  // Let the adapter's subscriptions reach Redis before listening (the streams adapter's first
+  // XREAD, from "$", runs on a client it connects first: give it longer).
+  await new Promise((resolve) => setTimeout(resolve, kind === "streams" ? 600 : 200));
   httpServer.listen(port, "127.0.0.1");
   const stop = () => {
     io.close();
@@ -141,6 +155,11 @@ async function control(io, socket, spec, seen) {
       });
     case "sse_seen":
       return seen;
+    case "whoami":
+      return { id: socket.id, rooms: [...socket.rooms].sort(), data: socket.data || {}, recovered: socket.recovered };
+    case "drop":
+      setTimeout(() => socket.conn.close(), 50);
+      return null;
     default:
       throw new Error(`unknown op ${spec.op}`);
   }

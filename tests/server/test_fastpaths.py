@@ -82,7 +82,7 @@ async def open_websocket(engine: siox.EngineServer, query: str) -> tuple[Any, Ch
     plan = await engine.check_websocket(request)
     assert not isinstance(plan, siox.server.http_types.HttpResponse)
     channel = Channel()
-    handle = engine.open_websocket(plan, channel)  # type: ignore[arg-type]
+    handle = engine.open_websocket(plan, channel)  # type: ignore[arg-type, unused-ignore]
     [opened] = channel.sent
     assert isinstance(opened, str) and opened.startswith("0{")
     channel.sent.clear()

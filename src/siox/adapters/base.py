@@ -238,6 +238,9 @@ class Adapter(ABC):
 
     # -- connection state recovery (defaults: nothing kept) ---------------------------------------
 
+    def configure_recovery(self, max_disconnection_duration: float) -> None:  # noqa: B027
+        """The server has recovery on with this window (seconds); called once, at creation."""
+
     async def persist_session(self, session: SessionState) -> None:  # noqa: B027
         """Keep a disconnected socket's state for recovery."""
 

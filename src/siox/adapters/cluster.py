@@ -125,8 +125,8 @@ class ClusterAdapter(ClusterResponder):
 
     async def _on_broadcast(self, channel: str, message: bytes) -> None:
         room = channel[len(self.channel) : -1]
-        if room and not self.local.rooms.select((room,)):
-            return  # nobody here is in that room
+        if room and not self.local.rooms.select((room,)) and not self._kept_room(room):
+            return  # nobody here is in that room, not even a socket that may come back
         decoded = decode_broadcast(message, self.nsp, self.max_message_size)
         if decoded is None or decoded[0] == self.uid:
             return

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +62,9 @@ class InMemoryAdapter(Adapter):
         self._max_packets = max_stored_packets
         self._clock = clock
         self._sessions: dict[str, SessionState] = {}
+        #: how many kept sessions are in each room (a cluster node keeps receiving those rooms)
+        self._session_rooms: Counter[str] = Counter()
+        self._next_sweep = 0.0
         self._packets: deque[_StoredPacket] = deque()
         self._counter = int.from_bytes(os.urandom(5), "big")
 
@@ -143,22 +146,51 @@ class InMemoryAdapter(Adapter):
         packets = self._packets
         while packets and (packets[0].emitted_at < threshold or len(packets) > self._max_packets):
             packets.popleft()
-        if len(self._sessions) > 64:  # amortized sweep of expired sessions
+        if self._sessions and (len(self._sessions) > 64 or now >= self._next_sweep):
+            # amortized sweep of expired sessions: when many are kept, else once a second
+            self._next_sweep = now + 1.0
             for pid in [p for p, s in self._sessions.items() if s.disconnected_at < threshold]:
-                del self._sessions[pid]
+                self._release_rooms(self._sessions.pop(pid).rooms)
+
+    def _kept_room(self, room: str) -> bool:
+        """Whether a kept session is in ``room`` (its packets must still be kept)."""
+        return self._session_rooms.get(room, 0) > 0
+
+    def _release_rooms(self, rooms: list[str]) -> None:
+        """A kept session is gone (restored or expired): it no longer holds ``rooms``."""
+        self._session_rooms.subtract(rooms)
+        released = [room for room in rooms if self._session_rooms.get(room, 0) <= 0]
+        for room in released:
+            self._session_rooms.pop(room, None)
+        if released:
+            self._rooms_released(released)
+
+    def _rooms_released(self, rooms: list[str]) -> None:
+        """Hook: no kept session holds ``rooms`` any more (a cluster adapter may unsubscribe)."""
+
+    def configure_recovery(self, max_disconnection_duration: float) -> None:
+        """Use the server's recovery window unless this adapter was given one."""
+        if self._window is None:
+            self._window = max_disconnection_duration
 
     async def persist_session(self, session: SessionState) -> None:
         """Keep ``session`` for ``max_disconnection_duration``."""
         if self._window is None:
             return
         session.disconnected_at = self._clock()
+        previous = self._sessions.get(session.pid)
+        if previous is not None:
+            self._release_rooms(previous.rooms)
         self._sessions[session.pid] = session
+        self._session_rooms.update(session.rooms)
 
     async def restore_session(self, pid: str, offset: str) -> SessionState | None:
         """The kept session for ``pid`` with the packets after ``offset``, or None."""
         if self._window is None:
             return None
         session = self._sessions.pop(pid, None)
+        if session is not None:
+            self._release_rooms(session.rooms)
         if session is None or session.disconnected_at + self._window < self._clock():
             return None
         missed: list[list[Any]] = []

@@ -1,7 +1,7 @@
-"""The classic Redis adapter and the Redis emitter (npm redis-adapter 8.3, redis-emitter 5.1).
+"""The Redis adapters and emitters (the sharded and streams ones are re-exported here).
 
-Both are wire-compatible with npm ``@socket.io/redis-adapter`` 8.3 and
-``@socket.io/redis-emitter`` 5.1; Valkey works the same.
+The classic adapter and emitter, defined here, are wire-compatible with npm
+``@socket.io/redis-adapter`` 8.3 and ``@socket.io/redis-emitter`` 5.1; Valkey works the same.
 
     import redis.asyncio
     from siox.adapters.redis import redis_adapter
@@ -24,6 +24,7 @@ from typing import Any
 
 from .base import LocalSockets
 from .cluster import ClusterAdapter
+from .collision import ChannelCollision, refuse_classic_collision
 from .emitter import Emitter
 from .pubsub import MessageHandler
 
@@ -33,7 +34,20 @@ try:
 except ImportError as exc:  # pragma: no cover - the one place the extra is imported
     raise ImportError('siox.adapters.redis needs redis-py: pip install "siox[redis]"') from exc
 
-__all__ = ["RedisEmitter", "RedisPubSub", "redis_adapter"]
+from .sharded import ShardedPubSubUnsupported, sharded_redis_adapter
+from .streams import redis_streams_adapter
+from .streams_emitter import RedisStreamsEmitter
+
+__all__ = [
+    "ChannelCollision",
+    "RedisEmitter",
+    "RedisPubSub",
+    "RedisStreamsEmitter",
+    "ShardedPubSubUnsupported",
+    "redis_adapter",
+    "redis_streams_adapter",
+    "sharded_redis_adapter",
+]
 
 logger = logging.getLogger("siox.cluster")
 
@@ -62,6 +76,10 @@ class RedisPubSub:
         self._reader: asyncio.Task[None] | None = None
         self._patterns: dict[str, MessageHandler] = {}
         self._channels: dict[str, MessageHandler] = {}
+        # One (un)subscription at a time: redis-py's PubSub opens its connection on its first
+        # command, and two namespaces subscribing at once would each open one (the first
+        # one's subscriptions then live on a connection nobody reads).
+        self._lock = asyncio.Lock()
 
     async def publish(self, channel: str, message: bytes) -> None:
         """``PUBLISH channel message``."""
@@ -75,16 +93,27 @@ class RedisPubSub:
     async def subscribe(
         self, pattern: str, channels: Sequence[str], handler: MessageHandler
     ) -> None:
-        """Route ``pattern`` and ``channels`` to ``handler`` (subscribing on first use)."""
-        if self._pubsub is None:
-            self._pubsub = self.client.pubsub()
-        self._patterns[pattern] = handler
-        for channel in channels:
-            self._channels[channel] = handler
-        await self._pubsub.psubscribe(pattern)
-        await self._pubsub.subscribe(*channels)
-        if self._reader is None or self._reader.done():
-            self._reader = asyncio.ensure_future(self._read())
+        """Route ``pattern`` (none when empty) and ``channels`` to ``handler``.
+
+        Raises:
+            ChannelCollision: with a pattern ``key#nsp#*`` (a classic adapter), when sharded or
+                streams nodes use ``key`` as their prefix on this Redis.
+        """
+        async with self._lock:
+            if pattern.endswith("#*") and pattern not in self._patterns:
+                key, _, nsp = pattern[:-2].partition("#")
+                await refuse_classic_collision(self.client, key, nsp)
+            if self._pubsub is None:
+                self._pubsub = self.client.pubsub()
+            if pattern:
+                self._patterns[pattern] = handler
+            for channel in channels:
+                self._channels[channel] = handler
+            if pattern:
+                await self._pubsub.psubscribe(pattern)
+            await self._pubsub.subscribe(*channels)
+            if self._reader is None or self._reader.done():
+                self._reader = asyncio.ensure_future(self._read())
 
     async def unsubscribe(self, pattern: str, channels: Sequence[str]) -> None:
         """Stop routing ``pattern`` and ``channels``; close the subscriber when none is left."""
@@ -94,7 +123,8 @@ class RedisPubSub:
         if self._pubsub is None:
             return
         try:
-            await self._pubsub.punsubscribe(pattern)
+            if pattern:
+                await self._pubsub.punsubscribe(pattern)
             await self._pubsub.unsubscribe(*channels)
         except (RedisError, OSError) as exc:
             logger.warning("siox cluster: could not unsubscribe from Redis: %r", exc)

@@ -1,6 +1,6 @@
 """Revision 1 of the Socket.IO protocol: the seed's parser API, as a codec only.
 
-The seed (shared/spec/seed-socket.io-protocol-rev1.txt) defines::
+The seed (the revision 1 text of the socket.io-protocol repository) defines::
 
     encode(packet) -> str            "Encodes a Packet object as a string."
     decode(str) -> Packet            "If a parsing error occurs the returned packet is an

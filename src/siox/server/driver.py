@@ -36,6 +36,7 @@ from .engine_api import EngineConnection, Timers
 from .events import NOT_FALSE, RECOVERABLE_REASONS
 from .guard import RATE_LIMITED, EngineGuard, SocketGuard, refused
 from .namespace import Handler, Namespace
+from .observer import ServerObserver
 from .outgoing import Outgoing
 from .runner import ErrorContext, HandlerRunner, ack_args
 from .socket import Handshake, Socket
@@ -89,6 +90,11 @@ class Registry(Protocol):
         """The caps (`siox.options.Caps`) and their log gate."""
         ...
 
+    @property
+    def observer(self) -> ServerObserver | None:
+        """What watches the server (`siox.server.observer`), or None."""
+        ...
+
 
 class ConnectionDriver:
     """The Socket.IO side of one Engine.IO connection."""
@@ -98,6 +104,7 @@ class ConnectionDriver:
         "conn",
         "encode",
         "events_guard",
+        "observer",
         "parser_key",
         "registry",
         "runner",
@@ -109,6 +116,8 @@ class ConnectionDriver:
     def __init__(self, registry: Registry, conn: EngineConnection) -> None:
         self.registry = registry
         self.conn = conn
+        #: what watches the server (None: nothing), as it was when the connection opened
+        self.observer = registry.observer
         protocol = 5 if conn.eio >= 4 else 4
         parser = registry.parser_for(protocol)
         self.session = SocketConnection(parser, role="server", protocol=protocol, eio_sid=conn.sid)
@@ -369,6 +378,8 @@ class ConnectionDriver:
             for data in session.missed_packets:
                 self.write(self.session.event(name, data))
         socket.release()
+        if self.observer is not None:
+            self.observer.socket_connected(socket)
 
     async def _register(self, socket: Socket, session: SessionState | None) -> None:
         namespace = socket.namespace
@@ -411,6 +422,8 @@ class ConnectionDriver:
         self._forget(socket)
         self.session.forget(socket.nsp)
         socket.fail_acks()
+        if self.observer is not None:
+            self.observer.socket_disconnected(socket, reason)
         self.runner.submit(self._close_sequence(socket, reason))
 
     def leave_namespace(self, socket: Socket) -> None:

@@ -44,6 +44,7 @@ from ..options import (
     EngineOptions,
     Limits,
 )
+from .client_bundle import ClientBundle
 from .cors import CorsPolicy
 from .engine_api import Timers
 from .engine_socket import EngineSocket, WebSocketHandle
@@ -220,6 +221,9 @@ class EngineServer:
         self.per_message_deflate = options.per_message_deflate
         self.close_timeout = options.close_timeout
         self.sessions: dict[str, EngineSocket] = {}
+        #: other paths the native front end serves: path -> ``handler(request)`` returning
+        #: an `HttpResponse` (e.g. a metrics endpoint)
+        self.routes: dict[str, Callable[[HttpRequest], HttpResponse]] = {}
         #: the clock sessions run on: None for the running event loop (`siox.testing` sets a
         #: manual clock here)
         self.timers: Timers | None = None
@@ -229,6 +233,8 @@ class EngineServer:
         self._tasks: set[asyncio.Task[Any]] = set()  # coroutine handlers still running
         #: admission of new sessions under ``options.caps`` (siox.server.guard)
         self.guard = EngineGuard(options.caps)
+        #: the client bundle served under the path (`siox.Server`'s ``serve_client``), or None
+        self.client_bundle: ClientBundle | None = None
 
     def session_timers(self) -> Timers:
         """The clock and timers sessions use now."""
@@ -296,6 +302,9 @@ class EngineServer:
 
     def _error(self, error: ProtocolError, request: HttpRequest) -> HttpResponse:
         self._call("connection_error", error, request)
+        observer = getattr(self.app, "observer", None)
+        if observer is not None:
+            observer.request_refused(error)
         document = error_document(error)
         headers = self.cors.response_headers(request.headers)
         status = error.http_status or 400

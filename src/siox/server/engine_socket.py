@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..engineio.events import Closed, CloseReason, MessageReceived, Opened
+from ..engineio.events import Closed, CloseReason, MessageReceived, Opened, Upgraded
 from ..engineio.handshake import Transport
 from ..engineio.outputs import PollingResponse, WebSocketClose, WebSocketSend
 from ..engineio.session import EngineSession
@@ -51,6 +51,7 @@ class EngineSocket:
         "_pumping",
         "_ready",
         "_timer",
+        "close_description",
         "core",
         "jsonp_index",
         "query",
@@ -98,6 +99,8 @@ class EngineSocket:
         self._closed = False
         self._app_reason: str | None = None
         self._drops_logged = 0
+        #: why the session closed, in more words than the reason (None: open, or no detail)
+        self.close_description: str | None = None
 
     def __repr__(self) -> str:
         return f"<EngineSocket {self.sid} {self.transport} closed={self._closed}>"
@@ -261,8 +264,13 @@ class EngineSocket:
                 app.engine_message(self, event.data)
         elif kind is Opened:
             app.engine_opened(self)
+        elif kind is Upgraded:
+            upgraded = getattr(app, "engine_upgraded", None)  # optional in `EngineApp`
+            if upgraded is not None:
+                upgraded(self)
         elif kind is Closed:
             self._closed = True
+            self.close_description = event.description
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None

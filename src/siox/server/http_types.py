@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-__all__ = ["HttpRequest", "HttpResponse", "WebSocketChannel"]
+from ..http.http11 import Request
+
+__all__ = ["HttpRequest", "HttpResponse", "Router", "WebSocketChannel"]
 
 
 async def _no_body() -> bytes | None:
@@ -62,4 +65,12 @@ class WebSocketChannel(Protocol):
 
     def close(self, code: int = 1000) -> None:
         """Close the WebSocket with ``code``."""
+        ...
+
+
+class Router(Protocol):
+    """Decides from a request head whether another process serves the connection (workers)."""
+
+    def route(self, transport: asyncio.Transport, request: Request, raw: bytes) -> bool:
+        """Take the connection (True) or not; ``raw``: its bytes from ``request``'s start on."""
         ...

@@ -74,6 +74,8 @@ class Namespace:
     and ``disconnect`` get ``(socket, reason)`` (or just ``(socket)``).
     """
 
+    handler_wrapper: Callable[[str, Handler], Handler] | None = None  # `siox.typed`, when on
+
     def __init__(
         self,
         name: str,
@@ -165,7 +167,7 @@ class Namespace:
             name = "connect" if event == "connection" else event
             if name == "connect" and required_positional(_unwrap(func)) > 2:
                 raise TypeError(CONNECT_ARITY)
-            self.handlers[name] = func
+            self.handlers[name] = self._typed(name, func)
             if name in _WITH_ARGUMENT:
                 self.handler_wants_arg[name] = accepts_positional(func, 2)
             return func
@@ -182,11 +184,12 @@ class Namespace:
         def register(func: F) -> F:
             _check_callable(func, "handler")
             name = "connect" if event == "connection" else event
+            call = self._typed(name, func)
 
             def run_once(*args: Any) -> Any:
                 if self.handlers.get(name) is run_once:
                     del self.handlers[name]
-                return func(*args)
+                return call(*args)
 
             run_once._siox_once = func  # type: ignore[attr-defined]
             self.on(event, run_once)
@@ -195,6 +198,11 @@ class Namespace:
             return func
 
         return register if handler is None else register(handler)
+
+    def _typed(self, name: str, func: Handler) -> Handler:
+        wrap = self.handler_wrapper
+        skip = wrap is None or name in _WITH_ARGUMENT or hasattr(func, "_siox_once")
+        return func if skip or wrap is None else wrap(name, func)
 
     def off(self, event: str, handler: Handler | None = None) -> None:
         """Remove the handler of ``event`` (only if it is ``handler``, when given)."""
@@ -363,6 +371,7 @@ class ParentNamespace(Namespace):
             timers=self.session_timers,
             parent=self,
         )
+        child.handler_wrapper = self.handler_wrapper
         child.handlers = self.handlers
         child.handler_wants_arg = self.handler_wants_arg
         child.middlewares = self.middlewares

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import ProtocolError
+from ..http import http11
 from ..http.frames import frame_binary, frame_text
 from ..http.handshake import accept_upgrade, rejection_response
 from ..http.http11 import Body, EndOfMessage, HttpError, Request, RequestParser, Upgraded
@@ -34,13 +35,14 @@ from ..http.websocket_events import ConnectionState, Role
 from ..options import DEFAULT_SERVE_OPTIONS
 from .engine_server import EngineServer, WebSocketPlan
 from .engine_socket import EngineSocket, WebSocketHandle
-from .http_types import HttpRequest, HttpResponse
+from .http_types import HttpRequest, HttpResponse, Router
 from .static import StaticFiles
 
 __all__ = ["HttpProtocol"]
 
 logger = logging.getLogger("siox")
 _OPEN = ConnectionState.OPEN
+_IDLE = http11.ParserState.IDLE
 
 
 def _headers(request: Request) -> dict[str, str]:
@@ -148,6 +150,8 @@ class HttpProtocol(asyncio.Protocol):
         "parser",
         "pending_upgrade",
         "queue",
+        "raw",
+        "router",
         "secure",
         "static",
         "transport",
@@ -163,8 +167,12 @@ class HttpProtocol(asyncio.Protocol):
         on_lost: Callable[[HttpProtocol], None] | None = None,
         request_timeout: float = DEFAULT_SERVE_OPTIONS.request_timeout,
         keep_alive_timeout: float = DEFAULT_SERVE_OPTIONS.keep_alive_timeout,
+        router: Router | None = None,
+        preface: bytes = b"",
     ) -> None:
         self.engine = engine
+        self.router = router  # with workers: may take the connection to another process
+        self.raw: list[bytes] | None = [preface] if preface else None
         self.static = static
         self.on_lost = on_lost
         self.transport: asyncio.Transport | None = None
@@ -208,6 +216,9 @@ class HttpProtocol(asyncio.Protocol):
         self._watchdog = self._loop.call_at(
             self._idle_since + self._request_timeout, self._check_idle
         )
+        if self.raw is not None:  # handed over by another worker with what it had read
+            preface, self.raw = self.raw[0], None
+            self.data_received(preface)
 
     def data_received(self, data: bytes) -> None:
         """asyncio.Protocol callback."""
@@ -218,7 +229,15 @@ class HttpProtocol(asyncio.Protocol):
         parser = self.parser
         if parser is None:
             return
-        for event in parser.receive_data(data, self._loop.time()):
+        raw = self.raw
+        if self.router is not None and raw is None and parser.state is _IDLE and self._idle():
+            raw = self.raw = []  # a new request starts with these bytes: keep them for a while
+        if raw is not None:
+            raw.append(data)
+        events = parser.receive_data(data, self._loop.time())
+        if raw is not None and self._route(events, raw):
+            return
+        for event in events:
             self._http_event(event)
         queue = self.queue
         if queue and self.worker is None and self.waiting_get is None and not queue[0][1].done:
@@ -257,6 +276,18 @@ class HttpProtocol(asyncio.Protocol):
             self.handle.resume_writing()
 
     # -- HTTP -------------------------------------------------------------------------------------
+
+    def _route(self, events: list[Any], raw: list[bytes]) -> bool:
+        """Offer a whole request head to the router; True: it took the connection."""
+        for event in events:
+            if type(event) is Request or type(event) is HttpError:
+                self.raw = None
+                assert self.router is not None
+                assert self.transport is not None
+                return type(event) is Request and self.router.route(
+                    self.transport, event, b"".join(raw)
+                )
+        return False
 
     def _idle(self) -> bool:
         """Whether nothing is under way on this connection: no request, no waiting GET."""
@@ -415,6 +446,12 @@ class HttpProtocol(asyncio.Protocol):
     async def _respond(self, request: HttpRequest) -> HttpResponse:
         if self.engine.handles(request.path):
             return await self.engine.handle_http(request)
+        bundle = self.engine.client_bundle
+        if bundle is not None and (answer := bundle.lookup(request)) is not None:
+            return answer
+        route = self.engine.routes.get(request.path)
+        if route is not None:
+            return route(request)
         if self.static is not None and request.method in ("GET", "HEAD"):
             found = self.static.lookup(request.path)
             if found is not None:

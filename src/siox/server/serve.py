@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 import ssl as ssl_module
 from collections.abc import Generator, Mapping
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 from ..options import DEFAULT_SERVE_OPTIONS
 from .engine_server import EngineServer
+from .http_types import Router
 from .native import HttpProtocol
 from .static import StaticFiles
 
@@ -58,26 +60,48 @@ class Serving:
         self.keep_alive_timeout = keep_alive_timeout
         self.server: asyncio.Server | None = None
         self.connections: set[HttpProtocol] = set()
+        #: a listening socket to serve on instead of binding ``host:port`` (workers share one)
+        self.sock: socket.socket | None = None
+        #: who may take a connection for a session held elsewhere (workers), or None
+        self.router: Router | None = None
+
+    def _protocol(self, preface: bytes = b"") -> HttpProtocol:
+        protocol = HttpProtocol(
+            self.engine,
+            self.static,
+            self.connections.discard,
+            self.request_timeout,
+            self.keep_alive_timeout,
+            self.router,
+            preface,
+        )
+        self.connections.add(protocol)
+        return protocol
+
+    def adopt(self, sock: socket.socket, preface: bytes) -> None:
+        """Serve a connection accepted elsewhere, whose first bytes were ``preface``."""
+        loop = asyncio.get_running_loop()
+        task = loop.create_task(loop.connect_accepted_socket(lambda: self._protocol(preface), sock))
+
+        def done(task: asyncio.Task[Any]) -> None:
+            if task.cancelled() or task.exception() is not None:
+                sock.close()
+
+        task.add_done_callback(done)
 
     async def start(self) -> Serving:
         """Bind and start accepting."""
         loop = asyncio.get_running_loop()
         self.engine.start_accepting()  # served again after a shutdown (issue 11 item 5)
 
-        def factory() -> HttpProtocol:
-            protocol = HttpProtocol(
-                self.engine,
-                self.static,
-                self.connections.discard,
-                self.request_timeout,
-                self.keep_alive_timeout,
+        if self.sock is not None:
+            self.server = await loop.create_server(
+                self._protocol, sock=self.sock, ssl=self.ssl, backlog=2048
             )
-            self.connections.add(protocol)
-            return protocol
-
-        self.server = await loop.create_server(
-            factory, self.host, self.port, ssl=self.ssl, backlog=2048, reuse_address=True
-        )
+        else:
+            self.server = await loop.create_server(
+                self._protocol, self.host, self.port, ssl=self.ssl, backlog=2048, reuse_address=True
+            )
         sockets = self.server.sockets
         if sockets:
             self.port = sockets[0].getsockname()[1]

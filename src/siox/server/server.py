@@ -10,7 +10,8 @@ import inspect
 import logging
 import re
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar, overload
+from os import PathLike
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ..adapters.base import Adapter, LocalSockets
 from ..adapters.memory import InMemoryAdapter
@@ -25,6 +26,7 @@ from ..options import (
     ServerOptions,
 )
 from ..socketio.parsers import ParserLike, ParserSpec, check_parser, resolve_parser
+from .client_bundle import client_bundle_for
 from .driver import ConnectionDriver
 from .engine_api import EngineConnection, Timers
 from .engine_server import AllowRequest, EngineServer, GenerateId
@@ -32,8 +34,14 @@ from .events import check_event_name
 from .guard import EngineGuard
 from .main_namespace import MainNamespaceShortcuts
 from .namespace import Handler, Namespace, ParentNamespace
+from .observer import ObservedConnection, ObserverGroup, ServerObserver
 from .operators import AckResults, BroadcastOperator
 from .runner import ErrorContext, accepts_positional
+from .typed_events import typed_wrapper
+
+if TYPE_CHECKING:
+    from ..admin import AdminUI
+    from ..metrics import SioxMetrics
 
 __all__ = ["Recovery", "Server"]
 
@@ -94,12 +102,22 @@ class Server(MainNamespaceShortcuts):
             packet, as engine.io's ``initialPacket`` (None: none).
         caps: the caps on clients (`siox.options.Caps`: per-address, rate, namespace, room and
             ack caps; see SECURITY.md).
+        serve_client: serve the official client bundle as the JavaScript server does
+            (``/socket.io/socket.io.min.js`` and the others, with ETag/304), from the npm
+            package socket.io-client (False; see `siox.server.client_bundle`).
+        client_bundle_dir: the folder holding that bundle (None: found in
+            ``node_modules/socket.io-client/dist`` above the current directory or the
+            application's module).
+        validate_events: check and convert the arguments of event handlers against their
+            type annotations, encode their results (False; see `siox.typed`).
 
     Raises:
         TypeError: an unknown option (a misspelled name), or a ``parser`` object without
             ``encode`` and ``Decoder``.
         ValueError: an unknown parser name, or a duration that is clearly milliseconds
             (durations are seconds; see `siox.options`).
+        FileNotFoundError: ``serve_client`` and no client bundle found (the message says
+            where it looked and how to install one).
     """
 
     def __init__(
@@ -133,6 +151,9 @@ class Server(MainNamespaceShortcuts):
         generate_id: GenerateId | None = _ENGINE.generate_id,
         initial_packet: str | bytes | None = _ENGINE.initial_packet,
         caps: Caps = _ENGINE.caps,
+        serve_client: bool = _SERVER.serve_client,
+        client_bundle_dir: str | PathLike[str] | None = _SERVER.client_bundle_dir,
+        validate_events: bool = _SERVER.validate_events,
     ) -> None:
         limits = Limits(
             max_http_buffer_size=max_http_buffer_size,
@@ -178,7 +199,13 @@ class Server(MainNamespaceShortcuts):
             adapter=adapter,
             ordered_handlers=ordered_handlers,
             cleanup_empty_child_namespaces=cleanup_empty_child_namespaces,
+            serve_client=serve_client,
+            client_bundle_dir=client_bundle_dir,
+            validate_events=validate_events,
         )
+        self._handler_wrapper = typed_wrapper(self) if validate_events else None
+        #: server-to-client events declared for the typed exports: namespace -> event -> spec
+        self.declared_emits: dict[str, dict[str, tuple[tuple[Any, ...], Any]]] = {}
         self.recovery: Recovery | None = self.options.connection_state_recovery
         self.connect_timeout = connect_timeout
         self.ordered_handlers = ordered_handlers
@@ -195,7 +222,12 @@ class Server(MainNamespaceShortcuts):
         self._new_namespace_listeners: list[Callable[[Namespace], Any]] = []
         #: the connection driver of each Engine.IO session, by session id
         self.connections: dict[str, ConnectionDriver] = {}
+        #: what watches this server (`add_observer`): None, the default, costs nothing
+        self.observer: ServerObserver | None = None
         self.engine = EngineServer.from_options(self, self.options.engine)
+        if serve_client:
+            # Found now, so that a missing bundle fails at start, not at the first page load.
+            self.engine.client_bundle = client_bundle_for(self.engine, client_bundle_dir)
         self.of("/")
 
     # -- namespaces -------------------------------------------------------------------------------
@@ -203,7 +235,10 @@ class Server(MainNamespaceShortcuts):
     def make_adapter(self, local: LocalSockets) -> Adapter:
         """The adapter of a new namespace, over its local sockets."""
         if self._adapter_factory is not None:
-            return self._adapter_factory(local)
+            adapter = self._adapter_factory(local)
+            if self.recovery is not None:
+                adapter.configure_recovery(self.recovery.max_disconnection_duration)
+            return adapter
         window = self.recovery.max_disconnection_duration if self.recovery else None
         return InMemoryAdapter(local, max_disconnection_duration=window)
 
@@ -224,6 +259,7 @@ class Server(MainNamespaceShortcuts):
                     recovery=self.recovery is not None,
                     timers=self.session_timers,
                 )
+                namespace.handler_wrapper = self._handler_wrapper
                 self._namespace_created(namespace)
             return namespace
         if isinstance(name, re.Pattern):
@@ -243,6 +279,7 @@ class Server(MainNamespaceShortcuts):
             cleanup_empty_children=self.options.cleanup_empty_child_namespaces,
             forget=self._forget_namespace,
         )
+        parent.handler_wrapper = self._handler_wrapper
         self._dynamic.append(parent)
         return parent
 
@@ -311,6 +348,17 @@ class Server(MainNamespaceShortcuts):
             return self._on_new_namespace(handler)
         return self.of(namespace).on(event, handler)
 
+    def declare_emits(
+        self, event: str, *arg_types: Any, ack: Any = None, namespace: str = "/"
+    ) -> None:
+        """Declare that ``event`` is emitted with ``arg_types`` (``ack``: the client's answer).
+
+        Emits cannot be read from the code: this is what the `siox.typed` exports list as the
+        server's events. It changes nothing at run time.
+        """
+        name = self.of(namespace).name  # created: a namespace nobody defined is not exported
+        self.declared_emits.setdefault(name, {})[event] = (arg_types, ack)
+
     def _on_new_namespace(self, handler: Handler | None) -> Any:
         def register(func: Any) -> Any:
             if not callable(func) or inspect.iscoroutinefunction(func):
@@ -333,6 +381,8 @@ class Server(MainNamespaceShortcuts):
     def report_error(self, exc: BaseException, context: ErrorContext | None = None) -> None:
         """Report an exception raised by application code (it never kills the connection)."""
         context = context if context is not None else ErrorContext()
+        if self.observer is not None:
+            self.observer.handler_error(exc, context)
         where = context.describe()
         exc.add_note(f"siox: raised by the handler of {where}")
         if not self._error_handlers:
@@ -406,21 +456,67 @@ class Server(MainNamespaceShortcuts):
 
     def engine_opened(self, conn: EngineConnection) -> None:
         """A new Engine.IO session: make its connection driver."""
+        observer = self.observer
+        if observer is not None:
+            observer.connection_opened(conn)
+            conn = ObservedConnection(conn, observer)
         if self.options.engine.initial_packet is not None:
             conn.write([self.options.engine.initial_packet])
         self.connections[conn.sid] = ConnectionDriver(self, conn)
 
     def engine_message(self, conn: EngineConnection, data: str | bytes) -> None:
         """A message on a session."""
+        if self.observer is not None:
+            self.observer.message_received(conn, data)
         driver = self.connections.get(conn.sid)
         if driver is not None:
             driver.receive(data)
+
+    def engine_upgraded(self, conn: EngineConnection) -> None:
+        """A session moved to WebSocket."""
+        if self.observer is not None:
+            self.observer.connection_upgraded(conn)
 
     def engine_closed(self, conn: EngineConnection, reason: str) -> None:
         """A session ended."""
         driver = self.connections.pop(conn.sid, None)
         if driver is not None:
             driver.engine_closed(reason)
+        if self.observer is not None:
+            self.observer.connection_closed(conn, reason)
+
+    # -- observers (the Admin UI, metrics) --------------------------------------------------------
+
+    def add_observer(self, observer: ServerObserver) -> None:
+        """Have ``observer`` told what happens on this server (`siox.server.observer`).
+
+        Connections opened before it was added are not reported as they write.
+        """
+        # Always behind a group: an observer that raises is logged, never felt by the server.
+        if isinstance(self.observer, ObserverGroup):
+            self.observer.observers.append(observer)
+        else:
+            self.observer = ObserverGroup([observer])
+
+    def instrument(self, **options: Any) -> AdminUI:
+        """Serve the Socket.IO Admin UI's server side (``@socket.io/admin-ui``).
+
+        See `siox.admin.instrument` for the options (``auth`` is required: credentials, or
+        ``None`` explicitly).
+        """
+        from ..admin import instrument
+
+        return instrument(self, **options)
+
+    def instrument_metrics(self, **options: Any) -> SioxMetrics:
+        """Count what this server does in Prometheus metrics (``siox[metrics]``).
+
+        See `siox.metrics.instrument_metrics` for the options; by default the native server
+        serves them at ``/metrics``.
+        """
+        from ..metrics import instrument_metrics
+
+        return instrument_metrics(self, **options)
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -430,6 +526,8 @@ class Server(MainNamespaceShortcuts):
         Then every namespace's adapter is closed (a cluster adapter unsubscribes).
         """
         await self.engine.shutdown(timeout)
+        if self.observer is not None:
+            self.observer.server_closed()
         for namespace in list(self.namespaces.values()):
             try:
                 await namespace.adapter.close()

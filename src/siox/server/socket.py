@@ -11,6 +11,7 @@ chained emitters are in `siox.server.socket_emitter`.)
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -384,6 +385,9 @@ class Socket:
         cap = self.driver.caps.max_pending_acks
         if cap is not None and len(self._acks) >= cap:
             raise CapExceeded(f"{cap} acks already pending on socket {self.id} (max_pending_acks)")
+        observer = getattr(self.driver, "observer", None)
+        if observer is not None:
+            callback = _timed_ack(self, callback, observer)
         ack_id = self._ack_counter
         self._ack_counter = (ack_id + 1) % 2**53
         self._acks[ack_id] = callback
@@ -473,3 +477,17 @@ class Socket:
             self.driver.close_all("forced server close")
         elif self.connected:
             self.driver.leave_namespace(self)
+
+
+def _timed_ack(
+    socket: Socket, callback: Callable[[list[Any] | None], None], observer: Any
+) -> Callable[[list[Any] | None], None]:
+    """``callback``, telling ``observer`` how long the ack took when it comes."""
+    started = time.monotonic()
+
+    def settle(args: list[Any] | None) -> None:
+        if args is not None:
+            observer.ack_received(socket, time.monotonic() - started)
+        callback(args)
+
+    return settle

@@ -8,27 +8,39 @@ then minus the members of every excepted room.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-__all__ = ["RoomIndex"]
+__all__ = ["RoomIndex", "RoomListener"]
+
+#: ``listener(room, sid, joined)``: ``sid`` joined (True) or left (False) ``room``.
+RoomListener = Callable[[str, str, bool], None]
 
 _EMPTY: frozenset[str] = frozenset()
 
 
 class RoomIndex:
-    """Two-way index between socket ids and room names."""
+    """Two-way index between socket ids and room names.
 
-    __slots__ = ("_rooms", "_sids")
+    Attributes:
+        listener: told of every actual change of membership (a socket that joins a room it
+            is already in changes nothing); None, the default, for an index nobody watches.
+    """
+
+    __slots__ = ("_rooms", "_sids", "listener")
 
     def __init__(self) -> None:
         self._rooms: dict[str, set[str]] = {}
         self._sids: dict[str, set[str]] = {}
+        self.listener: RoomListener | None = None
 
     def __len__(self) -> int:
         return len(self._sids)
 
     def add_all(self, sid: str, rooms: Iterable[str]) -> None:
         """Put ``sid`` in each of ``rooms`` (a socket with no room is indexed all the same)."""
+        if self.listener is not None:
+            self._add_all_watched(sid, rooms, self.listener)
+            return
         joined = self._sids.get(sid)
         if joined is None:
             joined = self._sids[sid] = set()
@@ -40,17 +52,33 @@ class RoomIndex:
             else:
                 members.add(sid)
 
+    def _add_all_watched(self, sid: str, rooms: Iterable[str], listener: RoomListener) -> None:
+        new = [room for room in dict.fromkeys(rooms) if room not in self._sids.get(sid, ())]
+        self._sids.setdefault(sid, set())
+        for room in new:
+            self._sids[sid].add(room)
+            self._rooms.setdefault(room, set()).add(sid)
+            listener(room, sid, True)
+
     def delete(self, sid: str, room: str) -> None:
         """Take ``sid`` out of ``room`` (an empty room disappears)."""
         joined = self._sids.get(sid)
         if joined is not None:
+            if self.listener is not None and room in joined:
+                joined.discard(room)
+                self._drop_member(room, sid)
+                self.listener(room, sid, False)
+                return
             joined.discard(room)
         self._drop_member(room, sid)
 
     def delete_all(self, sid: str) -> None:
         """Forget ``sid`` and take it out of every room."""
+        listener = self.listener
         for room in self._sids.pop(sid, ()):
             self._drop_member(room, sid)
+            if listener is not None:
+                listener(room, sid, False)
 
     def _drop_member(self, room: str, sid: str) -> None:
         members = self._rooms.get(room)
