@@ -157,6 +157,9 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
 
 def _run_atheris(argv: list[str]) -> None:
     atheris = importlib.import_module("atheris")
+    from fuzzkit import instrument_siox
+
+    instrument_siox()  # coverage of siox's Python code guides the search
     atheris.Setup(argv, run_one)
     atheris.Fuzz()
 

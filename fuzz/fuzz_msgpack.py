@@ -294,7 +294,9 @@ def main() -> None:
         args = parser.parse_args()
         run_hypothesis(args.runs, args.seed)
         return
-    atheris.instrument_all()
+    from fuzzkit import instrument_siox
+
+    instrument_siox()  # coverage of siox's Python code guides the search
     atheris.Setup(sys.argv, test_one_input)
     atheris.Fuzz()
 

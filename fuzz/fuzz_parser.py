@@ -134,6 +134,9 @@ def atheris_main() -> None:  # pragma: no cover - needs atheris
         binary = [provider.ConsumeBytes(16) for _ in range(provider.ConsumeIntInRange(0, 3))]
         check(text, binary)
 
+    from fuzzkit import instrument_siox
+
+    instrument_siox()  # coverage of siox's Python code guides the search
     atheris.Setup(sys.argv, target)
     atheris.Fuzz()
 

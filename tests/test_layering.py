@@ -55,6 +55,7 @@ CORE = (
     "siox._version",
     "siox.callables",
     "siox.core",
+    "siox.caps",
     "siox.engineio",
     "siox.errors",
     "siox.fastpaths",
@@ -87,6 +88,7 @@ RULES: dict[str, Rule] = {
     "siox._asgi_types": core(),
     "siox._version": core(),
     "siox.callables": core(),
+    "siox.caps": core(),  # token buckets, per-source counts, log gates (issue 14 caps)
     "siox.errors": core(),
     "siox.options": core(),  # every default, written once: the standard library only
     "siox.fastpaths": core(),  # the SIOX_NO_FAST_PATHS switch, read once at import

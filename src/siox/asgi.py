@@ -27,6 +27,7 @@ from .server.engine_server import EngineServer
 from .server.engine_socket import WebSocketHandle
 from .server.http_types import HttpRequest, HttpResponse
 from .server.static import StaticFiles
+from .server.stop_signals import StopSignals
 
 __all__ = ["ASGIApp"]
 
@@ -214,6 +215,10 @@ class _Channel:
                 await self._waiter
         except OSError:
             logger.debug("WebSocket send failed: the client is gone")
+        except RuntimeError as error:
+            # The ASGI server closed this WebSocket itself (uvicorn: 1011 after its keepalive
+            # ping timeout) just before this send: a race that ends the session like an EOF.
+            logger.debug("WebSocket send failed: the ASGI server already closed it (%s)", error)
         except Exception:
             logger.exception("error sending on an ASGI WebSocket")
         finally:
@@ -234,6 +239,11 @@ class ASGIApp:
         static_files: URL path (below ``root_path``) -> file, served on GET/HEAD before
             ``other_asgi_app``; read once, at construction.
         shutdown_timeout: seconds ``lifespan.shutdown`` waits for sessions to close (10).
+        shutdown_on_signal: start siox's shutdown as soon as the process gets SIGTERM or SIGINT
+            (the ASGI server's own handler is chained, not replaced), so pending long-polls are
+            answered with the close packet while the server drains instead of holding its
+            shutdown until the next ping. Installed at ``lifespan.startup``, in the main thread,
+            only over a handler the ASGI server installed; removed at ``lifespan.shutdown``.
 
     Under an ASGI server the WebSocket framing, its size limit and permessage-deflate are the
     server's (uvicorn ``ws_max_size``, hypercorn ``websocket_max_message_size``); the engine
@@ -249,12 +259,15 @@ class ASGIApp:
         other_asgi_app: ASGICallable | None = None,
         static_files: Mapping[str, str | Path] | None = None,
         shutdown_timeout: float = DEFAULT_SERVE_OPTIONS.shutdown_timeout,
+        shutdown_on_signal: bool = True,
     ) -> None:
         self.app = app
         self.engine = _engine_of(app)
         self.other_asgi_app = other_asgi_app
         self.static = StaticFiles(static_files) if static_files else None
         self.shutdown_timeout = shutdown_timeout
+        self._signals = StopSignals(self._stop_signalled) if shutdown_on_signal else None
+        self._stopping: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The ASGI 3 entry point."""
@@ -407,6 +420,29 @@ class ASGIApp:
 
     # -- lifespan ---------------------------------------------------------------------------------
 
+    def _started(self) -> None:
+        self.engine.start_accepting()  # served again after a shutdown
+        self._stopping = None
+        if self._signals is not None:
+            self._signals.install()
+
+    def _stop_signalled(self) -> None:
+        """SIGTERM/SIGINT: shut down now, while the ASGI server drains its requests."""
+        if self._stopping is None:
+            logger.info("stop signal: closing every siox session")
+            self._stopping = asyncio.get_running_loop().create_task(
+                self.app.shutdown(self.shutdown_timeout)
+            )
+
+    async def _shut_down(self) -> None:
+        if self._signals is not None:
+            self._signals.uninstall()
+        stopping, self._stopping = self._stopping, None
+        if stopping is not None:
+            await stopping  # began at the signal; its sessions are gone or going
+        else:
+            await self.app.shutdown(self.shutdown_timeout)
+
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         other = self.other_asgi_app
         if other is not None:
@@ -414,9 +450,9 @@ class ASGIApp:
             async def receive_then_shut_down() -> Message:
                 message = await receive()
                 if message["type"] == "lifespan.startup":
-                    self.engine.start_accepting()  # served again after a shutdown
+                    self._started()
                 elif message["type"] == "lifespan.shutdown":
-                    await self.app.shutdown(self.shutdown_timeout)
+                    await self._shut_down()
                 return message
 
             await other(scope, receive_then_shut_down, send)
@@ -425,12 +461,12 @@ class ASGIApp:
             message = await receive()
             kind = message["type"]
             if kind == "lifespan.startup":
-                self.engine.start_accepting()  # served again after a shutdown
+                self._started()
                 await send({"type": "lifespan.startup.complete"})
             elif kind == "lifespan.shutdown":
                 try:
                     # The app's own shutdown: a siox.Server also closes its adapters.
-                    await self.app.shutdown(self.shutdown_timeout)
+                    await self._shut_down()
                 except Exception as exc:
                     logger.exception("error shutting the siox engine down")
                     await send({"type": "lifespan.shutdown.failed", "message": str(exc)})

@@ -10,6 +10,7 @@ The tree::
      +-- ConnectionRefused           raised by middleware/connect handlers to refuse a client
      +-- AckTimeout (also TimeoutError)
      +-- NotConnected
+     +-- CapExceeded                 a configured cap (`siox.options.Caps`) refused the operation
 
 A `ProtocolError` is always about the *remote* side. Misuse of the API by the application raises
 the ordinary `TypeError`, `ValueError` or `RuntimeError` instead.
@@ -21,6 +22,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "AckTimeout",
+    "CapExceeded",
     "ConnectionRefused",
     "HandshakeError",
     "InvalidPacket",
@@ -98,3 +100,7 @@ class AckTimeout(SioxError, TimeoutError):
 
 class NotConnected(SioxError):
     """The operation needs a connection that is gone (or was never made)."""
+
+
+class CapExceeded(SioxError):
+    """A cap of `siox.options.Caps` refused the operation (too many rooms, pending acks...)."""

@@ -37,6 +37,11 @@ LIMITS: list[tuple[str, Any]] = [
         (name, getattr(options.DEFAULT_SERVE_OPTIONS, name))
         for name in ("request_timeout", "keep_alive_timeout", "shutdown_timeout")
     ),
+    *(
+        (f"Caps.{f.name}", getattr(options.DEFAULT_CAPS, f.name))
+        for f in fields(options.Caps)
+        if f.name != "on_event_overflow"  # a choice, not a bound: named in its row
+    ),
     ("max_payload", options.DEFAULT_CLIENT_OPTIONS.max_payload),
     ("timeout", options.DEFAULT_CLIENT_OPTIONS.timeout),
 ]

@@ -541,7 +541,7 @@ def test_paused_websocket_overflow_closes_with_1008() -> None:
     session.pause_writing()
     assert session.send(b"\x00" * 10) is False
     assert frames(session) == [WebSocketClose(1008)]
-    assert closed_with(session).reason == "transport error"
+    assert closed_with(session).reason == "slow consumer"
 
 
 def test_send_argument_checks() -> None:

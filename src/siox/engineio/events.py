@@ -44,6 +44,9 @@ class CloseReason(StrEnum):
     FORCED_CLOSE = "forced close"
     #: The local server is shutting down (``close(CloseReason.SERVER_SHUTTING_DOWN)``).
     SERVER_SHUTTING_DOWN = "server shutting down"
+    #: siox only (the reference buffers without a bound): the peer read so much slower than
+    #: it was written to that more than ``max_buffer_size`` bytes waited for it.
+    SLOW_CONSUMER = "slow consumer"
 
 
 @dataclass(frozen=True, slots=True)

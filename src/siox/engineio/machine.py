@@ -12,7 +12,7 @@ the core: they belong next to the outbox and outputs they read.)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from enum import Enum
 from types import MappingProxyType
 
@@ -178,6 +178,12 @@ class SessionCore:
         self._close_deadline: float | None = None
         self._noop_at: float | None = None
         self._close_reason = CloseReason.FORCED_CLOSE
+        #: ``key(data)`` of a message that may replace a queued one with the same key (latest
+        #: wins, for state-like messages), or None for plain FIFO (`Outbox.push`).
+        self.conflation_key: Callable[[str | bytes], Hashable | None] | None = None
+        #: messages dropped so far: volatile ones that met a busy transport, and queued ones
+        #: replaced by a newer message with the same conflation key.
+        self.dropped = 0
 
     # -- what the driver reads ------------------------------------------------------------------
 
@@ -320,13 +326,20 @@ class SessionCore:
             and "\x1e" in data
         ):
             raise ValueError("a v4 long-polling message cannot contain the separator '\\x1e'")
-        if self._state not in self._SENDABLE or (volatile and not self._writable_now()):
+        if self._state not in self._SENDABLE:
             return False
-        self._outbox.push(packet, size)
+        if volatile and not self._writable_now():
+            self.dropped += 1
+            return False
+        key = None if self.conflation_key is None else self.conflation_key(data)
+        if key is not None and self._outbox.replace(key, packet, size):
+            self.dropped += 1  # the queued one is superseded; nothing new to flush
+            return True
+        self._outbox.push(packet, size, key)
         self._flush()
         if self._outbox.overflowing:
             self._terminate(
-                CloseReason.TRANSPORT_ERROR,
+                CloseReason.SLOW_CONSUMER,
                 f"outgoing buffer limit exceeded ({self._outbox.limit} bytes): slow consumer",
                 ws_code=WS_POLICY_VIOLATION,
             )

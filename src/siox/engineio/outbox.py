@@ -8,7 +8,7 @@ bytes of what it holds so that a peer that stops reading cannot make it grow wit
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 from .packet import EnginePacket
 from .payload import encode_payload
@@ -38,7 +38,7 @@ class Outbox:
         limit: the byte count above which `overflowing` is true.
     """
 
-    __slots__ = ("_packets", "_sizes", "limit", "size")
+    __slots__ = ("_base", "_keys", "_packets", "_sizes", "limit", "size")
 
     def __init__(self, limit: int) -> None:
         if limit < 0:
@@ -49,6 +49,10 @@ class Outbox:
         self._sizes: list[int] = []
         self.limit = limit
         self.size = 0
+        # Conflation (created on first use): key -> absolute index of its queued packet;
+        # ``_base`` is the absolute index of ``_packets[0]``.
+        self._keys: dict[Hashable, int] | None = None
+        self._base = 0
 
     def __len__(self) -> int:
         return len(self._packets)
@@ -58,13 +62,48 @@ class Outbox:
         """Whether more than ``limit`` bytes are waiting."""
         return self.size > self.limit
 
-    def push(self, packet: EnginePacket, size: int | None = None) -> None:
-        """Queue ``packet`` (``size`` as `packet_size` gives it, computed when None)."""
+    def push(
+        self, packet: EnginePacket, size: int | None = None, key: Hashable | None = None
+    ) -> None:
+        """Queue ``packet`` (``size`` as `packet_size` gives it, computed when None).
+
+        ``key`` (not None) lets a later packet with the same key `replace` this one while it
+        waits.
+        """
         if size is None:
             size = packet_size(packet)
+        if key is not None:
+            if self._keys is None:
+                self._keys = {}
+            self._keys[key] = self._base + len(self._packets)
         self._packets.append(packet)
         self._sizes.append(size)
         self.size += size
+
+    def replace(self, key: Hashable, packet: EnginePacket, size: int) -> bool:
+        """Put ``packet`` in the place of the waiting packet pushed with ``key`` (latest wins).
+
+        Returns False (nothing changed) when no packet with that key is waiting.
+        """
+        keys = self._keys
+        if keys is None:
+            return False
+        where = keys.get(key)
+        if where is None:
+            return False
+        index = where - self._base
+        if not 0 <= index < len(self._packets):
+            del keys[key]  # already sent
+            return False
+        self.size += size - self._sizes[index]
+        self._packets[index] = packet
+        self._sizes[index] = size
+        return True
+
+    def _taken(self, count: int) -> None:
+        self._base += count
+        if self._keys is not None and not self._packets:
+            self._keys = None
 
     def take_all(self) -> list[EnginePacket]:
         """Remove and return every queued packet, oldest first."""
@@ -72,6 +111,7 @@ class Outbox:
         self._packets = []
         self._sizes = []
         self.size = 0
+        self._taken(len(packets))
         return packets
 
     def take_batch(self, max_bytes: int | None, *, eio: int, b64: bool) -> list[EnginePacket]:
@@ -102,6 +142,7 @@ class Outbox:
         self.size -= sum(self._sizes[:taken])
         del self._packets[:taken]
         del self._sizes[:taken]
+        self._taken(taken)
         return batch
 
     def clear(self) -> None:

@@ -32,10 +32,12 @@ from ..adapters.base import SessionState
 from ..core.events import ProtocolViolation
 from ..core.server import ServerConnection, ServerEvent
 from ..errors import ConnectionRefused
+from ..options import Caps
 from ..socketio.events import AckReceived, ConnectRequested, DisconnectRequested, EventReceived
 from ..socketio.parsers import ParserLike
 from .engine_api import EngineConnection, Timers
 from .events import NOT_FALSE, RECOVERABLE_REASONS
+from .guard import RATE_LIMITED, EngineGuard, SocketGuard, refused
 from .namespace import Handler, Namespace
 from .observer import EventTracer, ServerObserver
 from .outgoing import Outgoing
@@ -87,6 +89,11 @@ class Registry(Protocol):
         ...
 
     @property
+    def guard(self) -> EngineGuard:
+        """The caps (`siox.options.Caps`) and their log gate."""
+        ...
+
+    @property
     def observer(self) -> ServerObserver | None:
         """What watches the server (`siox.server.observer`), or None."""
         ...
@@ -105,6 +112,7 @@ class ConnectionDriver:
         "conn",
         "core",
         "encode",
+        "events_guard",
         "observer",
         "parser_key",
         "registry",
@@ -135,6 +143,13 @@ class ConnectionDriver:
         self.parser_key: object = (protocol, id(parser))
         #: connected sockets by namespace name
         self.sockets: dict[str, Socket] = {}
+        guard = registry.guard
+        #: the event rate cap (`Caps.events_per_second`), None when off
+        self.events_guard = (
+            SocketGuard(guard.caps, guard.gate, conn.request.address)
+            if guard.caps.events_per_second
+            else None
+        )
         loop = asyncio.get_running_loop()
         self.runner = HandlerRunner(loop, registry.report_error, ordered=registry.ordered_handlers)
         #: the clock timeouts run on
@@ -145,6 +160,11 @@ class ConnectionDriver:
         implicit = core.implicit_connect()  # protocol 4: the opening joins "/"
         if implicit is not None:
             self._submit_connect(implicit)
+
+    @property
+    def caps(self) -> Caps:
+        """The server's caps (`siox.options.Caps`)."""
+        return self.registry.guard.caps
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -274,6 +294,11 @@ class ConnectionDriver:
             kind = type(event)
             if kind is EventReceived:
                 socket = self.sockets.get(event.nsp)
+                if self.events_guard is not None and not self.events_guard.allow_event():
+                    if self.events_guard.disconnect:
+                        self.close_all(RATE_LIMITED)
+                        return
+                    continue
                 if socket is not None:
                     args = event.args
                     for listener in socket.namespace.any_listeners:
@@ -326,6 +351,11 @@ class ConnectionDriver:
 
     async def _connect(self, request: ConnectRequested) -> None:
         name = request.nsp
+        cap = self.registry.guard.caps.max_namespaces_per_connection
+        if cap is not None and len(self.sockets) >= cap and name not in self.sockets:
+            refused(self.registry.guard.gate, "max_namespaces_per_connection", self.conn.sid)
+            self.write(self.session.refuse(name, "Too many namespaces"))
+            return
         namespace = self.registry.find_namespace(name, request.auth)
         if namespace is None:
             self.write(self.core.refuse_unknown_namespace(name))

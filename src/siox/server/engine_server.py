@@ -42,6 +42,7 @@ from ..options import (
     DEFAULT_ENGINE_OPTIONS,
     DEFAULT_LIMITS,
     DEFAULT_SERVE_OPTIONS,
+    Caps,
     EngineOptions,
     Limits,
 )
@@ -49,6 +50,7 @@ from .client_bundle import ClientBundle
 from .cors import CorsPolicy
 from .engine_api import Timers
 from .engine_socket import EngineSocket, WebSocketHandle
+from .guard import EngineGuard
 from .http_types import HttpRequest, HttpResponse, WebSocketChannel
 
 __all__ = ["EngineServer", "WebSocketPlan"]
@@ -129,6 +131,8 @@ class EngineServer:
             it exactly as written.
         generate_id: ``generate_id(request) -> str`` (sync or async) choosing each new
             session id (None: 20 random URL-safe characters).
+        caps: the caps on clients (`siox.options.Caps`: per-address, rate, namespace, room and
+            ack caps; see SECURITY.md).
         initial_packet: a message sent to every new session right after its open packet,
             before the ``connect`` handler runs (None: none).
 
@@ -159,6 +163,7 @@ class EngineServer:
         add_trailing_slash: bool = _ENGINE.add_trailing_slash,
         generate_id: GenerateId | None = _ENGINE.generate_id,
         initial_packet: str | bytes | None = _ENGINE.initial_packet,
+        caps: Caps = _ENGINE.caps,
     ) -> None:
         limits = Limits(
             max_http_buffer_size=max_http_buffer_size,
@@ -183,6 +188,7 @@ class EngineServer:
             add_trailing_slash=add_trailing_slash,
             generate_id=generate_id,
             initial_packet=initial_packet,
+            caps=caps,
         )
         self._configure(app, options)
 
@@ -227,6 +233,8 @@ class EngineServer:
         self.accepting = True
         self._handlers: dict[str, Callable[..., Any]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()  # coroutine handlers still running
+        #: admission of new sessions under ``options.caps`` (siox.server.guard)
+        self.guard = EngineGuard(options.caps)
         #: the client bundle served under the path (`siox.Server`'s ``serve_client``), or None
         self.client_bundle: ClientBundle | None = None
 
@@ -371,8 +379,10 @@ class EngineServer:
             transports=self.transports,
             allow_eio3=self.allow_eio3,
         )
-        if isinstance(decision, NewSession) and not self.accepting:
-            raise HandshakeError("Server shutting down", http_status=503)
+        if isinstance(decision, NewSession):
+            if not self.accepting:
+                raise HandshakeError("Server shutting down", http_status=503)
+            self.guard.admit(request.address)
         return decision
 
     async def _allowed(self, request: HttpRequest) -> None:
@@ -420,6 +430,7 @@ class EngineServer:
         socket = EngineSocket(self, core, request, _query(request), time.time(), jsonp_index)
         self.sessions[sid] = socket
         self._cores[sid] = core
+        self.guard.opened(request.address)
         return socket
 
     async def _new_sid(self, request: HttpRequest) -> str:
@@ -517,6 +528,7 @@ class EngineServer:
         if self.sessions.get(socket.sid) is socket:
             del self.sessions[socket.sid]
             self._cores.pop(socket.sid, None)
+            self.guard.closed(socket.request.address)
 
     def start_accepting(self) -> None:
         """Accept new sessions again, after a `shutdown` (front ends call it when they start)."""

@@ -30,6 +30,7 @@ from ..engineio.handshake import Transport
 from ..engineio.outputs import PollingResponse, WebSocketClose, WebSocketSend
 from ..engineio.session import EngineSession
 from .engine_api import RequestInfo
+from .guard import refused
 from .http_types import HttpRequest, HttpResponse, WebSocketChannel
 from .jsonp import JSONP_CONTENT_TYPE, jsonp_form_payload, jsonp_script
 from .outgoing import Outgoing
@@ -51,6 +52,7 @@ class EngineSocket:
         "_channel",
         "_clock",
         "_closed",
+        "_drops_logged",
         "_get_callback",
         "_loop",
         "_pump",
@@ -105,6 +107,7 @@ class EngineSocket:
         self._channel: WebSocketChannel | None = None
         self._closed = False
         self._app_reason: str | None = None
+        self._drops_logged = 0
         #: why the session closed, in more words than the reason (None: open, or no detail)
         self.close_description: str | None = None
 
@@ -158,6 +161,13 @@ class EngineSocket:
                     channel.send(frame, False)
         if queued:
             self._pump()
+        if self.core.dropped != self._drops_logged:
+            self._log_drops()
+
+    def _log_drops(self) -> None:
+        """Messages were dropped (volatile, conflated): logged once per address per interval."""
+        dropped, self._drops_logged = self.core.dropped - self._drops_logged, self.core.dropped
+        refused(self.server.guard.gate, "slow consumer drops", self.request.address, dropped)
 
     def write_outgoing(self, outgoing: Outgoing) -> None:
         """Queue shared messages; on a steady WebSocket, write their cached frames directly."""

@@ -21,6 +21,7 @@ RECOVERABLE_REASONS = frozenset(
         "ping timeout",
         "server shutting down",
         "forced server close",
+        "slow consumer",
     }
 )
 

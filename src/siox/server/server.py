@@ -19,6 +19,7 @@ from ..options import (
     DEFAULT_LIMITS,
     DEFAULT_SERVE_OPTIONS,
     DEFAULT_SERVER_OPTIONS,
+    Caps,
     EngineOptions,
     Limits,
     Recovery,
@@ -31,6 +32,7 @@ from .engine_api import EngineConnection, Timers
 from .engine_server import AllowRequest, EngineServer, GenerateId
 from .engine_socket import EngineSocket
 from .events import check_event_name
+from .guard import EngineGuard
 from .main_namespace import MainNamespaceShortcuts
 from .namespace import Handler, Namespace, ParentNamespace
 from .observer import EventTracer, ObservedConnection, ObserverGroup, ServerObserver
@@ -100,6 +102,8 @@ class Server(MainNamespaceShortcuts):
             Engine.IO session id (None: 20 random URL-safe characters).
         initial_packet: an Engine.IO message sent to every new session right after its open
             packet, as engine.io's ``initialPacket`` (None: none).
+        caps: the caps on clients (`siox.options.Caps`: per-address, rate, namespace, room and
+            ack caps; see SECURITY.md).
         serve_client: serve the official client bundle as the JavaScript server does
             (``/socket.io/socket.io.min.js`` and the others, with ETag/304), from the npm
             package socket.io-client (False; see `siox.server.client_bundle`).
@@ -148,6 +152,7 @@ class Server(MainNamespaceShortcuts):
         add_trailing_slash: bool = _ENGINE.add_trailing_slash,
         generate_id: GenerateId | None = _ENGINE.generate_id,
         initial_packet: str | bytes | None = _ENGINE.initial_packet,
+        caps: Caps = _ENGINE.caps,
         serve_client: bool = _SERVER.serve_client,
         client_bundle_dir: str | PathLike[str] | None = _SERVER.client_bundle_dir,
         validate_events: bool = _SERVER.validate_events,
@@ -184,6 +189,7 @@ class Server(MainNamespaceShortcuts):
                 add_trailing_slash=add_trailing_slash,
                 generate_id=generate_id,
                 initial_packet=initial_packet,
+                caps=caps,
             ),
             connect_timeout=connect_timeout,
             parser=spec,
@@ -323,6 +329,11 @@ class Server(MainNamespaceShortcuts):
     def recovery_skips_middlewares(self) -> bool:
         """Whether restored sessions skip the ``use`` middlewares."""
         return self.recovery is not None and self.recovery.skip_middlewares
+
+    @property
+    def guard(self) -> EngineGuard:
+        """The engine's caps (`siox.options.Caps`) and their log gate."""
+        return self.engine.guard
 
     # -- registration on "/" ----------------------------------------------------------------------
 

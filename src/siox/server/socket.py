@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..adapters.base import BroadcastOptions
-from ..errors import AckTimeout, NotConnected
+from ..errors import AckTimeout, CapExceeded, NotConnected
+from ..options import Caps
 from ..parser import Packet, PacketType
+from ..socketio.conflation import EventConflation
 from .engine_api import EngineConnection, Timers
 from .events import check_event_name
 from .operators import BroadcastOperator, reply_value
@@ -111,6 +113,11 @@ class SocketDriver(Protocol):
 
     def close_all(self, reason: str) -> None:
         """Disconnect every socket of the connection and close it."""
+        ...
+
+    @property
+    def caps(self) -> Caps:
+        """The server's caps (`siox.options.Caps`)."""
         ...
 
 
@@ -375,6 +382,9 @@ class Socket:
         return len(self._acks)
 
     def _register_ack(self, callback: Callable[[list[Any] | None], None]) -> int:
+        cap = self.driver.caps.max_pending_acks
+        if cap is not None and len(self._acks) >= cap:
+            raise CapExceeded(f"{cap} acks already pending on socket {self.id} (max_pending_acks)")
         observer = getattr(self.driver, "observer", None)
         if observer is not None:
             callback = _timed_ack(self, callback, observer)
@@ -395,6 +405,25 @@ class Socket:
         for callback in acks.values():
             callback(None)
 
+    def conflate(self, *events: str) -> None:
+        """Treat ``events`` as state, not history, while this client reads slowly.
+
+        A packet of one of these events (sent without an ack) that is still waiting for the
+        client is replaced by the next one of the same event (latest wins, in the older one's
+        place in the queue) instead of queueing behind it; each replacement counts as a drop
+        (logged once per interval). Everything else keeps its place, and a client whose
+        backlog still passes ``max_buffer_size`` is disconnected (``"slow consumer"``).
+        Volatile packets are never queued: a busy client misses them first. Text packets only
+        (the default parser); the msgpack parser's packets are never conflated.
+        """
+        core = getattr(self.driver.conn, "core", None)  # the engine session (native or ASGI)
+        if core is None:
+            return
+        key = core.conflation_key
+        if not isinstance(key, EventConflation):
+            key = core.conflation_key = EventConflation()
+        key.add(self.nsp, *events)
+
     # -- rooms and broadcasting -------------------------------------------------------------------
 
     async def join(self, room: str | Iterable[str]) -> None:
@@ -402,6 +431,11 @@ class Socket:
         if not self.connected:
             return
         rooms = (room,) if isinstance(room, str) else tuple(room)
+        cap = self.driver.caps.max_rooms_per_socket
+        if cap is not None:
+            current = self.rooms
+            if len(current) + len(set(rooms) - current) > cap:
+                raise CapExceeded(f"socket {self.id} would be in more than {cap} rooms")
         await self.namespace.adapter.add_all(self.id, rooms)
 
     async def leave(self, room: str) -> None:

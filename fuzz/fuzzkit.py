@@ -1,0 +1,88 @@
+"""What every siox fuzz target shares: the atheris entry (coverage-guided, siox instrumented)
+and the seeded-mutation fallback loop, both feeding one ``check(data: bytes)`` function.
+
+A target module defines ``check`` (raising only on a bug) and ``SEEDS`` (bytes), then calls
+``fuzzkit.main(check, SEEDS, __doc__)``. With atheris: ``python fuzz/X.py [libFuzzer flags]``
+(``-atheris_runs=N``, ``-max_total_time=S``, a corpus directory such as ``fuzz/corpus/X``);
+without it: ``python fuzz/X.py --runs N --seed S``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+TOKENS = [b"\x00", b"\xff", b"\x80", b"\x7f", b"\r\n", b"\x1e", b":", b"{", b"}", b"[", b"]"]
+
+
+def mutate(data: bytes, rng: random.Random, seeds: Sequence[bytes]) -> bytes:
+    """One cheap random edit: insert, delete, flip, cut, duplicate or splice."""
+    choice = rng.randrange(7)
+    at = rng.randrange(len(data) + 1)
+    if choice == 0 or not data:
+        return data[:at] + rng.choice(TOKENS) + data[at:]
+    if choice == 1:
+        return data[:at] + data[at + 1 :]
+    if choice == 2 and at < len(data):
+        return data[:at] + bytes([data[at] ^ (1 << rng.randrange(8))]) + data[at + 1 :]
+    if choice == 3:
+        return data[:at]
+    if choice == 4:
+        return data + data[at:]
+    if choice == 5:
+        return data[:at] + rng.randbytes(rng.randrange(1, 9)) + data[at:]
+    return data[:at] + rng.choice(seeds)[at:]
+
+
+def instrument_siox() -> int:
+    """Add atheris coverage instrumentation to every loaded siox function (not the stdlib's:
+    `atheris.instrument_all` takes ~40 s at start-up for little gain). Returns the count."""
+    import atheris
+
+    count = 0
+    for obj in gc.get_objects():
+        code = getattr(obj, "__code__", None)
+        module = getattr(obj, "__module__", None)
+        ours = isinstance(module, str) and (module == "siox" or module.startswith("siox."))
+        if callable(obj) and code is not None and ours:
+            try:
+                atheris.instrument_func(obj)
+                count += 1
+            except Exception as exc:  # a function atheris cannot patch: left as is
+                print(f"not instrumented: {obj!r}: {exc}", file=sys.stderr)
+    print(f"INFO: instrumented {count} siox functions", file=sys.stderr)
+    return count
+
+
+def loop_main(
+    check: Callable[[bytes], object], seeds: Sequence[bytes], runs: int, seed: int
+) -> None:
+    rng = random.Random(seed)
+    started = time.perf_counter()
+    for n in range(1, runs + 1):
+        data = rng.choice(seeds)
+        for _ in range(rng.randrange(1, 6)):
+            data = mutate(data, rng, seeds)
+        check(data)
+        if n % 100_000 == 0:
+            print(f"{n} inputs, {time.perf_counter() - started:.0f} s", flush=True)
+    print(f"done: {runs} inputs, no failure", flush=True)
+
+
+def main(check: Callable[[bytes], object], seeds: Sequence[bytes], doc: str | None) -> None:
+    try:
+        import atheris
+    except ImportError:
+        parser = argparse.ArgumentParser(description=doc)
+        parser.add_argument("--runs", type=int, default=100_000)
+        parser.add_argument("--seed", type=int, default=0)
+        options = parser.parse_args()
+        loop_main(check, seeds, options.runs, options.seed)
+        return
+    instrument_siox()  # siox is imported already: coverage of its Python code
+    atheris.Setup(sys.argv, check)
+    atheris.Fuzz()

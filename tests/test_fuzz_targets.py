@@ -1,0 +1,65 @@
+"""A short run of every fuzz target (fuzz/): a few seconds each under atheris when it is
+installed (coverage-guided, from a copy of the committed corpus), and always a few thousand
+seeded mutations of the targets built on fuzz/fuzzkit.py. Long runs are manual (fuzz/README.md).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FUZZ = ROOT / "fuzz"
+TARGETS = [
+    "fuzz_parser",
+    "fuzz_engineio",
+    "fuzz_msgpack",
+    "fuzz_websocket",
+    "fuzz_http",
+    "fuzz_session",
+]
+KIT_TARGETS = ["fuzz_websocket", "fuzz_http", "fuzz_session"]
+SECONDS = int(os.environ.get("SIOX_FUZZ_SECONDS", "3"))
+HAVE_ATHERIS = importlib.util.find_spec("atheris") is not None
+
+
+def _env() -> dict[str, str]:
+    path = os.pathsep.join([str(ROOT / "src"), str(FUZZ), os.environ.get("PYTHONPATH", "")])
+    return {**os.environ, "PYTHONPATH": path}
+
+
+@pytest.mark.skipif(not HAVE_ATHERIS, reason="atheris is not installed (Python < 3.12 only)")
+@pytest.mark.parametrize("target", TARGETS)
+def test_fuzz_target_runs_clean_under_atheris(target: str, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(FUZZ / "corpus" / target, corpus)  # libFuzzer adds to its corpus
+    done = subprocess.run(
+        [sys.executable, str(FUZZ / f"{target}.py"), str(corpus), f"-max_total_time={SECONDS}"],
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=SECONDS + 60,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert "Done" in done.stderr, done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("target", KIT_TARGETS)
+def test_fuzz_target_runs_clean_on_seeded_mutations(target: str) -> None:
+    code = f"import fuzzkit, {target} as t\nfuzzkit.loop_main(t.check, t.SEEDS, 3000, 14)\n"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert "no failure" in done.stdout
