@@ -3,6 +3,7 @@ that are stopped (by PID) and closed at the end of each test."""
 
 from __future__ import annotations
 
+import gc
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
@@ -67,3 +68,12 @@ async def peers() -> AsyncIterator[Callable[[Node], Awaitable[Peer]]]:
     finally:
         for peer in opened:
             await peer.client.close()
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_after_each_test() -> Iterator[None]:
+    """Collect garbage after each cluster test, so that a Redis connection a test leaves open
+    is reported (as an unraisable ResourceWarning) in that test, not in whichever test happens
+    to run when the collector next passes."""
+    yield
+    gc.collect()

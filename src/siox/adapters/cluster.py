@@ -24,7 +24,7 @@ from typing import Any
 from ..parser import Packet
 from .base import AckCount, AckReply, BroadcastOptions, FetchedSocket, LocalSockets
 from .memory import InMemoryAdapter
-from .pubsub import MessageHandler, PubSub, new_uid
+from .pubsub import MessageHandler, PubSub, new_uid, settle
 from .remote import RemoteSocket
 from .responder import ClusterResponder
 from .wire import (
@@ -101,7 +101,8 @@ class ClusterAdapter(ClusterResponder):
         await started
 
     async def close(self) -> None:
-        """Unsubscribe and forget pending requests."""
+        """Unsubscribe (once a subscription under way is done) and forget pending requests."""
+        await settle(self._started)
         if self._started is not None and self._started.done() and not self._started.exception():
             channels = (self.request_channel, self.response_channel, self.specific_response_channel)
             await self.pubsub.unsubscribe(self.channel + "*", channels)

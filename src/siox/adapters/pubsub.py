@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
@@ -39,3 +41,14 @@ class PubSub(Protocol):
     async def numsub(self, channel: str) -> int:
         """How many subscribers ``channel`` has (``PUBSUB NUMSUB``)."""
         ...
+
+
+async def settle(task: asyncio.Future[None] | None) -> None:
+    """Wait for a subscription still under way (its failure is not this caller's).
+
+    An adapter closing while its subscription is in flight waits for it first: left alone, it
+    would subscribe after the close and keep a Redis connection nobody closes.
+    """
+    if task is not None and not task.done():
+        with contextlib.suppress(Exception):
+            await asyncio.shield(task)

@@ -25,7 +25,7 @@ from .base import LocalSockets
 from .collision import refuse_message_collision
 from .message_cluster import MessageClusterAdapter
 from .messages import MessageType, decode_any, encode_sharded
-from .pubsub import MessageHandler
+from .pubsub import MessageHandler, settle
 from .wire import WireError
 
 __all__ = [
@@ -172,7 +172,8 @@ class ShardedRedisAdapter(MessageClusterAdapter):
         await started
 
     async def close(self) -> None:
-        """Unsubscribe every channel of this namespace."""
+        """Unsubscribe every channel of this namespace (once a subscription under way is done)."""
+        await settle(self._started)
         channels = [self.channel, self.response_channel]
         channels += [self._room_channel(room) for room in self._room_channels]
         self._room_channels.clear()

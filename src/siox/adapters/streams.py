@@ -31,6 +31,7 @@ from .base import BroadcastOptions, LocalSockets, SessionState
 from .collision import refuse_message_collision
 from .message_cluster import MessageClusterAdapter
 from .messages import MessageType, decode_entry, decode_msgpack, encode_entry, encode_msgpack
+from .pubsub import settle
 from .wire import WireError, check_data, options_from_wire, packet_from_wire
 
 __all__ = ["RedisStreamsAdapter", "StreamReader", "redis_streams_adapter"]
@@ -164,6 +165,7 @@ class RedisStreamsAdapter(MessageClusterAdapter):
 
     async def close(self) -> None:
         """Unsubscribe; stop reading the stream when no namespace is left."""
+        await settle(self._started)
         self.reader.adapters.pop(self.nsp, None)
         await self.pubsub.unsubscribe("", (self.channel, self.private_channel))
         if not self.reader.adapters:

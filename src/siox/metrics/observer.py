@@ -145,7 +145,7 @@ class MetricsObserver(ServerObserver):
         self._last_nsp.pop(conn.sid, None)
         self.closed.labels(reason).inc()
         description = getattr(conn, "close_description", None)
-        if description is not None and SLOW_CONSUMER in description:
+        if reason == SLOW_CONSUMER or (description is not None and SLOW_CONSUMER in description):
             self.slow_consumers.inc()
 
     def request_refused(self, error: ProtocolError) -> None:
