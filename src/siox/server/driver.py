@@ -31,6 +31,7 @@ from .. import fastpaths
 from ..adapters.base import SessionState
 from ..core.events import ProtocolViolation
 from ..core.server import ServerConnection, ServerEvent
+from ..core.timers import TimerHandle, TimerQueue
 from ..errors import ConnectionRefused
 from ..options import Caps
 from ..socketio.events import AckReceived, ConnectRequested, DisconnectRequested, EventReceived
@@ -74,6 +75,10 @@ class Registry(Protocol):
 
     def session_timers(self) -> Timers:
         """The clock and timers connections run on."""
+        ...
+
+    def timer_queue(self) -> TimerQueue:
+        """The connections' timers on one timer of `session_timers` (`siox.core.timers`)."""
         ...
 
     def find_namespace(self, name: str, auth: dict[str, Any]) -> Namespace | None:
@@ -154,7 +159,7 @@ class ConnectionDriver:
         self.runner = HandlerRunner(loop, registry.report_error, ordered=registry.ordered_handlers)
         #: the clock timeouts run on
         self.timers = registry.session_timers()
-        self._connect_timer: asyncio.TimerHandle | None = self.timers.call_later(
+        self._connect_timer: TimerHandle | None = registry.timer_queue().call_later(
             registry.connect_timeout, self._connect_timed_out
         )
         implicit = core.implicit_connect()  # protocol 4: the opening joins "/"

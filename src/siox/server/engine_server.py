@@ -24,6 +24,7 @@ from typing import Any, Literal, TypeVar, overload
 from urllib.parse import parse_qsl
 
 from ..core.server import ServerConnection
+from ..core.timers import TimerQueue
 from ..engineio.events import CloseReason
 from ..engineio.handshake import (
     EngineErrorCode,
@@ -230,6 +231,7 @@ class EngineServer:
         #: manual clock here)
         self.timers: Timers | None = None
         self._cores: dict[str, EngineSession] = {}
+        self._timer_queue: TimerQueue | None = None
         self.accepting = True
         self._handlers: dict[str, Callable[..., Any]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()  # coroutine handlers still running
@@ -241,6 +243,14 @@ class EngineServer:
     def session_timers(self) -> Timers:
         """The clock and timers sessions use now."""
         return self.timers if self.timers is not None else asyncio.get_running_loop()
+
+    def timer_queue(self) -> TimerQueue:
+        """The sessions' timers on one timer of `session_timers` (`siox.core.timers`)."""
+        clock = self.session_timers()
+        queue = self._timer_queue
+        if queue is None or queue.clock is not clock:
+            queue = self._timer_queue = TimerQueue(clock)
+        return queue
 
     # -- the bare-server application --------------------------------------------------------------
 

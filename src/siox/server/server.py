@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ..adapters.base import Adapter, LocalSockets
 from ..adapters.memory import InMemoryAdapter
+from ..core.timers import TimerQueue
 from ..options import (
     DEFAULT_LIMITS,
     DEFAULT_SERVE_OPTIONS,
@@ -320,6 +321,10 @@ class Server(MainNamespaceShortcuts):
     def session_timers(self) -> Timers:
         """The clock and timers the connections run on (the event loop unless testing)."""
         return self.engine.session_timers()
+
+    def timer_queue(self) -> TimerQueue:
+        """The connections' timers on one timer of `session_timers` (`siox.core.timers`)."""
+        return self.engine.timer_queue()
 
     def parser_for(self, protocol: int) -> ParserLike:
         """The parser for sessions of Socket.IO ``protocol``."""
