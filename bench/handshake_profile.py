@@ -18,7 +18,7 @@ Comparing two trees (``--src`` another checkout's ``src``) gives A/B ratios from
 
     .venv/bin/python bench/handshake_profile.py --measure calls,alloc,rss
     .venv/bin/python bench/handshake_profile.py --src ../other/src --measure calls
-    .venv/bin/python bench/handshake_profile.py --measure callgrind --connections 300 --messages 2000
+    .venv/bin/python bench/handshake_profile.py --measure callgrind --connections 300
 
 Every phase is bounded (``--timeout`` seconds); the child is stopped by its PID.
 """
@@ -31,8 +31,10 @@ import base64
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -102,6 +104,13 @@ def _serve(mode: str) -> None:
                         state["profile"].disable()
                         stats = pstats.Stats(state.pop("profile"))
                         result["calls"] = stats.total_calls  # type: ignore[attr-defined]
+                        top = int(os.environ.get("SIOX_PROFILE_TOP", "0"))
+                        if top:
+                            stats.stream = sys.stderr  # type: ignore[attr-defined]
+                            stats.sort_stats(os.environ.get("SIOX_PROFILE_SORT", "ncalls")).print_stats(top)
+                            callers = os.environ.get("SIOX_PROFILE_CALLERS")
+                            if callers:
+                                stats.print_callers(callers)
                     elif mode == "alloc":
                         import tracemalloc
 
@@ -134,11 +143,8 @@ def _frame(text: str) -> bytes:
     """A masked client text frame (all-zero mask, which RFC 6455 allows)."""
     data = text.encode()
     n = len(data)
-    if n < 126:
-        head = bytes([0x81, 0x80 | n])
-    else:
-        head = bytes([0x81, 0x80 | 126]) + n.to_bytes(2, "big")
-    return head + b"\0\0\0\0" + data
+    length = bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + n.to_bytes(2, "big")
+    return b"\x81" + length + b"\0\0\0\0" + data
 
 
 class Client:
@@ -218,9 +224,10 @@ class Child:
         env = dict(os.environ, PYTHONPATH=src)
         command = [sys.executable, os.path.abspath(__file__), "--serve", mode]
         if mode == "callgrind":
+            self.dumps = tempfile.mkdtemp(prefix="siox-callgrind-")
             command = [
-                "valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-                "--dump-instr=no", *command,
+                "valgrind", "--tool=callgrind",
+                f"--callgrind-out-file={os.path.join(self.dumps, 'out')}", *command,
             ]  # fmt: skip
         self.mode = mode
         self.process = subprocess.Popen(
@@ -255,23 +262,30 @@ class Child:
         return dict(json.loads(self._line()))
 
     def _instructions(self) -> int:
-        out = subprocess.run(["callgrind_control", "-s", str(self.process.pid)],
-                             check=True, capture_output=True, text=True).stdout  # fmt: skip
-        for line in out.splitlines():  # "Totals: Ir: 12,345" (events since the last zeroing)
-            if "Totals" in line or "Current" in line:
-                digits = "".join(ch for ch in line.split(":", 2)[-1] if ch.isdigit())
-                if digits:
-                    return int(digits)
-        raise RuntimeError(f"no instruction count in callgrind_control output:\n{out}")
+        """The instructions since the counters were zeroed (a dump's ``totals`` line)."""
+        before = set(os.listdir(self.dumps))
+        subprocess.run(["callgrind_control", "-d", str(self.process.pid)], check=True,
+                       capture_output=True)  # fmt: skip
+        for _ in range(600):  # the dump is written by the server process: wait for it
+            fresh = sorted(set(os.listdir(self.dumps)) - before)
+            if fresh:
+                with open(os.path.join(self.dumps, fresh[-1])) as dump:
+                    for line in dump:
+                        if line.startswith(("totals:", "summary:")):
+                            return int(line.split()[1])
+            time.sleep(0.1)
+        raise RuntimeError("no callgrind dump")
 
     def stop(self) -> None:
         with contextlib.suppress(Exception):
             self._send("quit")
         try:
-            self.process.wait(30)
+            self.process.wait(60)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        if self.mode == "callgrind":
+            shutil.rmtree(self.dumps, ignore_errors=True)
 
 
 async def _run(args: argparse.Namespace, mode: str) -> dict[str, float]:

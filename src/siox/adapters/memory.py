@@ -26,7 +26,7 @@ from .base import (
     SessionState,
 )
 
-__all__ = ["InMemoryAdapter"]
+__all__ = ["InMemoryAdapter", "local_membership"]
 
 
 @dataclass(slots=True)
@@ -74,7 +74,7 @@ class InMemoryAdapter(Adapter):
     # -- membership -------------------------------------------------------------------------------
 
     async def add_all(self, sid: str, rooms: Iterable[str]) -> None:
-        """Put ``sid`` in ``rooms``."""
+        """Put ``sid`` in ``rooms`` (never suspends: see `local_membership`)."""
         self.local.rooms.add_all(sid, rooms)
 
     async def delete(self, sid: str, room: str) -> None:
@@ -207,3 +207,12 @@ class InMemoryAdapter(Adapter):
             return None
         session.missed_packets = missed
         return session
+
+
+def local_membership(adapter: Adapter) -> bool:
+    """Whether ``adapter``'s ``add_all`` and ``delete_all`` are the in-memory adapter's.
+
+    Those never suspend: a connection may run them in an eager first step (`siox.server.eager`).
+    """
+    cls = type(adapter)
+    return cls.add_all is InMemoryAdapter.add_all and cls.delete_all is InMemoryAdapter.delete_all

@@ -80,10 +80,9 @@ class TimerQueue:
     def call_at(self, when: float, callback: Callable[[], object]) -> _Entry:
         """Call ``callback()`` at ``when`` (or a little after); the result has ``cancel()``."""
         entry = _Entry((when, next(self._sequence), callback, self))
-        heap = self._heap
-        if self._cancelled > 64 and self._cancelled * 2 > len(heap):
+        if self._cancelled > 64 and self._cancelled * 2 > len(self._heap):
             self._compact()
-        heapq.heappush(heap, entry)
+        heapq.heappush(self._heap, entry)
         armed_at = self._armed_at
         if armed_at is None or when < armed_at:
             self._arm(when)

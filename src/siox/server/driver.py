@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from .. import fastpaths
 from ..adapters.base import SessionState
+from ..adapters.memory import local_membership
 from ..core.events import ProtocolViolation
 from ..core.server import ServerConnection, ServerEvent
 from ..core.timers import TimerHandle, TimerQueue
@@ -36,6 +37,7 @@ from ..errors import ConnectionRefused
 from ..options import Caps
 from ..socketio.events import AckReceived, ConnectRequested, DisconnectRequested, EventReceived
 from ..socketio.parsers import ParserLike
+from .eager import TASK_POINT
 from .engine_api import EngineConnection, Timers
 from .events import NOT_FALSE, RECOVERABLE_REASONS
 from .guard import RATE_LIMITED, EngineGuard, SocketGuard, refused
@@ -339,7 +341,10 @@ class ConnectionDriver:
 
     def _submit_connect(self, request: ConnectRequested) -> None:
         run = self._connect(request)
-        self.runner.submit(run if self.tracer is None else self.tracer.connect(self, request, run))
+        if self.tracer is None:  # a connect that waits for nothing needs no task
+            self.runner.submit(run, eager=True)
+        else:
+            self.runner.submit(self.tracer.connect(self, request, run))
 
     def _handshake(self, auth: dict[str, Any]) -> Handshake:
         request = self.conn.request
@@ -369,6 +374,7 @@ class ConnectionDriver:
         if namespace.recovery:
             pid, offset = request.auth.get("pid"), request.auth.get("offset")
             if isinstance(pid, str) and isinstance(offset, str):
+                await TASK_POINT
                 session = await namespace.adapter.restore_session(pid, offset)
         sid = self.core.socket_id(name, session.sid if session is not None else new_socket_id())
         socket = Socket(self, namespace, sid, self._handshake(request.auth))
@@ -377,6 +383,7 @@ class ConnectionDriver:
                 for middleware in namespace.middlewares:
                     outcome = middleware(socket, request.auth)
                     if inspect.isawaitable(outcome):
+                        await TASK_POINT
                         await outcome
             if self.conn.closed:
                 return
@@ -386,6 +393,7 @@ class ConnectionDriver:
                 wants_auth = namespace.handler_wants_arg.get("connect", True)
                 verdict: Any = handler(socket, request.auth) if wants_auth else handler(socket)
                 if inspect.isawaitable(verdict):
+                    await TASK_POINT
                     verdict = await verdict
                 if verdict is False:  # a python-socketio habit: refused, and said loudly
                     raise TypeError(NOT_FALSE)
@@ -422,7 +430,10 @@ class ConnectionDriver:
         self.sockets[namespace.name] = socket
         socket.connected = True
         rooms = [socket.id, *(session.rooms if session is not None else ())]
-        await namespace.adapter.add_all(socket.id, rooms)
+        adapter = namespace.adapter
+        if not local_membership(adapter):
+            await TASK_POINT
+        await adapter.add_all(socket.id, rooms)
 
     async def _unregister(self, socket: Socket) -> None:
         namespace = socket.namespace
@@ -430,6 +441,8 @@ class ConnectionDriver:
         socket.drop_held()
         self._forget(socket)
         self.session.forget(namespace.name)
+        if not local_membership(namespace.adapter):
+            await TASK_POINT
         await namespace.adapter.delete_all(socket.id)
         namespace.left()
 

@@ -24,6 +24,7 @@ from typing import Any, Literal, TypeVar, overload
 from urllib.parse import parse_qsl
 
 from ..core.server import ServerConnection
+from .. import fastpaths
 from ..core.timers import TimerQueue
 from ..engineio.events import CloseReason
 from ..engineio.handshake import (
@@ -49,6 +50,7 @@ from ..options import (
 )
 from .client_bundle import ClientBundle
 from .cors import CorsPolicy
+from .eager import TASK_POINT
 from .engine_api import Timers
 from .engine_socket import EngineSocket, WebSocketHandle
 from .guard import EngineGuard
@@ -94,8 +96,22 @@ class WebSocketPlan:
         self.headers = headers or []
 
 
+def parse_query(query_string: str) -> dict[str, str]:
+    """The parameters of a query string (for a repeated name, the last value), as
+    ``dict(urllib.parse.parse_qsl(query_string, keep_blank_values=True))`` gives them."""
+    if fastpaths.ENABLED and "%" not in query_string and "+" not in query_string:
+        # Fast path (`siox.fastpaths`): nothing to unquote, as the handshake's EIO/transport/t.
+        query: dict[str, str] = {}
+        for field in query_string.split("&"):
+            if field:
+                name, _, value = field.partition("=")
+                query[name] = value
+        return query
+    return dict(parse_qsl(query_string, keep_blank_values=True))
+
+
 def _query(request: HttpRequest) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string, keep_blank_values=True))
+    return parse_query(request.query_string)
 
 
 class EngineServer:
@@ -400,6 +416,7 @@ class EngineServer:
             return
         verdict = self.allow_request(request)
         if inspect.isawaitable(verdict):
+            await TASK_POINT  # application code runs in a task (`siox.server.eager`)
             verdict = await verdict
         if isinstance(verdict, str):
             raise forbidden(verdict)
@@ -448,6 +465,7 @@ class EngineServer:
             return new_sid()
         sid: Any = self.generate_id(request)
         if inspect.isawaitable(sid):
+            await TASK_POINT
             sid = await sid
         if not isinstance(sid, str) or not sid or sid in self.sessions:
             raise TypeError(f"generate_id gave {sid!r}: it must give a new, non-empty str")

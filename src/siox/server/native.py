@@ -33,6 +33,7 @@ from ..http.websocket import (
 )
 from ..http.websocket_events import ConnectionState, Role
 from ..options import DEFAULT_SERVE_OPTIONS
+from .eager import start as eager_start
 from .engine_server import EngineServer, WebSocketPlan
 from .engine_socket import EngineSocket, WebSocketHandle
 from .http_types import HttpRequest, HttpResponse, Router
@@ -368,11 +369,13 @@ class HttpProtocol(asyncio.Protocol):
         elif kind is SwitchedProtocols:
             request, self.pending_upgrade = self.pending_upgrade, None
             if request is not None:
-                task = self._loop.create_task(self._upgrade(request, event.data))
-                if self._tasks is None:
-                    self._tasks = set()
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                # Checked at once: a task only if the checks wait (`siox.server.eager`).
+                task = eager_start(self._loop, self._upgrade(request, event.data))
+                if task is not None:
+                    if self._tasks is None:
+                        self._tasks = set()
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
         elif kind is HttpError:
             self._write(write_response(event.status, [("Connection", "close")], b""))
             self._close()
@@ -537,13 +540,19 @@ class HttpProtocol(asyncio.Protocol):
             max_fragments=self.engine.max_fragments,
             deflate=deflate,
         )
-        self._write(response)
+        # The 101 and the session's first frame (the Engine.IO open packet) leave in one write.
+        batching, self._in_read = self._in_read, True
         try:
+            self.queue_write(response)
             # Uncompressed server frames are valid with or without permessage-deflate.
             self.handle = self.engine.open_websocket(plan, _Channel(self, True))
         except ProtocolError:
             self.close_websocket(1000)
             return
+        finally:
+            self._in_read = batching
+        if self._out and not batching:
+            self._flush_out()
         if rest:
             self._ws_data(self.ws, rest)
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..callables import positional_capacity
+from .eager import TASK_POINT, start as eager_start
 
 __all__ = ["ErrorContext", "HandlerRunner", "accepts_positional", "ack_args"]
 
@@ -88,8 +89,13 @@ class HandlerRunner:
         """Whether no ordered handler is running or queued."""
         return not self._busy
 
-    def submit(self, coro: Coroutine[Any, Any, Any]) -> None:
-        """Run ``coro`` now or after the ones already queued; exceptions go to ``report``."""
+    def submit(self, coro: Coroutine[Any, Any, Any], *, eager: bool = False) -> None:
+        """Run ``coro`` now or after the ones already queued; exceptions go to ``report``.
+
+        ``eager``: ``coro`` is siox's own and awaits application code or adapters behind
+        `siox.server.eager.TASK_POINT`, so on Python 3.11 too it may start right away, and
+        get a task only if it suspends (3.12 starts every coroutine so).
+        """
         if self._ordered:
             if self._busy:
                 if self._queue is None:
@@ -97,22 +103,28 @@ class HandlerRunner:
                 self._queue.append(coro)
                 return
             self._busy = True
-            task = self._start(self._drain(coro))
+            task = self._start(self._drain(coro), eager)
             if task is None:
                 return
         else:
-            task = self._start(self._guard(coro))
+            task = self._start(self._guard(coro), eager)
             if task is None:
                 return
         if self._tasks is None:
             self._tasks = set()
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
 
-    def _start(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
-        if _EAGER:
-            task: asyncio.Task[Any] = asyncio.Task(coro, loop=self._loop, eager_start=True)  # type: ignore[call-arg,unused-ignore]
-            return None if task.done() else task
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        tasks = self._tasks
+        if tasks is not None:
+            tasks.discard(task)
+            if not tasks:
+                self._tasks = None  # an idle client holds no set
+
+    def _start(self, coro: Coroutine[Any, Any, Any], eager: bool) -> asyncio.Task[Any] | None:
+        if _EAGER or eager:
+            return eager_start(self._loop, coro)
         return self._loop.create_task(coro)
 
     async def _guard(self, coro: Awaitable[Any]) -> None:
@@ -130,6 +142,7 @@ class HandlerRunner:
                 if not self._queue:
                     return
                 coro = self._queue.popleft()
+                await TASK_POINT  # a queued coroutine runs in a task (on 3.11: no eager start)
         finally:
             self._busy = False
             while self._queue:  # cancelled: close what will never run
