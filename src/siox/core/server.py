@@ -54,6 +54,8 @@ class ServerConnection(EngineSession):
         **engine: the `EngineSession` arguments (``transport``, ``now``, ``eio``...).
     """
 
+    __slots__ = ("_decode", "socketio")
+
     def __init__(self, sid: str, *, parser: ParserLike, **engine: Any) -> None:
         super().__init__(sid, **engine)
         #: The Socket.IO connection on this session.

@@ -58,11 +58,13 @@ class TimerQueue:
     ``call_at`` and ``call_later`` return a handle with ``cancel()``, as the loop's do.
     """
 
-    __slots__ = ("_armed", "_armed_at", "_cancelled", "_heap", "_sequence", "clock")
+    __slots__ = ("_armed", "_armed_at", "_cancelled", "_heap", "_sequence", "clock", "clock_time")
 
     def __init__(self, clock: TimerClock) -> None:
         #: the clock the queue's one timer runs on
         self.clock = clock
+        #: its ``time``, bound once (for the connections' per-message paths)
+        self.clock_time: Callable[[], float] = clock.time
         self._heap: list[_Entry] = []
         self._sequence = count()
         self._cancelled = 0

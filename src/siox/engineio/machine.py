@@ -142,6 +142,28 @@ class SessionCore:
     upgrade attempt) and `handle_timer`.
     """
 
+    __slots__ = (
+        "_b64",
+        "_close_deadline",
+        "_close_reason",
+        "_eio",
+        "_events",
+        "_heartbeat",
+        "_noop_at",
+        "_outbox",
+        "_outputs",
+        "_state",
+        "_transport",
+        "_upgrade_deadline",
+        "_ws",
+        "_ws_paused",
+        "close_timeout",
+        "conflation_key",
+        "dropped",
+        "max_payload",
+        "upgrade_timeout",
+    )
+
     #: States in which ``send`` queues a message (others drop it).
     _SENDABLE: frozenset[State] = frozenset({State.OPEN, State.UPGRADING})
 

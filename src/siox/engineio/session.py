@@ -125,6 +125,8 @@ class EngineSession(SessionCore):
         allow_upgrades: offer (and accept) an upgrade to WebSocket on a polling session.
     """
 
+    __slots__ = ("_allow_upgrades", "_polling", "_probed", "sid")
+
     def __init__(
         self,
         sid: str,

@@ -50,6 +50,7 @@ from .socket import Handshake, Socket
 __all__ = ["ConnectionDriver", "Registry"]
 
 logger = logging.getLogger("siox")
+_PARSER_KEYS: dict[tuple[int, int], tuple[int, int]] = {}
 
 
 def new_socket_id() -> str:
@@ -147,7 +148,8 @@ class ConnectionDriver:
         protocol = self.session.protocol
         parser = self.session.parser
         self.encode = parser.encode
-        self.parser_key: object = (protocol, id(parser))
+        key = (protocol, id(parser))
+        self.parser_key: object = _PARSER_KEYS.setdefault(key, key)  # one tuple per parser
         #: connected sockets by namespace name
         self.sockets: dict[str, Socket] = {}
         guard = registry.guard
@@ -346,7 +348,8 @@ class ConnectionDriver:
         else:
             self.runner.submit(self.tracer.connect(self, request, run))
 
-    def _handshake(self, auth: dict[str, Any]) -> Handshake:
+    def handshake(self, auth: dict[str, Any]) -> Handshake:
+        """The `Handshake` of a socket whose CONNECT carried ``auth`` (made when it is read)."""
         request = self.conn.request
         return Handshake(
             headers=request.headers,
@@ -377,7 +380,7 @@ class ConnectionDriver:
                 await TASK_POINT
                 session = await namespace.adapter.restore_session(pid, offset)
         sid = self.core.socket_id(name, session.sid if session is not None else new_socket_id())
-        socket = Socket(self, namespace, sid, self._handshake(request.auth))
+        socket = Socket(self, namespace, sid, auth=request.auth)
         try:
             if session is None or not self.registry.recovery_skips_middlewares:
                 for middleware in namespace.middlewares:

@@ -97,8 +97,9 @@ class EngineSocket:
         # ``time.monotonic()`` behind a Python call, so call that directly when it is the one
         # (a test's manual clock, or uvloop, is called as it is).
         standard = type(loop).time is asyncio.BaseEventLoop.time and "time" not in vars(loop)
-        self._clock: Callable[[], float] = time.monotonic if standard else loop.time
-        self._pump = Pump(core, self._perform, self._report_all, server.timer_queue())
+        queue = server.timer_queue()
+        self._clock: Callable[[], float] = time.monotonic if standard else queue.clock_time
+        self._pump = Pump(core, self._perform, self._report_all, queue)
         # A Socket.IO connection's WebSocket path (`deliver_socketio`): one call per message.
         self._receive_ws: Callable[[str | bytes, float], Sequence[ServerEvent] | None] | None = None
         self._received: Callable[[Sequence[ServerEvent]], None] | None = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -35,6 +35,10 @@ __all__ = ["Handshake", "Socket", "SocketDriver"]
 AckCallback = Callable[[str, "list[Any] | None"], None]
 #: a per-socket event middleware: ``middleware(socket, args)``, sync or async
 Middleware = Callable[..., Any]
+
+
+#: The acks table of a socket that waits for none (never written to: see `_register_ack`).
+_NO_ACKS: dict[int, Callable[[list[Any] | None], None]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +119,10 @@ class SocketDriver(Protocol):
         """Disconnect every socket of the connection and close it."""
         ...
 
+    def handshake(self, auth: dict[str, Any]) -> Handshake:
+        """The `Handshake` of a socket whose CONNECT carried ``auth``."""
+        ...
+
     @property
     def caps(self) -> Caps:
         """The server's caps (`siox.options.Caps`)."""
@@ -137,11 +145,12 @@ class Socket:
         "__weakref__",
         "_ack_counter",
         "_acks",
+        "_auth",
         "_buffer",
+        "_handshake",
         "connected",
         "data",
         "driver",
-        "handshake",
         "id",
         "middlewares",
         "namespace",
@@ -150,26 +159,44 @@ class Socket:
     )
 
     def __init__(
-        self, driver: SocketDriver, namespace: Namespace, sid: str, handshake: Handshake
+        self,
+        driver: SocketDriver,
+        namespace: Namespace,
+        sid: str,
+        handshake: Handshake | None = None,
+        *,
+        auth: dict[str, Any] | None = None,
     ) -> None:
         self.driver = driver
         self.namespace = namespace
         self.id = sid
-        self.handshake = handshake
+        # None: made on first use, from the driver's request and ``auth`` (most sockets never
+        # look at it: no ~200 bytes each for it).
+        self._handshake = handshake
+        self._auth = auth
         self.data: dict[str, Any] = {}
         self.recovered = False
         self.connected = False
         self.pid: str | None = None
-        self._acks: dict[int, Callable[[list[Any] | None], None]] = {}
+        self._acks: dict[int, Callable[[list[Any] | None], None]] = _NO_ACKS  # a dict once used
         self._ack_counter = 0
         #: per-socket event middlewares (`use`), run after the namespace's
-        self.middlewares: list[Middleware] = []
+        self.middlewares: Sequence[Middleware] = ()
         # Writes are held here until the CONNECT reply is out (None: write through).
         self._buffer: list[Outgoing | _Held] | None = []
         namespace.connecting(self)
 
     def __repr__(self) -> str:
         return f"<Socket {self.id} {self.namespace.name} connected={self.connected}>"
+
+    @property
+    def handshake(self) -> Handshake:
+        """The connection's handshake details (see `Handshake`)."""
+        handshake = self._handshake
+        if handshake is None:
+            auth, self._auth = self._auth, None
+            handshake = self._handshake = self.driver.handshake({} if auth is None else auth)
+        return handshake
 
     @property
     def nsp(self) -> str:
@@ -350,7 +377,7 @@ class Socket:
         """
         if not callable(middleware):
             raise TypeError(f"a middleware must be callable, not {type(middleware).__name__}")
-        self.middlewares.append(middleware)
+        self.middlewares = [*self.middlewares, middleware]
         return middleware
 
     def send_with_ack_callback(self, packet: Packet, on_reply: AckCallback) -> int | None:
@@ -390,6 +417,8 @@ class Socket:
             callback = _timed_ack(self, callback, observer)
         ack_id = self._ack_counter
         self._ack_counter = (ack_id + 1) % 2**53
+        if self._acks is _NO_ACKS:
+            self._acks = {}
         self._acks[ack_id] = callback
         return ack_id
 
@@ -401,7 +430,7 @@ class Socket:
 
     def fail_acks(self) -> None:
         """The socket is gone: every pending ack gets ``None``."""
-        acks, self._acks = self._acks, {}
+        acks, self._acks = self._acks, _NO_ACKS
         for callback in acks.values():
             callback(None)
 

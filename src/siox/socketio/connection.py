@@ -21,6 +21,7 @@ session opens (`open_implicit`), a namespace's ``?query`` part is split off and 
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -42,6 +43,8 @@ from .events import (
 from .parsers import DefaultParser, ParserLike
 
 __all__ = ["InvalidState", "SocketConnection"]
+
+_NONE: frozenset[str] = frozenset()
 
 _CONNECT, _DISCONNECT, _EVENT, _ACK, _CONNECT_ERROR, _BINARY_EVENT, _BINARY_ACK = PacketType
 
@@ -104,7 +107,7 @@ class SocketConnection:
         self._feed = self._decoder.feed
         # The default parser can decode a text packet and encode one without `Packet` objects;
         # the per-message paths below use that when they can.
-        default = parser.parser if isinstance(parser, DefaultParser) else None
+        default = parser if isinstance(parser, DefaultParser) else None
         self._parse_text = default.parse_text if default is not None else None
         self._encode = (
             default.encode_fields
@@ -113,8 +116,21 @@ class SocketConnection:
         )
         #: namespaces joined (CONNECT answered)
         self.connected: set[str] = set()
-        #: namespaces asked for and not answered yet
-        self.pending: set[str] = set()
+        #: namespaces asked for and not answered yet (a set only while there are some)
+        self.pending: AbstractSet[str] = _NONE
+
+    def _pend(self, nsp: str) -> None:
+        if self.pending is _NONE:
+            self.pending = {nsp}
+        else:
+            self.pending.add(nsp)  # type: ignore[attr-defined]  # a set once not `_NONE`
+
+    def _unpend(self, nsp: str) -> None:
+        pending = self.pending
+        if nsp in pending:
+            pending.discard(nsp)  # type: ignore[attr-defined]
+            if not pending:
+                self.pending = _NONE  # an answered connection holds no empty set
 
     # -- receiving ------------------------------------------------------------------------
 
@@ -175,7 +191,7 @@ class SocketConnection:
                 auth = packet.data if packet.data is not None else {}
             if nsp in self.connected or nsp in self.pending:
                 raise InvalidState(f"namespace {nsp!r} is already connected")
-            self.pending.add(nsp)
+            self._pend(nsp)
             return ConnectRequested(nsp, auth)
         if ptype is _DISCONNECT:
             if nsp not in self.connected:
@@ -204,13 +220,13 @@ class SocketConnection:
             if nsp not in self.pending:
                 return None
             sid, pid = self._connect_reply_ids(nsp, packet.data)
-            self.pending.discard(nsp)
+            self._unpend(nsp)
             self.connected.add(nsp)
             return Connected(nsp, sid, pid)
         if ptype is _CONNECT_ERROR:
             if nsp not in self.pending and nsp not in self.connected:
                 return None
-            self.pending.discard(nsp)
+            self._unpend(nsp)
             self.connected.discard(nsp)
             data = packet.data
             if isinstance(data, dict) and self.protocol < 5:
@@ -248,12 +264,12 @@ class SocketConnection:
         The seed's rule, unchanged through revision 4: "the server behaves as if the client had
         sent a CONNECT packet to the / namespace". socket.io 4.8 passes ``auth={}``.
         """
-        self.pending.add("/")
+        self._pend("/")
         return ConnectRequested("/", auth)
 
     def accept(self, nsp: str, sid: str, pid: str | None = None) -> list[str | bytes]:
         """Answer a `ConnectRequested` positively."""
-        self.pending.discard(nsp)
+        self._unpend(nsp)
         self.connected.add(nsp)
         if self.protocol < 5:
             return self.parser.encode(Packet(_CONNECT, nsp))
@@ -262,7 +278,7 @@ class SocketConnection:
 
     def refuse(self, nsp: str, message: str, data: Any = None) -> list[str | bytes]:
         """Answer a `ConnectRequested` negatively (CONNECT_ERROR; ERROR in protocol 4)."""
-        self.pending.discard(nsp)
+        self._unpend(nsp)
         if self.protocol < 5:
             payload = _legacy_error_payload(message, data)
             return self.parser.encode(Packet(_CONNECT_ERROR, nsp, payload))
@@ -272,7 +288,7 @@ class SocketConnection:
     def forget(self, nsp: str) -> None:
         """The namespace is gone locally (handler refused late, socket closed)."""
         self.connected.discard(nsp)
-        self.pending.discard(nsp)
+        self._unpend(nsp)
 
     # -- sending: both roles ----------------------------------------------------------------
 
@@ -287,14 +303,14 @@ class SocketConnection:
     def disconnect(self, nsp: str) -> list[str | bytes]:
         """Messages for a DISCONNECT, and the namespace is left."""
         self.connected.discard(nsp)
-        self.pending.discard(nsp)
+        self._unpend(nsp)
         return self.parser.encode(Packet(_DISCONNECT, nsp))
 
     # -- sending: client role ---------------------------------------------------------------
 
     def connect(self, nsp: str, auth: dict[str, Any] | None = None) -> list[str | bytes]:
         """Client role: ask to join ``nsp``."""
-        self.pending.add(nsp)
+        self._pend(nsp)
         if self.protocol < 5:
             if nsp == "/":
                 return []  # joined implicitly when the session opened

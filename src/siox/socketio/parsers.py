@@ -96,6 +96,11 @@ class DefaultParser:
             protocol=protocol, json=json, max_attachments=max_attachments, max_depth=max_depth
         )
         self.encode = self.parser.encode  # type: ignore[method-assign]
+        # Bound once, shared by every connection's per-message paths (`SocketConnection`).
+        #: the parser's ``parse_text``
+        self.parse_text = self.parser.parse_text
+        #: the parser's ``encode_fields``
+        self.encode_fields = self.parser.encode_fields
 
     def encode(self, packet: Packet) -> list[str | bytes]:
         """Encode ``packet`` (replaced by the bound method of the configured parser)."""
