@@ -54,7 +54,7 @@ class ServerConnection(EngineSession):
         **engine: the `EngineSession` arguments (``transport``, ``now``, ``eio``...).
     """
 
-    __slots__ = ("_decode", "socketio")
+    __slots__ = ("socketio",)
 
     def __init__(self, sid: str, *, parser: ParserLike, **engine: Any) -> None:
         super().__init__(sid, **engine)
@@ -62,7 +62,6 @@ class ServerConnection(EngineSession):
         self.socketio = SocketConnection(
             parser, role="server", protocol=self.protocol_for(self.eio), eio_sid=sid
         )
-        self._decode = self.socketio.receive
 
     @staticmethod
     def protocol_for(eio: int) -> int:
@@ -81,7 +80,7 @@ class ServerConnection(EngineSession):
         if data is None:
             return None
         try:  # `decode`, inline: the per-message path
-            return self._decode(data)
+            return self.socketio.receive(data)
         except ProtocolError as exc:
             return [_violation(exc)]
 
@@ -120,7 +119,7 @@ class ServerConnection(EngineSession):
         ("forced server close").
         """
         try:
-            return self._decode(data)
+            return self.socketio.receive(data)
         except ProtocolError as exc:
             return [_violation(exc)]
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import heapq
 import logging
 from collections.abc import Callable
-from itertools import count
 from typing import Any, Protocol
 
 __all__ = ["TimerClock", "TimerHandle", "TimerQueue"]
@@ -36,16 +35,24 @@ class TimerClock(Protocol):
         ...
 
 
-class _Entry(list):  # type: ignore[type-arg]
-    """``[when, sequence, callback, queue]``: compared as a list (when, then the sequence)."""
+class _Entry:
+    """One timer: ordered by its deadline (ties in no particular order, as the loop's own)."""
 
-    __slots__ = ()
+    __slots__ = ("callback", "queue", "when")
+
+    def __init__(self, when: float, callback: Callable[[], object], queue: TimerQueue) -> None:
+        self.when = when
+        self.callback: Callable[[], object] | None = callback
+        self.queue = queue
+
+    def __lt__(self, other: _Entry) -> bool:
+        return self.when < other.when
 
     def cancel(self) -> None:
         """Do not call the callback (a no-op once it was called or cancelled)."""
-        if self[2] is not None:
-            self[2] = None
-            self[3]._cancelled += 1
+        if self.callback is not None:
+            self.callback = None
+            self.queue._cancelled += 1
 
 
 #: What ``call_at`` returns: ``cancel()`` it to not be called.
@@ -58,7 +65,7 @@ class TimerQueue:
     ``call_at`` and ``call_later`` return a handle with ``cancel()``, as the loop's do.
     """
 
-    __slots__ = ("_armed", "_armed_at", "_cancelled", "_heap", "_sequence", "clock", "clock_time")
+    __slots__ = ("_armed", "_armed_at", "_cancelled", "_heap", "clock", "clock_time")
 
     def __init__(self, clock: TimerClock) -> None:
         #: the clock the queue's one timer runs on
@@ -66,7 +73,6 @@ class TimerQueue:
         #: its ``time``, bound once (for the connections' per-message paths)
         self.clock_time: Callable[[], float] = clock.time
         self._heap: list[_Entry] = []
-        self._sequence = count()
         self._cancelled = 0
         self._armed: Any = None
         self._armed_at: float | None = None
@@ -81,7 +87,7 @@ class TimerQueue:
 
     def call_at(self, when: float, callback: Callable[[], object]) -> _Entry:
         """Call ``callback()`` at ``when`` (or a little after); the result has ``cancel()``."""
-        entry = _Entry((when, next(self._sequence), callback, self))
+        entry = _Entry(when, callback, self)
         if self._cancelled > 64 and self._cancelled * 2 > len(self._heap):
             self._compact()
         heapq.heappush(self._heap, entry)
@@ -95,7 +101,7 @@ class TimerQueue:
         return self.call_at(self.clock.time() + delay, callback)
 
     def _compact(self) -> None:
-        self._heap = [entry for entry in self._heap if entry[2] is not None]
+        self._heap = [entry for entry in self._heap if entry.callback is not None]
         heapq.heapify(self._heap)
         self._cancelled = 0
 
@@ -110,13 +116,13 @@ class TimerQueue:
         heap = self._heap
         now = self.clock.time()
         due = []
-        while heap and heap[0][0] <= now:
+        while heap and heap[0].when <= now:
             entry = heapq.heappop(heap)
-            callback = entry[2]
+            callback = entry.callback
             if callback is None:
                 self._cancelled -= 1
             else:
-                entry[2] = None  # called: a later cancel() is a no-op
+                entry.callback = None  # called: a later cancel() is a no-op
                 due.append(callback)
         for callback in due:
             try:
@@ -127,11 +133,11 @@ class TimerQueue:
 
     def _rearm(self) -> None:
         heap = self._heap
-        while heap and heap[0][2] is None:  # cancelled entries at the top go now
+        while heap and heap[0].callback is None:  # cancelled entries at the top go now
             heapq.heappop(heap)
             self._cancelled -= 1
         if heap:
-            first = heap[0][0]
+            first = heap[0].when
             armed_at = self._armed_at
             if armed_at is None or first < armed_at:
                 self._arm(first)

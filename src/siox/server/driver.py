@@ -23,7 +23,7 @@ import inspect
 import logging
 import secrets
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from types import CoroutineType
 from typing import Any, Protocol
 
@@ -97,6 +97,11 @@ class Registry(Protocol):
         ...
 
     @property
+    def error_reporter(self) -> Callable[[BaseException], None]:
+        """`report_error`, bound once (shared by the connections' handler runners)."""
+        ...
+
+    @property
     def guard(self) -> EngineGuard:
         """The caps (`siox.options.Caps`) and their log gate."""
         ...
@@ -160,7 +165,9 @@ class ConnectionDriver:
             else None
         )
         loop = asyncio.get_running_loop()
-        self.runner = HandlerRunner(loop, registry.report_error, ordered=registry.ordered_handlers)
+        self.runner = HandlerRunner(
+            loop, registry.error_reporter, ordered=registry.ordered_handlers
+        )
         #: the clock timeouts run on
         self.timers = registry.session_timers()
         self._connect_timer: TimerHandle | None = registry.timer_queue().call_later(

@@ -101,7 +101,8 @@ class EngineSocket:
         self._clock: Callable[[], float] = time.monotonic if standard else queue.clock_time
         self._pump = Pump(core, self._perform, self._report_all, queue)
         # A Socket.IO connection's WebSocket path (`deliver_socketio`): one call per message.
-        self._receive_ws: Callable[[str | bytes, float], Sequence[ServerEvent] | None] | None = None
+        # (The core itself, not its bound method: no object per connection for it.)
+        self._receive_ws: ServerConnection | None = None
         self._received: Callable[[Sequence[ServerEvent]], None] | None = None
         self._get_callback: Callable[[PollingResponse], None] | None = None
         self._ready: PollingResponse | None = None
@@ -202,7 +203,7 @@ class EngineSocket:
         core = self.core
         if not isinstance(core, ServerConnection):
             raise TypeError("Socket.IO events come from a ServerConnection session")
-        self._receive_ws = core.receive_ws_message
+        self._receive_ws = core
         self._received = receiver
 
     async def send(self, data: str | bytes) -> None:
@@ -436,9 +437,9 @@ class WebSocketHandle:
         socket = self._socket
         if socket._channel is not self._channel:
             return
-        receive = socket._receive_ws
-        if receive is not None:  # a Socket.IO connection: its events, or None to pump
-            events = receive(data, socket._clock())
+        connection = socket._receive_ws
+        if connection is not None:  # a Socket.IO connection: its events, or None to pump
+            events = connection.receive_ws_message(data, socket._clock())
             if events is not None:  # the fast paths: nothing else changed, no pump
                 if not socket._closed:
                     socket._received(events)  # type: ignore[misc]

@@ -230,6 +230,8 @@ class Server(MainNamespaceShortcuts):
         #: what wraps namespace connects and events (``instrument_tracing``): None costs nothing
         self.tracer: EventTracer | None = None
         self.engine = EngineServer.from_options(self, self.options.engine)
+        #: `report_error`, bound once: every connection's handler runner holds it
+        self.error_reporter: Callable[[BaseException], None] = self.report_error
         if serve_client:
             # Found now, so that a missing bundle fails at start, not at the first page load.
             self.engine.client_bundle = client_bundle_for(self.engine, client_bundle_dir)

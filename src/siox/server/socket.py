@@ -147,9 +147,9 @@ class Socket:
         "_acks",
         "_auth",
         "_buffer",
+        "_data",
         "_handshake",
         "connected",
-        "data",
         "driver",
         "id",
         "middlewares",
@@ -174,7 +174,7 @@ class Socket:
         # look at it: no ~200 bytes each for it).
         self._handshake = handshake
         self._auth = auth
-        self.data: dict[str, Any] = {}
+        self._data: dict[str, Any] | None = None  # `data`, made on first use
         self.recovered = False
         self.connected = False
         self.pid: str | None = None
@@ -188,6 +188,18 @@ class Socket:
 
     def __repr__(self) -> str:
         return f"<Socket {self.id} {self.namespace.name} connected={self.connected}>"
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """Free-form per-socket storage (kept by connection state recovery)."""
+        data = self._data
+        if data is None:
+            data = self._data = {}
+        return data
+
+    @data.setter
+    def data(self, value: dict[str, Any]) -> None:
+        self._data = value
 
     @property
     def handshake(self) -> Handshake:

@@ -79,7 +79,6 @@ class SocketConnection:
     __slots__ = (
         "_decoder",
         "_encode",
-        "_feed",
         "_parse_text",
         "connected",
         "eio_sid",
@@ -104,7 +103,6 @@ class SocketConnection:
         self.protocol = protocol
         self.eio_sid = eio_sid
         self._decoder = parser.new_decoder()
-        self._feed = self._decoder.feed
         # The default parser can decode a text packet and encode one without `Packet` objects;
         # the per-message paths below use that when they can.
         default = parser if isinstance(parser, DefaultParser) else None
@@ -157,9 +155,9 @@ class SocketConnection:
                     return [new_event_received(nsp, payload, ack_id)]
                 if ptype is _ACK and ack_id is not None:
                     return [new_ack_received(nsp, ack_id, payload or [])]
-            packets = self._feed(data)  # the general path decides the rest (and the errors)
+            packets = self._decoder.feed(data)  # the general path decides the rest (and the errors)
         else:
-            packets = self._feed(data)
+            packets = self._decoder.feed(data)
         if not packets:
             return []
         if self.role == "server":
