@@ -261,9 +261,15 @@ def test_sessions_with_and_without_fast_paths_answer_alike(
 def test_steady_websocket_messages_take_the_fast_path() -> None:
     # The differential test is only meaningful if the fast path runs: check it does, here.
     calls: list[object] = []
-    session = EngineSession("SID", transport=Transport.WEBSOCKET, now=0.0)
+
+    class Spied(EngineSession):
+        __slots__ = ()
+
+        def _ws_packet(self, frame: str | bytes, now: float) -> None:  # the general path
+            calls.append(frame)
+
+    session = Spied("SID", transport=Transport.WEBSOCKET, now=0.0)
     session.data_to_send()
-    session._ws_packet = lambda frame, now: calls.append(frame)  # type: ignore[method-assign]
     with fast_paths(True):
         session.receive_ws_frame("4hi", 1.0)
         session.receive_ws_frame(b"\x01", 1.0)
