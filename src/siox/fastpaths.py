@@ -17,7 +17,8 @@ The fast paths (docs/design.md, "The per-message path", says where each sits):
 * `siox.socketio.connection.SocketConnection.receive`: a text EVENT/ACK without `Packet`;
 * `siox.parser.default.Parser.encode_fields`: an EVENT/ACK of the main namespace;
 * `siox.server.driver.ConnectionDriver.dispatch`: a handler called inline when nothing is
-  queued before it and no event middleware applies (otherwise: on the ordered runner).
+  queued before it and no event middleware applies (otherwise: on the ordered runner);
+* `siox.server.engine_server.parse_query`: a handshake query with nothing to unquote.
 
 `ENABLED` is read once, when this module is first imported; tests flip it with
 ``monkeypatch.setattr(siox.fastpaths, "ENABLED", False)`` (every fast path reads the module

@@ -232,7 +232,7 @@ class ConnectionDriver:
             not fastpaths.ENABLED
             or namespace.event_middlewares
             or socket.middlewares
-            or not self.runner.idle
+            or self.runner.busy
         ):
             self.runner.submit(self._handle(socket, args, ack_id, None))
             return
@@ -243,7 +243,13 @@ class ConnectionDriver:
             result = handler(socket, *args[1:])
             if type(result) is not CoroutineType:
                 if ack_id is not None and socket.connected:  # `_ack`, inline: the hot path
-                    self.conn.write(self.session.ack(namespace.name, ack_id, ack_args(result)))
+                    if result is None:  # `ack_args`, inline
+                        values = []
+                    elif type(result) is tuple:
+                        values = list(result)
+                    else:
+                        values = [result]
+                    self.conn.write(self.session.ack(namespace.name, ack_id, values))
                 return
         except Exception as exc:
             self._report(exc, socket, args[0])

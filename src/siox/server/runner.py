@@ -71,7 +71,7 @@ def ack_args(value: Any) -> list[Any]:
 class HandlerRunner:
     """Runs one client's handler coroutines, in order unless ``ordered`` is False."""
 
-    __slots__ = ("_busy", "_loop", "_ordered", "_queue", "_report", "_tasks")
+    __slots__ = ("_loop", "_ordered", "_queue", "_report", "_tasks", "busy")
 
     def __init__(
         self, loop: asyncio.AbstractEventLoop, report: ErrorReporter, *, ordered: bool = True
@@ -81,13 +81,14 @@ class HandlerRunner:
         self._ordered = ordered
         # Created on first use: an idle client holds no deque (~700 bytes) and no set.
         self._queue: deque[Coroutine[Any, Any, Any]] | None = None
-        self._busy = False
+        #: whether an ordered handler is running or queued (read on the per-event path)
+        self.busy = False
         self._tasks: set[asyncio.Task[Any]] | None = None
 
     @property
     def idle(self) -> bool:
         """Whether no ordered handler is running or queued."""
-        return not self._busy
+        return not self.busy
 
     def submit(self, coro: Coroutine[Any, Any, Any], *, eager: bool = False) -> None:
         """Run ``coro`` now or after the ones already queued; exceptions go to ``report``.
@@ -97,12 +98,12 @@ class HandlerRunner:
         get a task only if it suspends (3.12 starts every coroutine so).
         """
         if self._ordered:
-            if self._busy:
+            if self.busy:
                 if self._queue is None:
                     self._queue = deque()
                 self._queue.append(coro)
                 return
-            self._busy = True
+            self.busy = True
             task = self._start(self._drain(coro), eager)
             if task is None:
                 return
@@ -144,7 +145,7 @@ class HandlerRunner:
                 coro = self._queue.popleft()
                 await TASK_POINT  # a queued coroutine runs in a task (on 3.11: no eager start)
         finally:
-            self._busy = False
+            self.busy = False
             while self._queue:  # cancelled: close what will never run
                 self._queue.popleft().close()
             self._queue = None
