@@ -36,6 +36,8 @@ import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
+from functools import lru_cache
+from json.encoder import encode_basestring_ascii
 from typing import Any, Generic, Protocol, TypeVar
 
 from ..errors import HandshakeError, InvalidPacket, ProtocolError
@@ -243,7 +245,7 @@ def validate_request(
         headers: the request headers; names are compared case-insensitively.
         is_websocket_upgrade: the request carries WebSocket Upgrade headers.
         sessions: the live sessions by sid.
-        transports: the transports the server accepts.
+        transports: the transports the server accepts (a frozenset: of `Transport` values).
         allow_eio3: accept Engine.IO v3 handshakes (``allowEIO3``).
 
     Returns:
@@ -254,7 +256,8 @@ def validate_request(
             ``message`` are the reference's answer.
         ValueError: ``transports`` names an unknown transport.
     """
-    enabled = {Transport(t) for t in transports}
+    # A frozenset is taken as it is: the server passes its own, of `Transport`, made once.
+    enabled = transports if type(transports) is frozenset else {Transport(t) for t in transports}
     transport = _TRANSPORT_OF_NAME.get(query.get("transport", ""))
     if transport is None or transport not in enabled:
         raise handshake_error(EngineErrorCode.UNKNOWN_TRANSPORT)
@@ -307,16 +310,23 @@ def build_open_data(
         ping_timeout: seconds (sent as integer milliseconds).
         max_payload: bytes.
     """
-    return json.dumps(
-        {
-            "sid": sid,
-            "upgrades": list(upgrades),
-            "pingInterval": _ms(ping_interval),
-            "pingTimeout": _ms(ping_timeout),
-            "maxPayload": max_payload,
-        },
-        separators=(",", ":"),
-    )
+    # Only the sid changes from one session to the next: the rest is encoded once.
+    rest = _open_data_rest(tuple(upgrades), ping_interval, ping_timeout, max_payload)
+    return '{"sid":' + encode_basestring_ascii(sid) + rest  # as json.dumps quotes a str
+
+
+@lru_cache(maxsize=16)
+def _open_data_rest(
+    upgrades: tuple[str, ...], ping_interval: float, ping_timeout: float, max_payload: int
+) -> str:
+    """``,"upgrades":...}``: the OPEN packet's JSON after the sid."""
+    data = {
+        "upgrades": list(upgrades),
+        "pingInterval": _ms(ping_interval),
+        "pingTimeout": _ms(ping_timeout),
+        "maxPayload": max_payload,
+    }
+    return "," + json.dumps(data, separators=(",", ":"))[1:]
 
 
 @dataclass(frozen=True, slots=True)

@@ -239,6 +239,7 @@ class EngineServer:
         self.ping_timeout = options.ping_timeout
         self.max_http_buffer_size = options.limits.max_http_buffer_size
         self.transports = tuple(Transport(t) for t in options.transports)
+        self._transport_set = frozenset(self.transports)
         self.allow_eio3 = options.allow_eio3
         self.upgrade_timeout = options.upgrade_timeout
         self.allow_upgrades = options.allow_upgrades
@@ -412,7 +413,7 @@ class EngineServer:
             request.headers,
             is_websocket_upgrade=is_upgrade,
             sessions=self._cores,
-            transports=self.transports,
+            transports=self._transport_set,
             allow_eio3=self.allow_eio3,
         )
         if isinstance(decision, NewSession):
