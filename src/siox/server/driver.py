@@ -173,7 +173,10 @@ class ConnectionDriver:
         self._connect_timer: TimerHandle | None = registry.timer_queue().call_later(
             registry.connect_timeout, self._connect_timed_out
         )
-        implicit = core.implicit_connect()  # protocol 4: the opening joins "/"
+
+    def start(self) -> None:
+        """The driver is registered: protocol 4's opening joins "/" (perhaps at once)."""
+        implicit = self.core.implicit_connect()
         if implicit is not None:
             self._submit_connect(implicit)
 

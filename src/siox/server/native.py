@@ -398,7 +398,12 @@ class HttpProtocol(asyncio.Protocol):
             request, self.pending_upgrade = self.pending_upgrade, None
             if request is not None:
                 # Checked at once: a task only if the checks wait (`siox.server.eager`).
-                task = eager_start(self._loop, self._upgrade(request, event.data))
+                try:
+                    task = eager_start(self._loop, self._upgrade(request, event.data))
+                except Exception:  # as a task's would be, logged; the connection goes
+                    logger.exception("error upgrading a connection to WebSocket")
+                    self._close()
+                    return
                 if task is not None:
                     if self._tasks is None:
                         self._tasks = set()

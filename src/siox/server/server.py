@@ -476,6 +476,7 @@ class Server(MainNamespaceShortcuts):
         self.connections[conn.sid] = driver = ConnectionDriver(self, conn)
         if isinstance(conn, EngineSocket):  # WebSocket messages: events straight to the driver
             conn.deliver_socketio(driver.handle)
+        driver.start()  # registered first: a connect that runs at once may close the connection
 
     def engine_message(self, conn: EngineConnection, data: str | bytes) -> None:
         """A message on a session."""
