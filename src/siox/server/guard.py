@@ -38,12 +38,14 @@ def refused(gate: LogGate, kind: str, source: Hashable, count: int = 1) -> None:
 class EngineGuard:
     """Admission of new sessions under the engine's caps."""
 
-    __slots__ = ("caps", "gate", "handshakes", "open")
+    __slots__ = ("caps", "counting", "gate", "handshakes", "open")
 
     def __init__(self, caps: Caps) -> None:
         self.caps = caps
         self.gate = LogGate(caps.log_interval)
+        #: open sessions by address (counted only when a cap on them is set)
         self.open = SourceCounts()
+        self.counting = caps.max_sessions is not None or caps.max_connections_per_ip is not None
         rate = caps.handshakes_per_ip_per_second
         self.handshakes = RateLimiter(rate, 2 * rate) if rate else None
 
@@ -69,11 +71,13 @@ class EngineGuard:
 
     def opened(self, address: str) -> None:
         """A session from ``address`` was created."""
-        self.open.add(address)
+        if self.counting:
+            self.open.add(address)
 
     def closed(self, address: str) -> None:
         """A session from ``address`` is gone."""
-        self.open.remove(address)
+        if self.counting:
+            self.open.remove(address)
 
 
 class SocketGuard:
