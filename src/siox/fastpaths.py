@@ -18,7 +18,7 @@ The fast paths (docs/design.md, "The per-message path", says where each sits):
 * `siox.parser.default.Parser.encode_fields`: an EVENT/ACK of the main namespace;
 * `siox.server.driver.ConnectionDriver.dispatch`: a handler called inline when nothing is
   queued before it and no event middleware applies (otherwise: on the ordered runner);
-* `siox.server.engine_server.parse_query`: a handshake query with nothing to unquote.
+* `siox.engineio.query.parse_query`: a handshake query with nothing to unquote.
 
 `ENABLED` is read once, when this module is first imported; tests flip it with
 ``monkeypatch.setattr(siox.fastpaths, "ENABLED", False)`` (every fast path reads the module

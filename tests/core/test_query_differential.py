@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 from hypothesis import example, given, strategies as st
 
 import siox.fastpaths
-from siox.server.engine_server import parse_query
+from siox.engineio.query import parse_query
 
 fields = st.lists(st.text(alphabet="abEIO=&;+%20é4tx", max_size=12), max_size=6).map("&".join)
 

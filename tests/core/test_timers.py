@@ -4,7 +4,9 @@ time and not before; cancelled ones never called, and compacted away."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from siox.core.timers import TimerQueue
@@ -64,7 +66,7 @@ def test_callbacks_run_in_deadline_order_and_not_before_their_time() -> None:
     queue = TimerQueue(clock)
     calls: list[tuple[str, float]] = []
     for name, when in (("c", 3.0), ("a", 1.0), ("b", 2.0), ("b2", 2.0)):
-        queue.call_at(when, lambda name=name: calls.append((name, clock.now)))
+        queue.call_at(when, partial(lambda n: calls.append((n, clock.now)), name))
     clock.advance(1.5)
     assert calls == [("a", 1.0)]
     clock.advance(10.0)
@@ -111,8 +113,12 @@ def test_a_callback_that_raises_does_not_stop_the_others() -> None:
 
     queue.call_at(1.0, boom)
     queue.call_at(1.0, lambda: calls.append("after"))
-    clock.advance(2.0)
+    queue.call_at(3.0, lambda: calls.append("later"))
+    with pytest.raises(RuntimeError, match="boom"):  # to the clock, as a loop timer's would
+        clock.advance(2.0)
     assert calls == ["after"]
+    clock.advance(4.0)  # the queue's timer is still armed
+    assert calls == ["after", "later"]
 
 
 def test_cancelled_entries_are_compacted_away() -> None:
@@ -136,9 +142,13 @@ def test_same_calls_as_one_clock_timer_each(plan: list[tuple[int, bool, int]]) -
     direct, queued = Clock(), Clock()
     queue = TimerQueue(queued)
     got: dict[str, list[tuple[int, float]]] = {"direct": [], "queued": []}
+
+    def note(kind: str, clock: Clock, index: int) -> None:
+        got[kind].append((index, clock.now))
+
     for index, (when, cancel, _) in enumerate(plan):
-        a = direct.call_at(when, lambda i=index: got["direct"].append((i, direct.now)))
-        b = queue.call_at(when, lambda i=index: got["queued"].append((i, queued.now)))
+        a = direct.call_at(when, partial(note, "direct", direct, index))
+        b = queue.call_at(when, partial(note, "queued", queued, index))
         if cancel:
             a.cancel()
             b.cancel()

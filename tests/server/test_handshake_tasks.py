@@ -8,9 +8,8 @@ import asyncio
 from collections.abc import Coroutine, Generator
 from typing import Any
 
-from tests.rawpeer import running, ws_connect_sio
-
 import siox
+from rawpeer import running, ws_connect_sio
 
 
 def _count_siox_tasks(loop: asyncio.AbstractEventLoop) -> list[str]:

@@ -7,20 +7,18 @@ instead in one heap of small entries and arms a single timer of the clock at the
 deadline: arming a deadline later than that one touches only the heap; a cancelled entry stays
 in the heap, marked, until it comes up or the heap is compacted (when more than half of it is
 cancelled, as asyncio does with its own timers). Due callbacks run in deadline order, those
-added while they run on the next turn at the earliest. The queue is sans-I/O: it only calls
-the clock it is given (an event loop, a manual clock).
+added while they run on the next turn at the earliest; an exception a callback raises reaches
+the clock (the loop's exception handler) once the other due callbacks ran. The queue is
+sans-I/O: it only calls the clock it is given (an event loop, a manual clock).
 """
 
 from __future__ import annotations
 
 import heapq
-import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
 __all__ = ["TimerClock", "TimerHandle", "TimerQueue"]
-
-logger = logging.getLogger("siox")
 
 
 class TimerClock(Protocol):
@@ -124,12 +122,18 @@ class TimerQueue:
             else:
                 entry.callback = None  # called: a later cancel() is a no-op
                 due.append(callback)
-        for callback in due:
-            try:
-                callback()
-            except Exception:
-                logger.exception("error in a timer callback")
-        self._rearm()
+        error: Exception | None = None
+        try:
+            for callback in due:
+                try:
+                    callback()
+                except Exception as exc:  # the others still run; the first goes to the clock
+                    if error is None:
+                        error = exc
+        finally:
+            self._rearm()
+        if error is not None:
+            raise error
 
     def _rearm(self) -> None:
         heap = self._heap

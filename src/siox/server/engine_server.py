@@ -21,9 +21,7 @@ import zlib
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from typing import Any, Literal, TypeVar, overload
-from urllib.parse import parse_qsl
 
-from .. import fastpaths
 from ..core.server import ServerConnection
 from ..core.timers import TimerQueue
 from ..engineio.events import CloseReason
@@ -38,6 +36,7 @@ from ..engineio.handshake import (
     new_sid,
     validate_request,
 )
+from ..engineio.query import parse_query
 from ..engineio.session import EngineSession
 from ..errors import HandshakeError, ProtocolError
 from ..options import (
@@ -94,30 +93,6 @@ class WebSocketPlan:
         self.sid = sid
         #: extra headers for the 101 response
         self.headers = headers or []
-
-
-# The handshake's parameter names and usual values, shared by every session's query.
-_KNOWN_QUERY = {
-    text: text
-    for text in ("EIO", "transport", "sid", "t", "b64", "j", "3", "4", "polling", "websocket")
-}
-
-
-def parse_query(query_string: str) -> dict[str, str]:
-    """The parameters of a query string (for a repeated name, the last value).
-
-    As ``dict(urllib.parse.parse_qsl(query_string, keep_blank_values=True))`` gives them.
-    """
-    if fastpaths.ENABLED and "%" not in query_string and "+" not in query_string:
-        # Fast path (`siox.fastpaths`): nothing to unquote, as the handshake's EIO/transport/t.
-        query: dict[str, str] = {}
-        known = _KNOWN_QUERY
-        for field in query_string.split("&"):
-            if field:
-                name, _, value = field.partition("=")
-                query[known.get(name, name)] = known.get(value, value)
-        return query
-    return dict(parse_qsl(query_string, keep_blank_values=True))
 
 
 def _query(request: HttpRequest) -> dict[str, str]:
