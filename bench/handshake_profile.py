@@ -20,7 +20,10 @@ Comparing two trees (``--src`` another checkout's ``src``) gives A/B ratios from
     .venv/bin/python bench/handshake_profile.py --src ../other/src --measure calls
     .venv/bin/python bench/handshake_profile.py --measure callgrind --connections 300
 
-Every phase is bounded (``--timeout`` seconds); the child is stopped by its PID.
+Every phase is bounded (``--timeout`` seconds); the child is stopped by its PID. To see where
+it goes, the child prints to stderr: ``SIOX_PROFILE_TOP=N`` the N top functions (``calls``;
+order ``SIOX_PROFILE_SORT``, default ncalls; callers of ``SIOX_PROFILE_CALLERS``) or the N
+top allocation sites (``alloc``; ``SIOX_PROFILE_FRAMES`` frames deep).
 """
 
 from __future__ import annotations
@@ -107,7 +110,8 @@ def _serve(mode: str) -> None:
                         top = int(os.environ.get("SIOX_PROFILE_TOP", "0"))
                         if top:
                             stats.stream = sys.stderr  # type: ignore[attr-defined]
-                            stats.sort_stats(os.environ.get("SIOX_PROFILE_SORT", "ncalls")).print_stats(top)
+                            order = os.environ.get("SIOX_PROFILE_SORT", "ncalls")
+                            stats.sort_stats(order).print_stats(top)
                             callers = os.environ.get("SIOX_PROFILE_CALLERS")
                             if callers:
                                 stats.print_callers(callers)
