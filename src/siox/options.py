@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from ipaddress import ip_network
 from os import PathLike
 from typing import Any
 
@@ -135,6 +136,11 @@ class Caps:
             bounded by ``events_per_second`` and the ordered handler queue.
         log_interval: seconds between two log lines about the same kind of refusal of the
             same source.
+        trusted_proxies: addresses or networks (``"10.0.0.0/8"``) of reverse proxies whose
+            ``X-Forwarded-For`` header names the client for the per-address caps: the source
+            is the right-most address in that header not itself trusted. Empty (the default):
+            the peer address is the source. Under an ASGI server, its own proxy-headers
+            setting does this instead.
     """
 
     max_connections_per_ip: int | None = None
@@ -147,8 +153,18 @@ class Caps:
     max_rooms_per_socket: int | None = 10_000
     max_pending_acks: int | None = None
     log_interval: float = 10.0
+    trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        proxies: object = self.trusted_proxies
+        if isinstance(proxies, str):
+            raise TypeError("trusted_proxies is a tuple of addresses or networks, not a str")
+        for proxy in self.trusted_proxies:
+            try:
+                ip_network(proxy, strict=False)
+            except ValueError:
+                message = f"trusted_proxies: {proxy!r} is not an address or a network"
+                raise ValueError(message) from None
         if self.on_event_overflow not in ("drop", "disconnect"):
             raise ValueError(
                 f"on_event_overflow is 'drop' or 'disconnect', not {self.on_event_overflow!r}"

@@ -49,7 +49,7 @@ LIMITS: list[tuple[str, Any]] = [
 
 def spelled(value: Any) -> str:
     """How the page writes a default: 1,000,000 bytes; 25 s; `None`; `True`."""
-    if isinstance(value, bool) or value is None:
+    if isinstance(value, bool) or value is None or isinstance(value, tuple):
         return f"`{value}`"
     if isinstance(value, float):
         return f"{value:g} s"

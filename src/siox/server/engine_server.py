@@ -382,7 +382,7 @@ class EngineServer:
         if isinstance(decision, NewSession):
             if not self.accepting:
                 raise HandshakeError("Server shutting down", http_status=503)
-            self.guard.admit(request.address)
+            self.guard.admit(self.guard.source(request))
         return decision
 
     async def _allowed(self, request: HttpRequest) -> None:
@@ -430,7 +430,7 @@ class EngineServer:
         socket = EngineSocket(self, core, request, _query(request), time.time(), jsonp_index)
         self.sessions[sid] = socket
         self._cores[sid] = core
-        self.guard.opened(request.address)
+        self.guard.opened(self.guard.source(request))
         return socket
 
     async def _new_sid(self, request: HttpRequest) -> str:
@@ -528,7 +528,7 @@ class EngineServer:
         if self.sessions.get(socket.sid) is socket:
             del self.sessions[socket.sid]
             self._cores.pop(socket.sid, None)
-            self.guard.closed(socket.request.address)
+            self.guard.closed(self.guard.source(socket.request))
 
     def start_accepting(self) -> None:
         """Accept new sessions again, after a `shutdown` (front ends call it when they start)."""
