@@ -236,6 +236,21 @@ class Server(MainNamespaceShortcuts):
 
     # -- namespaces -------------------------------------------------------------------------------
 
+    @property
+    def adapter_factory(self) -> Callable[[LocalSockets], Adapter] | None:
+        """The ``adapter`` factory the server was given (None: the in-memory adapter)."""
+        return self._adapter_factory
+
+    def use_adapter(self, factory: Callable[[LocalSockets], Adapter]) -> None:
+        """Build every namespace's adapter with ``factory`` from now on, existing ones included.
+
+        For whoever sets the server up before it serves (the workers give each process its own
+        cluster adapter this way): a namespace's sockets are not moved between adapters.
+        """
+        self._adapter_factory = factory
+        for namespace in self.namespaces.values():
+            namespace.adapter = self.make_adapter(namespace.local_sockets)
+
     def make_adapter(self, local: LocalSockets) -> Adapter:
         """The adapter of a new namespace, over its local sockets."""
         if self._adapter_factory is not None:
