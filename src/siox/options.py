@@ -47,6 +47,7 @@ __all__ = [
     "ServeOptions",
     "ServerOptions",
     "check_durations",
+    "cors_origins",
 ]
 
 
@@ -175,7 +176,8 @@ class Caps:
 DEFAULT_CAPS = Caps()
 
 
-def _origins(value: str | Iterable[str] | None) -> str | tuple[str, ...] | None:
+def cors_origins(value: str | Iterable[str] | None) -> str | tuple[str, ...] | None:
+    """``cors_allowed_origins`` as `EngineOptions` keeps it: a list or set becomes a tuple."""
     if value is None or isinstance(value, str):
         return value
     return tuple(value)
@@ -234,7 +236,7 @@ class EngineOptions:
 
     def __post_init__(self) -> None:
         # Iterables given by the caller are kept as tuples, so the object stays immutable.
-        object.__setattr__(self, "cors_allowed_origins", _origins(self.cors_allowed_origins))
+        object.__setattr__(self, "cors_allowed_origins", cors_origins(self.cors_allowed_origins))
         object.__setattr__(self, "transports", tuple(self.transports))
         check_durations(
             "EngineOptions",

@@ -45,6 +45,7 @@ from ..options import (
     Caps,
     EngineOptions,
     Limits,
+    cors_origins,
 )
 from .client_bundle import ClientBundle
 from .cors import CorsPolicy
@@ -67,10 +68,6 @@ _EVENTS = ("connect", "message", "disconnect", "connection_error")
 _TEXT = "text/plain; charset=UTF-8"
 _ENGINE = DEFAULT_ENGINE_OPTIONS
 _LIMITS = DEFAULT_LIMITS
-
-
-def _origins(value: str | Iterable[str] | None) -> str | tuple[str, ...] | None:
-    return value if value is None or isinstance(value, str) else tuple(value)
 
 
 class WebSocketPlan:
@@ -172,7 +169,7 @@ class EngineServer:
         )
         options = EngineOptions(
             path=path,
-            cors_allowed_origins=_origins(cors_allowed_origins),
+            cors_allowed_origins=cors_origins(cors_allowed_origins),
             ping_interval=ping_interval,
             ping_timeout=ping_timeout,
             upgrade_timeout=upgrade_timeout,

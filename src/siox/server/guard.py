@@ -17,6 +17,7 @@ from ..caps import LogGate, RateLimiter, SourceCounts, TokenBucket
 from ..engineio.handshake import EngineErrorCode
 from ..errors import HandshakeError
 from ..options import Caps
+from .engine_api import RequestInfo
 from .http_types import HttpRequest
 
 __all__ = ["EngineGuard", "SocketGuard", "refused"]
@@ -52,7 +53,7 @@ class EngineGuard:
             ip_network(proxy, strict=False) for proxy in caps.trusted_proxies
         )
 
-    def source(self, request: HttpRequest) -> str:
+    def source(self, request: HttpRequest | RequestInfo) -> str:
         """The client address the per-address caps count ``request`` under.
 
         The peer address, unless it is a trusted proxy (`Caps.trusted_proxies`): then the

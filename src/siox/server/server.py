@@ -24,6 +24,7 @@ from ..options import (
     Limits,
     Recovery,
     ServerOptions,
+    cors_origins,
 )
 from ..socketio.parsers import ParserLike, ParserSpec, check_parser, resolve_parser
 from .client_bundle import client_bundle_for
@@ -169,11 +170,7 @@ class Server(MainNamespaceShortcuts):
         self.options = ServerOptions(
             engine=EngineOptions(
                 path=path,
-                cors_allowed_origins=(
-                    cors_allowed_origins
-                    if cors_allowed_origins is None or isinstance(cors_allowed_origins, str)
-                    else tuple(cors_allowed_origins)
-                ),
+                cors_allowed_origins=cors_origins(cors_allowed_origins),
                 ping_interval=ping_interval,
                 ping_timeout=ping_timeout,
                 upgrade_timeout=upgrade_timeout,
