@@ -71,7 +71,10 @@ def collect(runs: list[dict[str, Any]]) -> list[Row]:
             row.errors.append(str(run.get("error") or result["error"])[:500])
         else:
             row.results.append(result)
-    return list(rows.values())
+    # each case's targets side by side, in the order the runs first name them
+    cases = {key[:2]: index for index, key in reversed(list(enumerate(rows)))}
+    targets = {key[2]: index for index, key in reversed(list(enumerate(rows)))}
+    return sorted(rows.values(), key=lambda r: (cases[r.scenario, r.case], targets[r.target]))
 
 
 def ratios(row: Row, rows: list[Row]) -> dict[str, float | None]:
