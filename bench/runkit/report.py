@@ -130,10 +130,31 @@ def heading(meta: dict[str, Any]) -> list[str]:
     ]
 
 
+def headline(rows: list[Row]) -> list[str]:
+    """One line per case: each target's median throughput, siox's ratios, CPU per operation."""
+    names = list(dict.fromkeys(row.target for row in rows))
+    lines = [
+        "| scenario | case | "
+        + " | ".join(names)
+        + " | siox vs node | siox vs python-socketio | siox CPU/op vs node |",
+        "|---|---|" + "--:|" * (len(names) + 3),
+    ]
+    for key in dict.fromkeys((row.scenario, row.case) for row in rows):
+        mine = {row.target: row for row in rows if (row.scenario, row.case) == key}
+        cells = [f"{_number(mine[n].median('throughput'))} {mine[n].unit}" if n in mine else "-"
+                 for n in names]  # fmt: skip
+        siox = ratios(mine["siox"], rows) if "siox" in mine else {}
+        lines.append(
+            f"| {key[0]} | {key[1]} | {' | '.join(cells)} | {_ratio(siox.get('node'))} "
+            f"| {_ratio(siox.get('python-socketio'))} | {_ratio(siox.get('node cpu'))} |"
+        )
+    return [*lines, ""]
+
+
 def markdown(rows: list[Row], meta: dict[str, Any]) -> str:
-    """The results as Markdown: one table per scenario, failures listed below it."""
+    """The results as Markdown: a summary, one table per scenario, failures listed below it."""
     repeats = int(meta["repeats"])
-    lines: list[str] = heading(meta)
+    lines: list[str] = [*heading(meta), "### Summary", "", *headline(rows)]
     scenarios = list(dict.fromkeys(row.scenario for row in rows))
     for scenario in scenarios:
         lines += [
