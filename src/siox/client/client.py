@@ -9,20 +9,21 @@ connection included, and every active socket joins its namespace again (``auth``
 
 Its own events, registered with `Client.on`: ``reconnect_attempt(attempt)``,
 ``reconnect(attempt)``, ``reconnect_error(error)``, ``reconnect_failed()``, as in
-socket.io-client, plus ``open()`` and ``close(reason, description)``.
+socket.io-client, plus ``open()`` and ``close(reason, description)``; they and the reconnection
+policy are the mixin `siox.client.reconnection.Reconnection`.
 
-(Over the 400-line soft cap: one connection's transports, reconnection with backoff and namespace
-multiplexing share its state.)
+(Over the 400-line soft cap: the options, documented where they are taken, and one connection's
+transports and namespace multiplexing, which share its state.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from enum import Enum
 from functools import partial
-from typing import Any, TypeVar, overload
+from typing import Any
 
 from ..core.client import ClientConnection
 from ..core.events import ProtocolViolation
@@ -36,7 +37,8 @@ from ..socketio.parsers import ParserLike, ParserSpec, check_parser, resolve_par
 from .backoff import Backoff
 from .endpoint import CookieJar, SslOption, parse_endpoint
 from .engine import EngineClient, describe
-from .listeners import Listener, run_listener
+from .listeners import Listener
+from .reconnection import CLIENT_EVENTS, Reconnection
 from .socket import ClientSocket
 
 __all__ = ["CLIENT_EVENTS", "Client"]
@@ -54,17 +56,12 @@ class ClientState(Enum):
 
 _CLOSED, _OPENING, _OPEN = ClientState.CLOSED, ClientState.OPENING, ClientState.OPEN
 
-F = TypeVar("F", bound=Callable[..., Any])
-#: The events of the connection itself.
-CLIENT_EVENTS = frozenset(
-    {"open", "close", "reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed"}
-)
 _DEFAULTS = DEFAULT_CLIENT_OPTIONS
 #: How long `Client.close` waits for the goodbye to go out.
 _CLOSE_WAIT = 3.0
 
 
-class Client:
+class Client(Reconnection):
     """A connection to a Socket.IO server (socket.io-client's ``Manager``).
 
     Every option is keyword-only; the defaults live in `siox.options.ClientOptions`, and the
@@ -268,21 +265,6 @@ class Client:
                 )
             socket.auth = auth
         return socket
-
-    @overload
-    def on(self, event: str, handler: None = None) -> Callable[[F], F]: ...
-    @overload
-    def on(self, event: str, handler: F) -> F: ...
-    def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
-        """Register the handler of a connection event; usable as a decorator."""
-        if event not in CLIENT_EVENTS:
-            raise ValueError(f"unknown client event {event!r} (one of {sorted(CLIENT_EVENTS)})")
-
-        def register(func: F) -> F:
-            self._handlers[event] = Listener(func)
-            return func
-
-        return register if handler is None else register(handler)
 
     @property
     def connected(self) -> bool:
@@ -498,76 +480,3 @@ class Client:
                 socket.on_server_disconnect()
             if self._conn is not conn:
                 return  # a handler closed the connection
-
-    def _open_failed(self, error: SioxError) -> None:
-        self._last_error = error
-        attempt = self._backoff.attempts
-        logger.warning(
-            "connection to %s failed%s: %s",
-            self.endpoint.origin,
-            f" (reconnection attempt {attempt})" if attempt else "",
-            describe(error),
-        )
-        for socket in list(self._sockets.values()):
-            if socket.active and not socket.connected:
-                socket.on_connect_error(error)
-        if self._attempting:
-            self._attempting = self._reconnecting = False
-            self._reconnect()
-            self._emit("reconnect_error", error)
-        elif self.reconnection and not self._reconnecting and self._backoff.attempts == 0:
-            self._reconnect()
-        else:
-            self._give_up(error)
-
-    def _closed(self, reason: str, description: str | None, error: SioxError | None = None) -> None:
-        self._backoff.reset()
-        self._emit("close", reason, description)
-        if error is None:
-            detail = f"{reason} ({description})" if description else reason
-            error = NotConnected(f"connection closed: {detail}")
-        for socket in list(self._sockets.values()):
-            if socket.active or socket.connected:
-                socket.on_closed(reason, description, error)
-        if self.reconnection and not self._skip_reconnect:
-            self._reconnect()
-        else:
-            self._give_up(error)
-
-    def _give_up(self, error: BaseException) -> None:
-        for socket in list(self._sockets.values()):
-            socket.give_up(error)
-
-    def _reconnect(self) -> None:
-        if self._reconnecting or self._skip_reconnect:
-            return
-        limit = self.reconnection_attempts
-        if limit is not None and self._backoff.attempts >= limit:
-            self._backoff.reset()
-            self._emit("reconnect_failed")
-            error = NotConnected(f"reconnection failed after {limit} attempt(s)")
-            error.__cause__ = self._last_error
-            self._give_up(error)
-            return
-        delay = self._backoff.duration()
-        self._reconnecting = True
-        loop = asyncio.get_running_loop()
-        self._reconnect_timer = loop.call_later(delay, self._reconnect_now)
-
-    def _reconnect_now(self) -> None:
-        self._reconnect_timer = None
-        if self._skip_reconnect:
-            return
-        self._emit("reconnect_attempt", self._backoff.attempts)
-        if self._stopped():  # a handler may have closed the client
-            return
-        self._attempting = True
-        self._open()
-
-    def _stopped(self) -> bool:
-        return self._skip_reconnect
-
-    def _emit(self, event: str, *args: Any) -> None:
-        handler = self._handlers.get(event)
-        if handler is not None:
-            run_listener(handler, args, name=event, tasks=self._tasks)
