@@ -100,6 +100,9 @@ class Client(Reconnection):
         per_message_deflate: offer permessage-deflate on WebSockets (False).
         retries: default ``retries`` of the sockets (0: off).
         ack_timeout: default ack timeout of the sockets, seconds (None: none).
+        max_pending_acks: acks one socket may await at once, None for no cap (the server's
+            default, ``Caps.max_pending_acks``); past it ``emit_with_ack`` raises
+            `siox.errors.CapExceeded` and sends nothing.
         add_trailing_slash: request ``path`` with a trailing slash added (True); False
             requests it exactly as written.
 
@@ -136,6 +139,7 @@ class Client(Reconnection):
         per_message_deflate: bool = _DEFAULTS.per_message_deflate,
         retries: int = _DEFAULTS.retries,
         ack_timeout: float | None = _DEFAULTS.ack_timeout,
+        max_pending_acks: int | None = _DEFAULTS.max_pending_acks,
         add_trailing_slash: bool = _DEFAULTS.add_trailing_slash,
     ) -> None:
         if protocol not in (4, 5):
@@ -149,6 +153,8 @@ class Client(Reconnection):
             raise ValueError("reconnection_attempts must be >= 0 or None")
         if retries < 0 or (ack_timeout is not None and not ack_timeout > 0):
             raise ValueError("retries must be >= 0 and ack_timeout > 0 or None")
+        if max_pending_acks is not None and max_pending_acks < 1:
+            raise ValueError("max_pending_acks must be >= 1 or None")
         spec = check_parser(parser)
         #: The options this client was built with.
         self.options = ClientOptions(
@@ -175,6 +181,7 @@ class Client(Reconnection):
             per_message_deflate=per_message_deflate,
             retries=retries,
             ack_timeout=ack_timeout,
+            max_pending_acks=max_pending_acks,
             add_trailing_slash=add_trailing_slash,
         )
         self.url = url

@@ -110,7 +110,7 @@ class Emitter:
         """Start with nothing sent, buffered or awaited."""
         self._ack_timeout = ack_timeout
         self._parser = self.client.parser
-        self._max_pending_acks: int | None = None
+        self._max_pending_acks = self.client.options.max_pending_acks
         self._acks = AckRegistry()
         self._buffer: list[_Buffered] = []
         self._queue = RetryQueue(retries, self._send_queued, self.is_connected)
