@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
 from functools import partial
 from typing import Any
 
-from ..core.client import ClientConnection
+from ..core.client import ClientConnection, ClientEvent
 from ..core.events import ProtocolViolation
 from ..engineio.events import Closed, CloseReason, Event, MessageReceived, Opened
 from ..errors import NotConnected, SioxError
@@ -381,6 +381,7 @@ class Client(Reconnection):
             cookies=self._cookies,
             deflate=self._deflate,
             parser=self.parser,
+            on_socketio=partial(self._on_socketio, self._generation),
         )
         assert isinstance(engine.session, ClientConnection)
         self._core = engine.session
@@ -458,32 +459,44 @@ class Client(Reconnection):
             self._emit("reconnect", attempt)
 
     def _on_message(self, data: str | bytes) -> None:
-        conn, core = self._conn, self._core
-        if conn is None or core is None:
+        core = self._core
+        if core is not None:
+            self._dispatch(core.decode(data))
+
+    def _on_socketio(self, generation: int, events: Sequence[ClientEvent]) -> None:
+        """The events of a message the engine's fast path decoded at once."""
+        if generation == self._generation:
+            self._dispatch(events)
+
+    def _dispatch(self, events: Sequence[ClientEvent]) -> None:
+        conn = self._conn
+        if conn is None:
             return
         sockets = self._sockets
-        event: Any  # narrowed by `type(event) is ...` and isinstance below
-        for event in core.decode(data):
-            if type(event) is ProtocolViolation:
+        event: Any  # narrowed by the `kind is ...` tests below
+        for event in events:
+            kind = type(event)
+            if kind is ProtocolViolation:
                 logger.warning("closing the connection: %s", event.cause.message)
                 self._drop(CloseReason.PARSE_ERROR, event.cause)
                 return
             socket = sockets.get(event.nsp)
             if socket is None:
                 continue
-            if isinstance(event, EventReceived):
+            if kind is AckReceived:  # the usual one: a reply to emit_with_ack
+                socket.on_ack(event.ack_id, event.args)
+                continue  # (settling a future runs nothing now)
+            if kind is EventReceived:
                 if socket.connected:
                     socket.on_event(event.args, event.ack_id)
                 elif socket.active:
                     socket.hold_event(event.args, event.ack_id)  # before the CONNECT reply
-            elif isinstance(event, AckReceived):
-                socket.on_ack(event.ack_id, event.args)
-            elif isinstance(event, Connected):
+            elif kind is Connected:
                 if socket.active:
                     socket.on_connected(event.sid, event.pid)
-            elif isinstance(event, ConnectRefused):
+            elif kind is ConnectRefused:
                 socket.on_refused(event.message, event.data)
-            elif isinstance(event, Disconnected) and socket.connected:
+            elif kind is Disconnected and socket.connected:
                 socket.on_server_disconnect()
             if self._conn is not conn:
                 return  # a handler closed the connection
