@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CapExceeded
 from ..parser import RESERVED_EVENTS, Packet, PacketType
+from ..socketio.parsers import DefaultParser
 from .acks import AckRegistry, RetryQueue
 from .listeners import Listener, run_listener
 
@@ -109,7 +111,14 @@ class Emitter:
     def init_emitter(self, *, retries: int, ack_timeout: float | None) -> None:
         """Start with nothing sent, buffered or awaited."""
         self._ack_timeout = ack_timeout
-        self._parser = self.client.parser
+        parser = self._parser = self.client.parser
+        # The default parser encodes an EVENT from its fields (no `Packet`), as
+        # `siox.socketio.connection.SocketConnection` does; any other parser gets the packet.
+        self._encode: Callable[[PacketType, str, Any, int | None], list[str | bytes]] = (
+            parser.parser.encode_fields
+            if isinstance(parser, DefaultParser)
+            else lambda t, n, d, i: parser.encode(Packet(t, n, d, i))
+        )
         self._max_pending_acks = self.client.options.max_pending_acks
         self._acks = AckRegistry()
         self._buffer: list[_Buffered] = []
@@ -199,7 +208,7 @@ class Emitter:
             self._queue.push(payload, ack)
             return None
         ack_id = None if ack is None else self._acks.next_id()
-        messages = self._parser.encode(Packet(_EVENT, self.nsp, payload, ack_id))
+        messages = self._encode(_EVENT, self.nsp, payload, ack_id)
         if ack is not None and ack_id is not None:
             self._acks.register(ack_id, ack, timeout, self._unbuffer)
         if self.connected and self.client.alive():

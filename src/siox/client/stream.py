@@ -135,13 +135,15 @@ class Stream(asyncio.Protocol):
         elif self._burst:
             self._pending = [data]
         else:
-            self.write(data)
+            if not self.closed and self.transport is not None:  # `write`, nothing held
+                self.transport.write(data)
             self._burst = True
             asyncio.get_running_loop().call_soon(self._end_burst)
 
     def _end_burst(self) -> None:
         self._burst = False
-        self._flush()
+        if self._pending is not None:
+            self._flush()
 
     def _flush(self) -> None:
         pending, self._pending = self._pending, None

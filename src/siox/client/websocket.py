@@ -34,6 +34,7 @@ __all__ = ["CLOSE_GRACE", "ClientWebSocket", "open_websocket"]
 
 #: How long a closing WebSocket waits for the server's close frame before dropping TCP.
 CLOSE_GRACE = 1.0
+_OPEN = ConnectionState.OPEN
 _MAX_ERROR_BODY = 65_536
 
 
@@ -134,9 +135,9 @@ class ClientWebSocket:
 
     def send(self, frame: str | bytes) -> None:
         """Send one message (text for ``str``); ignored once the WebSocket is closing."""
-        if not self.open:
-            return
         conn = self._conn
+        if conn.state is not _OPEN or self._stream.closed:  # `open`, inline: per message
+            return
         data = conn.send_text(frame) if isinstance(frame, str) else conn.send_binary(frame)
         self._stream.write_soon(data)
 
