@@ -80,6 +80,10 @@ async def test_emits_queued_for_retries_count_against_max_pending_acks(peer: Any
         await settle(lambda: socket.pending_acks == 2)  # one in flight, one queued behind it
         with pytest.raises(CapExceeded):
             await socket.emit_with_ack("echo", 1)
+        waiting[1].cancel()  # the queued one: dropped, its place freed
+        await settle(lambda: socket.pending_acks == 1)
+        waiting[0].cancel()  # the one in flight: its try ends as it would, nobody waits
+        await settle(lambda: socket.pending_acks == 0)
     finally:
         await client.close()
         for task in waiting:  # queued emits wait for a reconnection, as socket.io-client's do

@@ -129,6 +129,17 @@ class RetryQueue:
             self.acks += 1
         self.drain()
 
+    def forget(self, ack: AckFuture) -> None:
+        """Nobody waits for ``ack`` any more: drop its emit, or let the one in flight finish."""
+        for index, item in enumerate(self._queue):
+            if item.ack is ack:
+                self.acks -= 1
+                if index == 0 and item.pending:
+                    item.ack = None  # in flight: its tries end as they would
+                else:
+                    del self._queue[index]
+                return
+
     def drain(self, force: bool = False) -> None:
         """Send the head of the queue unless it is in flight (``force``: send it again)."""
         if not self._queue or not self._connected():

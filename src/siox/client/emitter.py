@@ -173,9 +173,11 @@ class Emitter:
         ack_id = self.send_event(event, args, ack=future, timeout=wait)
         try:
             return unpack_reply(await future)
-        except asyncio.CancelledError:
+        except asyncio.CancelledError:  # nobody waits any more: free its place
             if ack_id is not None:
-                self._acks.forget(ack_id)  # nobody waits any more: free its place
+                self._acks.forget(ack_id)
+            else:
+                self._queue.forget(future)
             raise
 
     def send_event(
