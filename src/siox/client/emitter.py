@@ -1,4 +1,4 @@
-"""`Emitter`: what a client socket sends, and the acks it waits for.
+"""`ClientEmitter`: what a client socket sends, and the acks it waits for.
 
 The emit side of socket.io-client 4.8's ``Socket``, mixed into `siox.client.socket.ClientSocket`:
 ``emit``, ``emit_with_ack`` (with ``timeout(s)`` and ``volatile``), the offline buffer that
@@ -25,7 +25,7 @@ from .listeners import Listener, run_listener
 if TYPE_CHECKING:
     from .client import Client
 
-__all__ = ["Emitter", "unpack_reply"]
+__all__ = ["ClientEmitter", "unpack_reply"]
 
 logger = logging.getLogger("siox.client")
 
@@ -62,7 +62,7 @@ class _Timeout:
 
     __slots__ = ("_seconds", "_socket")
 
-    def __init__(self, socket: Emitter, seconds: float | None) -> None:
+    def __init__(self, socket: ClientEmitter, seconds: float | None) -> None:
         self._socket = socket
         self._seconds = seconds
 
@@ -91,7 +91,7 @@ class _Volatile:
 
     __slots__ = ("_socket",)
 
-    def __init__(self, socket: Emitter) -> None:
+    def __init__(self, socket: ClientEmitter) -> None:
         self._socket = socket
 
     async def emit(self, event: str, *args: Any) -> None:
@@ -99,7 +99,7 @@ class _Volatile:
         self._socket.send_event(event, args, volatile=True)
 
 
-class Emitter:
+class ClientEmitter:
     """The emit side of a client socket: emits, acks awaited and sent, buffer and retries."""
 
     client: Client

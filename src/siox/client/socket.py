@@ -6,7 +6,7 @@ Semantics of socket.io-client 4.8's ``Socket``:
   acknowledges the server's event when it asked for an ack (``None``: no arguments, a tuple:
   several). ``connect``, ``connect_error`` and ``disconnect`` are local events.
 * what the socket sends (emits, acks awaited, the offline buffer, ``retries``) is the mixin
-  `siox.client.emitter.Emitter`; on a disconnect, acks of packets already sent fail with
+  `siox.client.emitter.ClientEmitter`; on a disconnect, acks of packets already sent fail with
   `NotConnected`, buffered packets keep theirs.
 * connection state recovery: the ``pid`` of the CONNECT reply and the last string argument of
   every event received without an ack (the server's offset) are kept and sent back in the
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import ConnectionRefused, NotConnected
 from ..parser import RESERVED_EVENTS
-from .emitter import Emitter, unpack_reply
+from .emitter import ClientEmitter, unpack_reply
 from .handlers import EventHandlers
 from .listeners import run_listener
 
@@ -46,7 +46,7 @@ LEGACY_MAIN_AUTH = (
 MAX_HELD_EVENTS = 10_000
 
 
-class ClientSocket(Emitter, EventHandlers):
+class ClientSocket(ClientEmitter, EventHandlers):
     """One namespace of a client connection. Made by `siox.Client.socket`.
 
     Attributes:
