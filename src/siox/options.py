@@ -342,6 +342,8 @@ class ClientOptions:
         per_message_deflate: offer permessage-deflate on WebSockets.
         retries: default ``retries`` of the sockets (0: off).
         ack_timeout: default ack timeout of the sockets, seconds (None: none).
+        max_pending_acks: acks one socket may await at once (past it ``emit_with_ack`` raises
+            `siox.errors.CapExceeded`); the default is the server's, `Caps.max_pending_acks`.
         add_trailing_slash: request ``path`` with a trailing slash added (``/socket.io/``);
             False requests it exactly as written.
 
@@ -373,6 +375,7 @@ class ClientOptions:
     per_message_deflate: bool = False
     retries: int = 0
     ack_timeout: float | None = None
+    max_pending_acks: int | None = DEFAULT_CAPS.max_pending_acks
     add_trailing_slash: bool = True
 
     def __post_init__(self) -> None:

@@ -44,6 +44,7 @@ LIMITS: list[tuple[str, Any]] = [
     ),
     ("max_payload", options.DEFAULT_CLIENT_OPTIONS.max_payload),
     ("timeout", options.DEFAULT_CLIENT_OPTIONS.timeout),
+    ("max_pending_acks", options.DEFAULT_CLIENT_OPTIONS.max_pending_acks),
 ]
 
 
