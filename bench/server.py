@@ -5,7 +5,8 @@
 Engine.IO v4 at /socket.io/, polling + websocket, CORS open, ping 25 s / 20 s, 100 MB buffer;
 "echo" acks its arguments, "join" joins a room and acks true, "bcast" (room, count, payload)
 emits "m" to the room count times and acks count. One process (``--workers N``: N), no
-per-message logging.
+per-message logging. With ``--join-all`` (bench/run.py's app) every socket joins room "all"
+on connect.
 """
 
 from __future__ import annotations
@@ -40,13 +41,20 @@ async def bcast(socket: siox.Socket, room: str, count: int, payload: object) -> 
     return count
 
 
+async def join_all(socket: siox.Socket) -> None:
+    await socket.join("all")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--redis", default=None, help="a Redis URL: join a cluster on it")
+    parser.add_argument("--join-all", action="store_true", help='sockets join "all" on connect')
     args = parser.parse_args()
+    if args.join_all:
+        sio.on("connect", join_all)
     app = sio
     if args.redis:
         import redis.asyncio

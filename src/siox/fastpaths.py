@@ -4,17 +4,21 @@ A fast path is an early branch inside the method of its general path, never a se
 implementation beside it: it handles the common case with fewer steps and must give exactly
 what the general path gives. Each one tests `ENABLED` as its first condition, so with the switch
 off the general path runs for every input; CI runs the engine, Socket.IO and server tests both
-ways, and ``tests/engineio/test_fastpath_differential.py`` feeds random inputs to sessions with
-the fast paths on and off and requires identical events and outputs.
+ways, and ``tests/engineio/test_fastpath_differential.py`` and ``tests/core`` feed random inputs
+to sessions with the fast paths on and off and require identical events and outputs.
 
 The fast paths (docs/design.md, "The per-message path", says where each sits):
 
-* `siox.http.websocket.WebSocketConnection.receive_data`: whole small frames in one read;
+* `siox.http.websocket.WebSocketConnection.receive_data`: whole small frames in one read
+  (either role: a client's masked frames, a server's unmasked ones);
 * `siox.engineio.session.EngineSession.receive_ws_frame`: a plain MESSAGE on a steady
   WebSocket, once the deadlines due at ``now`` have fired;
+* `siox.engineio.client_session.ClientEngineSession.receive_ws_frame`: the same for the client
+  role (v4), handed to the client's driver decoded (`siox.client.engine.EngineClient`);
 * `siox.engineio.machine.SessionCore.send`: a message framed for direct writing on a steady
   WebSocket with nothing queued;
-* `siox.socketio.connection.SocketConnection.receive`: a text EVENT/ACK without `Packet`;
+* `siox.socketio.connection.SocketConnection.receive`: a text EVENT/ACK without `Packet`
+  (either role);
 * `siox.parser.default.Parser.encode_fields`: an EVENT/ACK of the main namespace;
 * `siox.server.driver.ConnectionDriver.dispatch`: a handler called inline when nothing is
   queued before it and no event middleware applies (otherwise: on the ordered runner);

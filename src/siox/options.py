@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from ipaddress import ip_network
 from os import PathLike
 from typing import Any
 
@@ -46,6 +47,7 @@ __all__ = [
     "ServeOptions",
     "ServerOptions",
     "check_durations",
+    "cors_origins",
 ]
 
 
@@ -135,6 +137,11 @@ class Caps:
             bounded by ``events_per_second`` and the ordered handler queue.
         log_interval: seconds between two log lines about the same kind of refusal of the
             same source.
+        trusted_proxies: addresses or networks (``"10.0.0.0/8"``) of reverse proxies whose
+            ``X-Forwarded-For`` header names the client for the per-address caps: the source
+            is the right-most address in that header not itself trusted. Empty (the default):
+            the peer address is the source. Under an ASGI server, its own proxy-headers
+            setting does this instead.
     """
 
     max_connections_per_ip: int | None = None
@@ -147,8 +154,18 @@ class Caps:
     max_rooms_per_socket: int | None = 10_000
     max_pending_acks: int | None = None
     log_interval: float = 10.0
+    trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        proxies: object = self.trusted_proxies
+        if isinstance(proxies, str):
+            raise TypeError("trusted_proxies is a tuple of addresses or networks, not a str")
+        for proxy in self.trusted_proxies:
+            try:
+                ip_network(proxy, strict=False)
+            except ValueError:
+                message = f"trusted_proxies: {proxy!r} is not an address or a network"
+                raise ValueError(message) from None
         if self.on_event_overflow not in ("drop", "disconnect"):
             raise ValueError(
                 f"on_event_overflow is 'drop' or 'disconnect', not {self.on_event_overflow!r}"
@@ -159,7 +176,8 @@ class Caps:
 DEFAULT_CAPS = Caps()
 
 
-def _origins(value: str | Iterable[str] | None) -> str | tuple[str, ...] | None:
+def cors_origins(value: str | Iterable[str] | None) -> str | tuple[str, ...] | None:
+    """``cors_allowed_origins`` as `EngineOptions` keeps it: a list or set becomes a tuple."""
     if value is None or isinstance(value, str):
         return value
     return tuple(value)
@@ -218,7 +236,7 @@ class EngineOptions:
 
     def __post_init__(self) -> None:
         # Iterables given by the caller are kept as tuples, so the object stays immutable.
-        object.__setattr__(self, "cors_allowed_origins", _origins(self.cors_allowed_origins))
+        object.__setattr__(self, "cors_allowed_origins", cors_origins(self.cors_allowed_origins))
         object.__setattr__(self, "transports", tuple(self.transports))
         check_durations(
             "EngineOptions",
@@ -324,6 +342,8 @@ class ClientOptions:
         per_message_deflate: offer permessage-deflate on WebSockets.
         retries: default ``retries`` of the sockets (0: off).
         ack_timeout: default ack timeout of the sockets, seconds (None: none).
+        max_pending_acks: acks one socket may await at once (past it ``emit_with_ack`` raises
+            `siox.errors.CapExceeded`); the default is the server's, `Caps.max_pending_acks`.
         add_trailing_slash: request ``path`` with a trailing slash added (``/socket.io/``);
             False requests it exactly as written.
 
@@ -355,6 +375,7 @@ class ClientOptions:
     per_message_deflate: bool = False
     retries: int = 0
     ack_timeout: float | None = None
+    max_pending_acks: int | None = DEFAULT_CAPS.max_pending_acks
     add_trailing_slash: bool = True
 
     def __post_init__(self) -> None:

@@ -273,7 +273,10 @@ class TestClient:
 
     def _deliver(self, data: str | bytes) -> None:
         self._deliveries += 1
-        self._core.receive_ws_message(data, self.server.clock.time())
+        events = self._core.receive_ws_message(data, self.server.clock.time())
+        if events is not None:  # the fast path's, decoded at once: nothing to pump
+            self._receive(events)
+            return
         self._pump()
 
     def _pump(self) -> None:

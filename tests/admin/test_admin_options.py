@@ -141,3 +141,22 @@ def test_the_admin_namespace_cannot_be_instrumented_twice_or_shared() -> None:
     other.of("/admin").on("x", lambda socket: None)
     with pytest.raises(ValueError, match="in use"):
         other.instrument(auth=None)
+
+
+async def test_the_admin_ui_leaves_an_earlier_room_watcher_in_place() -> None:
+    heard: list[tuple[str, bool]] = []
+    sio = siox.Server()
+    sio.of("/").local_sockets.rooms.listener = lambda room, sid, joined: heard.append(
+        (room, joined)
+    )
+    sio.instrument(auth=None)
+
+    @sio.on("enter")
+    async def enter(socket: siox.Socket) -> None:
+        await socket.join("lobby")
+
+    async with TestServer(sio) as server:
+        client = await server.connect()
+        await client.emit("enter")
+        await server.settle()
+    assert ("lobby", True) in heard

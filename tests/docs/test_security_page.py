@@ -44,12 +44,13 @@ LIMITS: list[tuple[str, Any]] = [
     ),
     ("max_payload", options.DEFAULT_CLIENT_OPTIONS.max_payload),
     ("timeout", options.DEFAULT_CLIENT_OPTIONS.timeout),
+    ("max_pending_acks", options.DEFAULT_CLIENT_OPTIONS.max_pending_acks),
 ]
 
 
 def spelled(value: Any) -> str:
     """How the page writes a default: 1,000,000 bytes; 25 s; `None`; `True`."""
-    if isinstance(value, bool) or value is None:
+    if isinstance(value, bool) or value is None or isinstance(value, tuple):
         return f"`{value}`"
     if isinstance(value, float):
         return f"{value:g} s"

@@ -10,60 +10,15 @@
 //            lists every socket.
 // No keep-alive (a new TCP connection per request). With `cookies`, the clients keep the
 // balancer's cookies (withCredentials), as browsers do.
-// Output: one line {"result": ...} or {"error": "..."} (exit status 1). Bounded by TIMEOUT_MS.
+// Output: one line {"result": ...} or {"error": "..."} (exit status 1); see session_clients.js.
 "use strict";
 
 const http = require("node:http");
-const { io } = require("socket.io-client");
+const { ack, clients: connector, roundTrips, roomExchange, run } = require("./session_clients");
 
-const TIMEOUT_MS = 25000;
-const WAIT_MS = 5000;
 const [url, scenario, clientsArg, cookiesArg] = process.argv.slice(2);
 const clients = Number(clientsArg || 2);
-const withCredentials = cookiesArg === "cookies";
-const opened = [];
-
-function ack(socket, ...args) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ack for ${args[0]}`)), WAIT_MS);
-    socket.emit(...args, (...reply) => {
-      clearTimeout(timer);
-      resolve(reply);
-    });
-  });
-}
-
-function connect(transports) {
-  const socket = io(url, {
-    forceNew: true,
-    reconnection: false,
-    agent: false,
-    transports,
-    withCredentials,
-  });
-  opened.push(socket);
-  socket.settled = settled(socket.io.engine);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("connect timed out")), WAIT_MS);
-    socket.on("connect", () => {
-      clearTimeout(timer);
-      resolve(socket);
-    });
-    socket.on("connect_error", (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-  });
-}
-
-async function roundTrips(socket, n) {
-  for (let i = 0; i < n; i++) {
-    const [value] = await ack(socket, "echo", i);
-    if (value !== i) {
-      throw new Error(`echo ${i} answered ${JSON.stringify(value)}`);
-    }
-  }
-}
+const connect = connector(url, { withCredentials: cookiesArg === "cookies" });
 
 async function describe(socket) {
   const [me] = await ack(socket, "whoami");
@@ -73,7 +28,7 @@ async function describe(socket) {
 async function many(transports) {
   const sockets = [];
   for (let i = 0; i < clients; i++) {
-    sockets.push(await connect(transports));
+    sockets.push(await connect({ transports }));
   }
   return sockets;
 }
@@ -82,20 +37,6 @@ async function polling() {
   const sockets = await many(["polling"]);
   await Promise.all(sockets.map((socket) => roundTrips(socket, 50)));
   return Promise.all(sockets.map(describe));
-}
-
-function settled(engine) {
-  // the upgrade succeeds, or fails (the client then stays on polling), or WAIT_MS passes
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, WAIT_MS);
-    timer.unref(); // polling-only clients never settle: do not hold the process
-    const done = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    engine.on("upgrade", done);
-    engine.on("upgradeError", done);
-  });
 }
 
 async function upgrade() {
@@ -124,49 +65,10 @@ async function room() {
   const sockets = await many(["polling"]);
   while (new Set(sockets.map(node)).size < 2 && sockets.length < 3 * clients) {
     await nudge();
-    sockets.push(await connect(["polling"]));
+    sockets.push(await connect({ transports: ["polling"] }));
   }
-  const heard = sockets.map(
-    (socket) =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error("no shout")), WAIT_MS);
-        socket.on("news", (data) => {
-          clearTimeout(timer);
-          resolve(data);
-        });
-      }),
-  );
-  for (const socket of sockets) {
-    await ack(socket, "join", "r1");
-    socket.on("ask", (callback) => callback(socket.id));
-  }
-  await ack(sockets[0], "shout", "r1", "news", "hello");
-  const news = await Promise.all(heard);
-  const [replies] = await ack(sockets[sockets.length - 1], "ask_all", 3.0);
-  const [fetched] = await ack(sockets[0], "fetch");
-  const described = await Promise.all(sockets.map(describe));
-  return { news, replies, fetched, ids: sockets.map((s) => s.id).sort(), clients: described };
+  const exchanged = await roomExchange(sockets);
+  return { ...exchanged, clients: await Promise.all(sockets.map(describe)) };
 }
 
-const scenarios = { polling, upgrade, room };
-
-async function main() {
-  const timer = setTimeout(() => {
-    console.log(JSON.stringify({ error: "scenario timed out" }));
-    process.exit(1);
-  }, TIMEOUT_MS);
-  try {
-    const result = await scenarios[scenario]();
-    console.log(JSON.stringify({ result }));
-  } catch (err) {
-    console.log(JSON.stringify({ error: String(err && err.stack ? err.stack : err) }));
-    process.exitCode = 1;
-  } finally {
-    clearTimeout(timer);
-    for (const socket of opened) {
-      socket.close();
-    }
-  }
-}
-
-main();
+run({ polling, upgrade, room }, scenario);

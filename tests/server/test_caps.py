@@ -43,6 +43,37 @@ async def test_connections_per_ip_cap_is_off_by_default() -> None:
     assert statuses == [200] * 30
 
 
+async def _handshake_via(port: int, forwarded: str) -> int:
+    target = eio_url("transport=polling")
+    result = await http(port, "GET", target, headers=[("X-Forwarded-For", forwarded)])
+    return result.status
+
+
+async def test_per_ip_caps_count_the_forwarded_client_behind_a_trusted_proxy() -> None:
+    # The test client (127.0.0.1) plays a reverse proxy; each client behind it gets its own
+    # count, and a spoofed left-most entry does not move a client into another's count.
+    sio = siox.Server(caps=Caps(max_connections_per_ip=1, trusted_proxies=("127.0.0.0/8",)))
+    async with running(sio) as port:
+        assert await _handshake_via(port, "203.0.113.7") == 200
+        assert await _handshake_via(port, "203.0.113.8") == 200
+        assert await _handshake_via(port, "198.51.100.1, 203.0.113.7") == 429
+        assert await _handshake_via(port, "203.0.113.9, 127.0.0.2") == 200
+
+
+async def test_forwarded_for_is_ignored_from_an_untrusted_peer() -> None:
+    sio = siox.Server(caps=Caps(max_connections_per_ip=1))
+    async with running(sio) as port:
+        assert await _handshake_via(port, "203.0.113.7") == 200
+        assert await _handshake_via(port, "203.0.113.8") == 429
+
+
+def test_trusted_proxies_must_be_addresses_or_networks() -> None:
+    with pytest.raises(ValueError, match="not an address"):
+        Caps(trusted_proxies=("proxy.local",))
+    with pytest.raises(TypeError):
+        Caps(trusted_proxies="10.0.0.1")  # type: ignore[arg-type]
+
+
 async def test_handshakes_per_ip_per_second_cap(caplog: pytest.LogCaptureFixture) -> None:
     sio = siox.Server(caps=Caps(handshakes_per_ip_per_second=5))  # burst 10
     caplog.set_level(logging.WARNING, logger="siox")

@@ -10,7 +10,6 @@ ended by their PID only.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 import shutil
@@ -24,7 +23,7 @@ from typing import Any, Self
 
 import siox
 from interop.server_process import free_port
-from workers.procs import HOST, NODE_DIR, WorkersServer
+from workers.procs import HOST, WorkersServer, node_clients
 
 DEPLOY_DIR = Path(__file__).resolve().parent.parent.parent / "examples" / "deploy"
 WAIT = 10.0
@@ -190,19 +189,8 @@ async def wait_cluster(machines: list[WorkersServer], workers: int) -> None:
 
 def clients_scenario(url: str, scenario: str, clients: int, cookies: bool) -> Any:
     """Run a scenario of tests/node/balancer_clients.js; its result (raises on its error)."""
-    node = shutil.which("node")
-    if node is None:
-        raise RuntimeError("node is not installed")
-    args = [str(NODE_DIR / "balancer_clients.js"), url, scenario, str(clients)]
-    done = subprocess.run(
-        [node, *args, *(["cookies"] if cookies else [])],
-        cwd=NODE_DIR, capture_output=True, timeout=40, check=False,
-    )  # fmt: skip
-    lines = done.stdout.decode().strip().splitlines()
-    report: dict[str, Any] = json.loads(lines[-1]) if lines else {"error": done.stderr.decode()}
-    if "error" in report:
-        raise AssertionError(f"{scenario}: {report['error']}")
-    return report["result"]
+    args = [url, scenario, str(clients), *(["cookies"] if cookies else [])]
+    return node_clients("balancer_clients.js", *args)
 
 
 async def echoes(url: str, transports: list[str], count: int) -> str | None:

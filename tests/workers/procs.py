@@ -131,20 +131,26 @@ def open_fds(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
-def node_scenario(url: str, scenario: str, count: int = 2) -> dict[str, Any]:
-    """Run a scenario of tests/node/workers_clients.js; its result (raises on its error)."""
+def node_clients(script: str, *args: str) -> Any:
+    """Run a scenario of a tests/node client script (workers_clients.js, balancer_clients.js,
+    both on session_clients.js); its result (raises on its error)."""
     node = shutil.which("node")
     if node is None:
         raise RuntimeError("node is not installed")
     done = subprocess.run(
-        [node, str(NODE_DIR / "workers_clients.js"), url, scenario, str(count)],
+        [node, str(NODE_DIR / script), *args],
         cwd=NODE_DIR, capture_output=True, timeout=40, check=False,
     )  # fmt: skip
     lines = done.stdout.decode().strip().splitlines()
     report: dict[str, Any] = json.loads(lines[-1]) if lines else {"error": done.stderr.decode()}
     if "error" in report:
-        raise AssertionError(f"{scenario}: {report['error']}")
-    result: dict[str, Any] = report["result"]
+        raise AssertionError(f"{args[1]}: {report['error']}")
+    return report["result"]
+
+
+def node_scenario(url: str, scenario: str, count: int = 2) -> dict[str, Any]:
+    """Run a scenario of tests/node/workers_clients.js; its result (raises on its error)."""
+    result: dict[str, Any] = node_clients("workers_clients.js", url, scenario, str(count))
     return result
 
 

@@ -141,11 +141,16 @@ class AdminObserver(ServerObserver):
     def watch_namespace(self, namespace: Namespace) -> None:
         """Report the rooms and (unless it is the admin namespace) events of ``namespace``."""
         name = namespace.name
+        rooms = namespace.local_sockets.rooms
+        # The index has one slot: whoever watched it before (a second Admin UI, say) still hears.
+        before = rooms.listener
 
         def rooms_changed(room: str, sid: str, joined: bool) -> None:
+            if before is not None:
+                before(room, sid, joined)
             self.send("room_joined" if joined else "room_left", name, room, sid, now_iso())
 
-        namespace.local_sockets.rooms.listener = rooms_changed
+        rooms.listener = rooms_changed
         if namespace is self.admin:
             return
         # The lists may be shared by the children of a dynamic rule: one entry each.

@@ -72,6 +72,12 @@ class AckRegistry:
         if not future.done():
             future.set_result(args)
 
+    def forget(self, ack_id: int) -> None:
+        """Stop waiting for ``ack_id`` (its caller was cancelled); a late ack is then ignored."""
+        entry = self._pending.pop(ack_id, None)
+        if entry is not None and entry[1] is not None:
+            entry[1].cancel()
+
     def fail_sent(self, kept: Iterable[int | None], error: BaseException) -> None:
         """Fail every pending ack except those in ``kept`` (packets not sent yet)."""
         keep = set(kept)
@@ -110,6 +116,8 @@ class RetryQueue:
         self._send = send
         self._connected = connected
         self._queue: deque[_Queued] = deque()
+        #: How many queued emits have an ack awaited (the caller's, not the tries').
+        self.acks = 0
 
     def __len__(self) -> int:
         return len(self._queue)
@@ -117,7 +125,20 @@ class RetryQueue:
     def push(self, payload: list[Any], ack: AckFuture | None) -> None:
         """Queue an emit; ``ack`` (if any) gets the reply, or the last try's error."""
         self._queue.append(_Queued(payload, ack))
+        if ack is not None:
+            self.acks += 1
         self.drain()
+
+    def forget(self, ack: AckFuture) -> None:
+        """Nobody waits for ``ack`` any more: drop its emit, or let the one in flight finish."""
+        for index, item in enumerate(self._queue):
+            if item.ack is ack:
+                self.acks -= 1
+                if index == 0 and item.pending:
+                    item.ack = None  # in flight: its tries end as they would
+                else:
+                    del self._queue[index]
+                return
 
     def drain(self, force: bool = False) -> None:
         """Send the head of the queue unless it is in flight (``force``: send it again)."""
@@ -138,12 +159,16 @@ class RetryQueue:
             return  # a stale try, or already acknowledged
         error = NotConnected("cancelled") if inner.cancelled() else inner.exception()
         if error is None:
-            self._queue.popleft()
+            self._pop()
             if item.ack is not None and not item.ack.done():
                 item.ack.set_result(inner.result())
         elif item.tries > self.retries:
-            self._queue.popleft()
+            self._pop()
             if item.ack is not None and not item.ack.done():
                 item.ack.set_exception(error)
         item.pending = False
         self.drain()
+
+    def _pop(self) -> None:
+        if self._queue.popleft().ack is not None:
+            self.acks -= 1

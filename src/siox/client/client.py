@@ -9,22 +9,23 @@ connection included, and every active socket joins its namespace again (``auth``
 
 Its own events, registered with `Client.on`: ``reconnect_attempt(attempt)``,
 ``reconnect(attempt)``, ``reconnect_error(error)``, ``reconnect_failed()``, as in
-socket.io-client, plus ``open()`` and ``close(reason, description)``.
+socket.io-client, plus ``open()`` and ``close(reason, description)``; they and the reconnection
+policy are the mixin `siox.client.reconnection.Reconnection`.
 
-(Over the 400-line soft cap: one connection's transports, reconnection with backoff and namespace
-multiplexing share its state.)
+(Over the 400-line soft cap: the options, documented where they are taken, and one connection's
+transports and namespace multiplexing, which share its state.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
 from functools import partial
-from typing import Any, TypeVar, overload
+from typing import Any
 
-from ..core.client import ClientConnection
+from ..core.client import ClientConnection, ClientEvent
 from ..core.events import ProtocolViolation
 from ..engineio.events import Closed, CloseReason, Event, MessageReceived, Opened
 from ..errors import NotConnected, SioxError
@@ -36,7 +37,8 @@ from ..socketio.parsers import ParserLike, ParserSpec, check_parser, resolve_par
 from .backoff import Backoff
 from .endpoint import CookieJar, SslOption, parse_endpoint
 from .engine import EngineClient, describe
-from .listeners import Listener, run_listener
+from .listeners import Listener
+from .reconnection import CLIENT_EVENTS, Reconnection
 from .socket import ClientSocket
 
 __all__ = ["CLIENT_EVENTS", "Client"]
@@ -54,17 +56,12 @@ class ClientState(Enum):
 
 _CLOSED, _OPENING, _OPEN = ClientState.CLOSED, ClientState.OPENING, ClientState.OPEN
 
-F = TypeVar("F", bound=Callable[..., Any])
-#: The events of the connection itself.
-CLIENT_EVENTS = frozenset(
-    {"open", "close", "reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed"}
-)
 _DEFAULTS = DEFAULT_CLIENT_OPTIONS
 #: How long `Client.close` waits for the goodbye to go out.
 _CLOSE_WAIT = 3.0
 
 
-class Client:
+class Client(Reconnection):
     """A connection to a Socket.IO server (socket.io-client's ``Manager``).
 
     Every option is keyword-only; the defaults live in `siox.options.ClientOptions`, and the
@@ -103,6 +100,9 @@ class Client:
         per_message_deflate: offer permessage-deflate on WebSockets (False).
         retries: default ``retries`` of the sockets (0: off).
         ack_timeout: default ack timeout of the sockets, seconds (None: none).
+        max_pending_acks: acks one socket may await at once, None for no cap (the server's
+            default, ``Caps.max_pending_acks``); past it ``emit_with_ack`` raises
+            `siox.errors.CapExceeded` and sends nothing.
         add_trailing_slash: request ``path`` with a trailing slash added (True); False
             requests it exactly as written.
 
@@ -139,6 +139,7 @@ class Client:
         per_message_deflate: bool = _DEFAULTS.per_message_deflate,
         retries: int = _DEFAULTS.retries,
         ack_timeout: float | None = _DEFAULTS.ack_timeout,
+        max_pending_acks: int | None = _DEFAULTS.max_pending_acks,
         add_trailing_slash: bool = _DEFAULTS.add_trailing_slash,
     ) -> None:
         if protocol not in (4, 5):
@@ -152,6 +153,8 @@ class Client:
             raise ValueError("reconnection_attempts must be >= 0 or None")
         if retries < 0 or (ack_timeout is not None and not ack_timeout > 0):
             raise ValueError("retries must be >= 0 and ack_timeout > 0 or None")
+        if max_pending_acks is not None and max_pending_acks < 1:
+            raise ValueError("max_pending_acks must be >= 1 or None")
         spec = check_parser(parser)
         #: The options this client was built with.
         self.options = ClientOptions(
@@ -178,6 +181,7 @@ class Client:
             per_message_deflate=per_message_deflate,
             retries=retries,
             ack_timeout=ack_timeout,
+            max_pending_acks=max_pending_acks,
             add_trailing_slash=add_trailing_slash,
         )
         self.url = url
@@ -268,21 +272,6 @@ class Client:
                 )
             socket.auth = auth
         return socket
-
-    @overload
-    def on(self, event: str, handler: None = None) -> Callable[[F], F]: ...
-    @overload
-    def on(self, event: str, handler: F) -> F: ...
-    def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
-        """Register the handler of a connection event; usable as a decorator."""
-        if event not in CLIENT_EVENTS:
-            raise ValueError(f"unknown client event {event!r} (one of {sorted(CLIENT_EVENTS)})")
-
-        def register(func: F) -> F:
-            self._handlers[event] = Listener(func)
-            return func
-
-        return register if handler is None else register(handler)
 
     @property
     def connected(self) -> bool:
@@ -392,6 +381,7 @@ class Client:
             cookies=self._cookies,
             deflate=self._deflate,
             parser=self.parser,
+            on_socketio=partial(self._on_socketio, self._generation),
         )
         assert isinstance(engine.session, ClientConnection)
         self._core = engine.session
@@ -469,105 +459,44 @@ class Client:
             self._emit("reconnect", attempt)
 
     def _on_message(self, data: str | bytes) -> None:
-        conn, core = self._conn, self._core
-        if conn is None or core is None:
+        core = self._core
+        if core is not None:
+            self._dispatch(core.decode(data))
+
+    def _on_socketio(self, generation: int, events: Sequence[ClientEvent]) -> None:
+        """The events of a message the engine's fast path decoded at once."""
+        if generation == self._generation:
+            self._dispatch(events)
+
+    def _dispatch(self, events: Sequence[ClientEvent]) -> None:
+        conn = self._conn
+        if conn is None:
             return
         sockets = self._sockets
-        event: Any  # narrowed by `type(event) is ...` and isinstance below
-        for event in core.decode(data):
-            if type(event) is ProtocolViolation:
+        event: Any  # narrowed by the `kind is ...` tests below
+        for event in events:
+            kind = type(event)
+            if kind is ProtocolViolation:
                 logger.warning("closing the connection: %s", event.cause.message)
                 self._drop(CloseReason.PARSE_ERROR, event.cause)
                 return
             socket = sockets.get(event.nsp)
             if socket is None:
                 continue
-            if isinstance(event, EventReceived):
+            if kind is AckReceived:  # the usual one: a reply to emit_with_ack
+                socket.on_ack(event.ack_id, event.args)
+                continue  # (settling a future runs nothing now)
+            if kind is EventReceived:
                 if socket.connected:
                     socket.on_event(event.args, event.ack_id)
                 elif socket.active:
                     socket.hold_event(event.args, event.ack_id)  # before the CONNECT reply
-            elif isinstance(event, AckReceived):
-                socket.on_ack(event.ack_id, event.args)
-            elif isinstance(event, Connected):
+            elif kind is Connected:
                 if socket.active:
                     socket.on_connected(event.sid, event.pid)
-            elif isinstance(event, ConnectRefused):
+            elif kind is ConnectRefused:
                 socket.on_refused(event.message, event.data)
-            elif isinstance(event, Disconnected) and socket.connected:
+            elif kind is Disconnected and socket.connected:
                 socket.on_server_disconnect()
             if self._conn is not conn:
                 return  # a handler closed the connection
-
-    def _open_failed(self, error: SioxError) -> None:
-        self._last_error = error
-        attempt = self._backoff.attempts
-        logger.warning(
-            "connection to %s failed%s: %s",
-            self.endpoint.origin,
-            f" (reconnection attempt {attempt})" if attempt else "",
-            describe(error),
-        )
-        for socket in list(self._sockets.values()):
-            if socket.active and not socket.connected:
-                socket.on_connect_error(error)
-        if self._attempting:
-            self._attempting = self._reconnecting = False
-            self._reconnect()
-            self._emit("reconnect_error", error)
-        elif self.reconnection and not self._reconnecting and self._backoff.attempts == 0:
-            self._reconnect()
-        else:
-            self._give_up(error)
-
-    def _closed(self, reason: str, description: str | None, error: SioxError | None = None) -> None:
-        self._backoff.reset()
-        self._emit("close", reason, description)
-        if error is None:
-            detail = f"{reason} ({description})" if description else reason
-            error = NotConnected(f"connection closed: {detail}")
-        for socket in list(self._sockets.values()):
-            if socket.active or socket.connected:
-                socket.on_closed(reason, description, error)
-        if self.reconnection and not self._skip_reconnect:
-            self._reconnect()
-        else:
-            self._give_up(error)
-
-    def _give_up(self, error: BaseException) -> None:
-        for socket in list(self._sockets.values()):
-            socket.give_up(error)
-
-    def _reconnect(self) -> None:
-        if self._reconnecting or self._skip_reconnect:
-            return
-        limit = self.reconnection_attempts
-        if limit is not None and self._backoff.attempts >= limit:
-            self._backoff.reset()
-            self._emit("reconnect_failed")
-            error = NotConnected(f"reconnection failed after {limit} attempt(s)")
-            error.__cause__ = self._last_error
-            self._give_up(error)
-            return
-        delay = self._backoff.duration()
-        self._reconnecting = True
-        loop = asyncio.get_running_loop()
-        self._reconnect_timer = loop.call_later(delay, self._reconnect_now)
-
-    def _reconnect_now(self) -> None:
-        self._reconnect_timer = None
-        if self._skip_reconnect:
-            return
-        self._emit("reconnect_attempt", self._backoff.attempts)
-        if self._stopped():  # a handler may have closed the client
-            return
-        self._attempting = True
-        self._open()
-
-    def _stopped(self) -> bool:
-        return self._skip_reconnect
-
-    def _emit(self, event: str, *args: Any) -> None:
-        handler = self._handlers.get(event)
-        if handler is not None:
-            run_listener(handler, args, name=event, tasks=self._tasks)

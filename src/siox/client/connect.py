@@ -101,6 +101,7 @@ def connect(
     per_message_deflate: bool = _DEFAULTS.per_message_deflate,
     retries: int = _DEFAULTS.retries,
     ack_timeout: float | None = _DEFAULTS.ack_timeout,
+    max_pending_acks: int | None = _DEFAULTS.max_pending_acks,
     add_trailing_slash: bool = _DEFAULTS.add_trailing_slash,
 ) -> Connecting:
     """Connect to a Socket.IO server and join one namespace.
@@ -142,6 +143,8 @@ def connect(
         per_message_deflate: offer permessage-deflate on WebSockets (False).
         retries: default ``retries`` of the socket (0: off).
         ack_timeout: default ack timeout of the socket, seconds (None: none).
+        max_pending_acks: acks the socket may await at once (None: no cap, the server's
+            default); see `siox.Client`.
         add_trailing_slash: request ``path`` with a trailing slash added (True).
 
     Raises:
@@ -176,6 +179,7 @@ def connect(
         per_message_deflate=per_message_deflate,
         retries=retries,
         ack_timeout=ack_timeout,
+        max_pending_acks=max_pending_acks,
         add_trailing_slash=add_trailing_slash,
     )
     # Build the parser once now, so that a wrong parser object fails here, not when awaited.

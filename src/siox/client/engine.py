@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import Any
 
-from ..core.client import ClientConnection
+from ..core.client import ClientConnection, ClientEvent
 from ..core.pump import Pump
 from ..engineio.client_session import ClientEngineSession
 from ..engineio.events import Closed, CloseReason, Event
@@ -82,6 +82,9 @@ class EngineClient:
         parser: a Socket.IO parser: the session is then a `ClientConnection` speaking Socket.IO
             over ``eio`` (protocol 5 over v4, 4 over v3) and `MessageReceived` events are for
             its ``decode``.
+        on_socketio: with a ``parser``, called with the Socket.IO events of a WebSocket
+            message that the session's fast path decoded at once (in order with the events
+            reported to ``on_event``: nothing else was pending).
     """
 
     def __init__(
@@ -98,6 +101,7 @@ class EngineClient:
         cookies: CookieJar | None = None,
         deflate: DeflateOptions | None = None,
         parser: ParserLike | None = None,
+        on_socketio: Callable[[Sequence[ClientEvent]], None] | None = None,
     ) -> None:
         allowed = [Transport(t) for t in transports]
         if not allowed:
@@ -105,6 +109,9 @@ class EngineClient:
         self._loop = asyncio.get_running_loop()
         self._endpoint = endpoint
         self._on_event = on_event
+        #: Where the Socket.IO events of a message delivered by the fast path go (they come
+        #: decoded, instead of as a `MessageReceived`); None: every message is reported.
+        self.on_socketio = on_socketio if parser is not None else None
         self._timeout = timeout
         self._max_payload = max_payload
         self._max_fragments = max_fragments
@@ -149,14 +156,23 @@ class EngineClient:
         """Whether the session is over."""
         return self.session.closed
 
-    def send(self, messages: list[str | bytes], *, volatile: bool = False) -> bool:
-        """Queue messages for the server; False when they were dropped."""
+    def send(self, messages: list[str | bytes], *, volatile: bool = False) -> None:
+        """Queue messages for the server (dropped when the session cannot take them).
+
+        Fast path (`siox.fastpaths`, in ``send_direct``): one message on a steady WebSocket with
+        nothing queued is framed by the session and written at once, with nothing to pump.
+        """
         session = self.session
-        sent = True
-        for message in messages:
-            sent = session.send(message, volatile=volatile) and sent
+        ws = self._ws
+        if ws is not None and len(messages) == 1:
+            frame = session.send_direct(messages[0], volatile=volatile)
+            if frame is not None:
+                ws.send(frame)
+                return
+        else:
+            for message in messages:
+                session.send(message, volatile=volatile)
         self._pump()
-        return sent
 
     def check_heartbeat(self) -> None:
         """Fire overdue timers now (a late loop must not hide a dead server from an emit)."""
@@ -331,7 +347,7 @@ class EngineClient:
         # Only now: what arrived with the 101 (the OPEN packet of a WebSocket-only session)
         # must reach a session that has the WebSocket attached.
         ws.start(
-            lambda frame: self._ws_message(ws, frame),
+            partial(self._ws_message, ws),
             lambda code, reason, failed: self._ws_closed(ws, code, reason, failed),
             on_pause=session.pause_writing,
             on_resume=lambda: self._ws_resume(ws),
@@ -341,7 +357,10 @@ class EngineClient:
         if ws is self._ws:
             session = self.session
             if type(session) is ClientConnection:
-                session.receive_ws_message(frame, self._loop.time())
+                events = session.receive_ws_message(frame, self._loop.time())
+                if events is not None and self.on_socketio is not None:
+                    self.on_socketio(events)  # the fast path's: nothing else to pump
+                    return
             else:
                 session.receive_ws_frame(frame, self._loop.time())
             self._pump()

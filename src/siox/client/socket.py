@@ -5,18 +5,12 @@ Semantics of socket.io-client 4.8's ``Socket``:
 * handlers are registered with `ClientSocket.on` (one per event); a handler's return value
   acknowledges the server's event when it asked for an ack (``None``: no arguments, a tuple:
   several). ``connect``, ``connect_error`` and ``disconnect`` are local events.
-* emits while disconnected wait in an offline buffer and are sent once after (re)connecting;
-  volatile emits are dropped instead. On a disconnect, acks of packets already sent fail with
-  `NotConnected`; buffered packets keep theirs.
-* ``retries`` (with ``ack_timeout``): at-least-once delivery. Emits go through a queue, one at a
-  time, each with an ack; a packet not acknowledged in time is sent again, up to ``retries``
-  more times.
+* what the socket sends (emits, acks awaited, the offline buffer, ``retries``) is the mixin
+  `siox.client.emitter.ClientEmitter`; on a disconnect, acks of packets already sent fail with
+  `NotConnected`, buffered packets keep theirs.
 * connection state recovery: the ``pid`` of the CONNECT reply and the last string argument of
   every event received without an ack (the server's offset) are kept and sent back in the
   CONNECT payload; `ClientSocket.recovered` tells whether the server restored the session.
-
-(Over the 400-line soft cap: acks, the offline buffer, retries and recovery of one namespace socket
-share its state.)
 """
 
 from __future__ import annotations
@@ -24,12 +18,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import ConnectionRefused, NotConnected
-from ..parser import RESERVED_EVENTS, Packet, PacketType
-from .acks import AckRegistry, RetryQueue
+from ..parser import RESERVED_EVENTS
+from .emitter import ClientEmitter, unpack_reply
 from .handlers import EventHandlers
 from .listeners import run_listener
 
@@ -43,7 +36,6 @@ logger = logging.getLogger("siox.client")
 F = TypeVar("F", bound=Callable[..., Any])
 #: The socket's own events (the server may not send these names).
 LOCAL_EVENTS = frozenset({"connect", "connect_error", "disconnect"})
-_UNSET: Any = object()
 #: Why ``auth`` on "/" is refused with ``protocol=4``.
 LEGACY_MAIN_AUTH = (
     "with protocol=4 the main namespace '/' is joined by the Engine.IO handshake, which has no "
@@ -52,75 +44,9 @@ LEGACY_MAIN_AUTH = (
 )
 #: The most events held between a CONNECT and its reply.
 MAX_HELD_EVENTS = 10_000
-_EVENT, _ACK = PacketType.EVENT, PacketType.ACK
 
 
-def unpack_reply(args: list[Any]) -> Any:
-    """Arguments of an ack (or event) as a Python value: None, the value, or a tuple."""
-    if not args:
-        return None
-    if len(args) == 1:
-        return args[0]
-    return tuple(args)
-
-
-def _reply_args(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    if type(value) is tuple:
-        return list(value)
-    return [value]
-
-
-def _check_event(event: Any) -> None:
-    if not isinstance(event, str):
-        raise TypeError(f"an event name is a str, not {type(event).__name__}")
-    if event in RESERVED_EVENTS:
-        raise ValueError(f"{event!r} is a reserved event name")
-
-
-class _Timeout:
-    """``socket.timeout(s)``: emits whose ack is awaited for ``s`` seconds."""
-
-    __slots__ = ("_seconds", "_socket")
-
-    def __init__(self, socket: ClientSocket, seconds: float | None) -> None:
-        self._socket = socket
-        self._seconds = seconds
-
-    async def emit_with_ack(self, event: str, *args: Any) -> Any:
-        """`ClientSocket.emit_with_ack` with this timeout.
-
-        Raises:
-            AckTimeout: no ack in time.
-            NotConnected: the connection dropped after the packet was sent.
-        """
-        return await self._socket.emit_with_ack(event, *args, timeout=self._seconds)
-
-
-@dataclass(slots=True)
-class _Buffered:
-    """An emit waiting in the offline buffer."""
-
-    payload: list[Any]
-    messages: list[str | bytes]
-    ack_id: int | None
-
-
-class _Volatile:
-    """``socket.volatile``: emits that are dropped rather than buffered."""
-
-    __slots__ = ("_socket",)
-
-    def __init__(self, socket: ClientSocket) -> None:
-        self._socket = socket
-
-    async def emit(self, event: str, *args: Any) -> None:
-        """Emit unless the connection cannot take it right now (then drop it)."""
-        self._socket.send_event(event, args, volatile=True)
-
-
-class ClientSocket(EventHandlers):
+class ClientSocket(ClientEmitter, EventHandlers):
     """One namespace of a client connection. Made by `siox.Client.socket`.
 
     Attributes:
@@ -152,30 +78,20 @@ class ClientSocket(EventHandlers):
         self.connected = False
         self.recovered = False
         self.active = False
-        self._ack_timeout = ack_timeout
-        self._parser = client.parser
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pid: str | None = None
         self._offset: str | None = None
         self.init_handlers()
         self._waiters: dict[Any, list[asyncio.Future[list[Any]]]] = {}
-        self._acks = AckRegistry()
-        self._buffer: list[_Buffered] = []
         self._received: list[tuple[list[Any], int | None]] = []
-        self._queue = RetryQueue(retries, self._send_queued, self.is_connected)
+        self.init_emitter(retries=retries, ack_timeout=ack_timeout)
         self._connect_waiters: list[asyncio.Future[None]] = []
         self._connect_timer: asyncio.TimerHandle | None = None
         self._retry_connect = True
         self.tasks: set[asyncio.Task[None]] = set()
 
-    def is_connected(self) -> bool:
-        """Whether the namespace is joined (``connected``, as a method)."""
-        return self.connected
-
     def __repr__(self) -> str:
         return f"<ClientSocket {self.nsp} id={self.id} connected={self.connected}>"
-
-    # -- registering handlers ----------------------------------------------------------------
 
     # -- connecting ----------------------------------------------------------------------------
 
@@ -232,45 +148,7 @@ class ClientSocket(EventHandlers):
             self.on_closed("io client disconnect", None)
         self._fail_connect(NotConnected("disconnect() was called"))
 
-    # -- emitting ------------------------------------------------------------------------------
-
-    async def send(self, *args: Any) -> None:
-        """Send a ``"message"`` event (``socket.send`` in socket.io-client)."""
-        self.send_event("message", args)
-
-    def timeout(self, seconds: float | None) -> _Timeout:
-        """Emits whose ack is awaited for ``seconds``: ``socket.timeout(5).emit_with_ack(...)``."""
-        return _Timeout(self, seconds)
-
-    async def emit(self, event: str, *args: Any) -> None:
-        """Send an event; buffered while disconnected, sent once after reconnecting.
-
-        Raises:
-            TypeError: the event name is not a str, or an argument cannot be encoded.
-            ValueError: the event name is reserved.
-        """
-        self.send_event(event, args)
-
-    @property
-    def volatile(self) -> _Volatile:
-        """Emit without buffering: ``await socket.volatile.emit("tick", n)``."""
-        return _Volatile(self)
-
-    async def emit_with_ack(self, event: str, *args: Any, timeout: float | None = _UNSET) -> Any:
-        """Send an event and wait for its acknowledgement.
-
-        Returns:
-            None, the single argument, or a tuple, for 0, 1 or several ack arguments.
-
-        Raises:
-            AckTimeout: no ack within ``timeout`` seconds (default: the ``ack_timeout``
-                option; None waits for ever); with ``retries``, once all tries timed out.
-            NotConnected: the connection dropped after the packet was sent.
-        """
-        future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
-        wait = self._ack_timeout if timeout is _UNSET else timeout
-        self.send_event(event, args, ack=future, timeout=wait)
-        return unpack_reply(await future)
+    # -- waiting for events --------------------------------------------------------------------
 
     async def wait_for(self, event: str, *, timeout: float | None = None) -> Any:
         """Wait for the next ``event`` from the server; return its arguments as acks are.
@@ -290,47 +168,6 @@ class ClientSocket(EventHandlers):
             if future in waiters:
                 waiters.remove(future)
         return unpack_reply(args)
-
-    def send_event(
-        self,
-        event: str,
-        args: tuple[Any, ...] | list[Any],
-        *,
-        ack: asyncio.Future[list[Any]] | None = None,
-        timeout: float | None = None,
-        volatile: bool = False,
-        from_queue: bool = False,
-    ) -> None:
-        """Emit now, buffer, queue for retries or drop, as socket.io-client does."""
-        _check_event(event)
-        payload = [event, *args]
-        if self._queue.retries and not from_queue and not volatile:
-            self._parser.encode(Packet(_EVENT, self.nsp, payload, 0))  # fail now if unencodable
-            self._queue.push(payload, ack)
-            return
-        ack_id = None if ack is None else self._acks.next_id()
-        messages = self._parser.encode(Packet(_EVENT, self.nsp, payload, ack_id))
-        if ack is not None and ack_id is not None:
-            self._acks.register(ack_id, ack, timeout, self._unbuffer)
-        if self.connected and self.client.alive():
-            if self._any_outgoing:
-                self._notify_outgoing(payload)
-            self.client.send(messages, volatile=volatile)
-        elif not volatile:
-            self._buffer.append(_Buffered(payload, messages, ack_id))
-
-    def _send_queued(self, payload: list[Any], ack: asyncio.Future[list[Any]]) -> None:
-        self.send_event(
-            payload[0], payload[1:], ack=ack, timeout=self._ack_timeout, from_queue=True
-        )
-
-    def _unbuffer(self, ack_id: int) -> None:
-        """An ack timed out: its packet, if still buffered, is not sent any more."""
-        self._buffer = [item for item in self._buffer if item.ack_id != ack_id]
-
-    def _notify_outgoing(self, payload: list[Any]) -> None:
-        for listener in list(self._any_outgoing):
-            run_listener(listener, payload, name="any outgoing", tasks=self.tasks)
 
     # -- what the client reports -----------------------------------------------------------------
 
@@ -511,20 +348,6 @@ class ClientSocket(EventHandlers):
                 )
         if self._pid is not None and ack_id is None and len(args) > 1 and type(args[-1]) is str:
             self._offset = args[-1]  # socket.io-client's rule for the recovery offset
-
-    def _send_ack(self, ack_id: int, value: Any) -> None:
-        if not self.connected:
-            return
-        try:
-            messages = self._parser.encode(Packet(_ACK, self.nsp, _reply_args(value), ack_id))
-        except (TypeError, ValueError):
-            logger.exception("cannot encode the ack of a %r handler", self.nsp)
-            return
-        self.client.send(messages)
-
-    def on_ack(self, ack_id: int, args: list[Any]) -> None:
-        """The server acknowledged one of our events."""
-        self._acks.resolve(ack_id, args)
 
     def emit_local(self, event: str, *args: Any) -> None:
         """Run the handler of a local event (``connect``, ``disconnect``...)."""

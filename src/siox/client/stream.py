@@ -91,7 +91,8 @@ class Stream(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
-        """Asyncio callback: bytes arrived."""
+        """Asyncio callback: bytes arrived (the next `write_soon` goes out at once)."""
+        self._burst = False
         self.receiver(data)
 
     def eof_received(self) -> bool | None:
@@ -123,21 +124,24 @@ class Stream(asyncio.Protocol):
             self.transport.write(data)
 
     def write_soon(self, data: bytes) -> None:
-        """Write bytes now if they are the first of this loop iteration, else batch them.
+        """Write bytes now if nothing was written since the last read, else batch them.
 
-        The first message goes out at once (no added latency); any more written in the same
-        iteration (a burst of emits, the replies to a batch of acks) are joined and written
-        once at its end: one system call instead of one each.
+        The first message after the peer's last read goes out at once (no added latency);
+        any more written before the next read are joined and written once, at the end of the
+        loop iteration (a burst of emits, the replies to a batch of acks): one system call
+        instead of one each. A request and its answer (an emit and its ack) thus cost one
+        write and no loop callback.
         """
         pending = self._pending
         if pending is not None:
             pending.append(data)
         elif self._burst:
             self._pending = [data]
-        else:
-            self.write(data)
-            self._burst = True
             asyncio.get_running_loop().call_soon(self._end_burst)
+        else:
+            if not self.closed and self.transport is not None:  # `write`, nothing held
+                self.transport.write(data)
+            self._burst = True
 
     def _end_burst(self) -> None:
         self._burst = False

@@ -9,8 +9,9 @@ other status is refused); the resulting `ClientWebSocket` feeds a sans-I/O
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
-from typing import Any, cast
+from typing import cast
 
 from ..engineio.outputs import Query
 from ..errors import InvalidPacket
@@ -34,6 +35,7 @@ __all__ = ["CLOSE_GRACE", "ClientWebSocket", "open_websocket"]
 
 #: How long a closing WebSocket waits for the server's close frame before dropping TCP.
 CLOSE_GRACE = 1.0
+_OPEN = ConnectionState.OPEN
 _MAX_ERROR_BODY = 65_536
 
 
@@ -99,7 +101,7 @@ class ClientWebSocket:
             kind = type(event)
             if kind is TextMessage or kind is BinaryMessage:
                 if not self._closing:
-                    self._on_message(cast(Any, event).data)
+                    self._on_message(event.data)  # type: ignore[union-attr]
             elif kind is CloseReceived:
                 close = cast(CloseReceived, event)
                 self._stream.close()
@@ -134,9 +136,9 @@ class ClientWebSocket:
 
     def send(self, frame: str | bytes) -> None:
         """Send one message (text for ``str``); ignored once the WebSocket is closing."""
-        if not self.open:
-            return
         conn = self._conn
+        if conn.state is not _OPEN or self._stream.closed:  # `open`, inline: per message
+            return
         data = conn.send_text(frame) if isinstance(frame, str) else conn.send_binary(frame)
         self._stream.write_soon(data)
 
@@ -155,6 +157,40 @@ class ClientWebSocket:
         """Drop the TCP connection at once."""
         self._closing = True
         self._stream.abort()
+
+
+class _MaskingKeys:
+    """Masking keys from the operating system's random source, read 4 KiB at a time.
+
+    As npm ws does (``randomFillSync`` into a pool): one ``os.urandom`` call per 1024 frames
+    instead of one per frame; the keys are as unpredictable as the source (RFC 6455 10.3).
+    """
+
+    __slots__ = ("_offset", "_pool")
+
+    def __init__(self) -> None:
+        self._pool = b""
+        self._offset = 0
+        os.register_at_fork(after_in_child=self._forget)  # a child draws keys of its own
+
+    def _forget(self) -> None:
+        self._pool = b""
+        self._offset = 0
+
+    def __call__(self, size: int) -> bytes:
+        """``size`` random bytes."""
+        offset = self._offset
+        end = offset + size
+        if end > len(self._pool):
+            self._pool = os.urandom(max(_POOL_SIZE, size))
+            offset, end = 0, size
+        self._offset = end
+        return self._pool[offset:end]
+
+
+_POOL_SIZE = 4096
+#: The client's masking keys (one pool per process: keys are never reused).
+masking_keys = _MaskingKeys()
 
 
 def _ignore_message(data: str | bytes) -> None:
@@ -216,6 +252,7 @@ async def open_websocket(
         max_message_size=max_message_size,
         max_fragments=max_fragments,
         deflate=agreed.deflate,
+        random_bytes=masking_keys,
     )
     return ClientWebSocket(stream, conn, rest)
 

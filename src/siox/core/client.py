@@ -61,9 +61,22 @@ class ClientConnection(ClientEngineSession):
             return None
         return socketio.connect(nsp, auth)
 
-    def receive_ws_message(self, frame: str | bytes, now: float) -> None:
-        """A message arrived on the WebSocket; what it gives is queued for the pump."""
-        self.receive_ws_frame(frame, now)
+    def receive_ws_message(self, frame: str | bytes, now: float) -> Sequence[ClientEvent] | None:
+        """A message arrived on the WebSocket (text as str, binary as bytes).
+
+        Returns:
+            Its Socket.IO events, when the session's fast path delivered it with nothing else
+            pending (the driver dispatches them; there is nothing to pump); otherwise None:
+            what happened is queued for the driver's pump (``drain()``), as
+            `siox.core.server.ServerConnection.receive_ws_message` does.
+        """
+        data = self.receive_ws_frame(frame, now, direct=True)
+        if data is None:
+            return None
+        try:  # `decode`, inline: the per-message path
+            return self.socketio.receive(data)
+        except ProtocolError as exc:
+            return [ProtocolViolation(PARSE_ERROR, exc, invalid_state=False)]
 
     def decode(self, data: str | bytes) -> Sequence[ClientEvent]:
         """The Socket.IO events of one Engine.IO message (a `MessageReceived`'s data).

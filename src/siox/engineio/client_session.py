@@ -33,6 +33,7 @@ with the state machine they drive.)
 
 from __future__ import annotations
 
+from .. import fastpaths
 from ..errors import InvalidPacket, PayloadTooLarge
 from ..options import DEFAULT_CLIENT_OPTIONS, DEFAULT_ENGINE_OPTIONS
 from .events import CloseReason, MessageReceived, Opened, Upgraded
@@ -67,8 +68,12 @@ DEFAULT_CLIENT_MAX_PAYLOAD = DEFAULT_CLIENT_OPTIONS.max_payload
 POST_CONTENT_TYPE = "text/plain;charset=UTF-8"
 
 _T = EnginePacketType
+_OPEN = State.OPEN
 _PROBE = WebSocketRole.PROBE
 _TRANSPORT = WebSocketRole.TRANSPORT
+# `MessageReceived(data)` without the frozen dataclass's __init__ (as `siox.engineio.session`).
+_new = object.__new__
+_set_message_data = vars(MessageReceived)["data"].__set__
 
 
 class ClientEngineSession(SessionCore):
@@ -216,11 +221,48 @@ class ClientEngineSession(SessionCore):
             return
         self._outputs.append(WebSocketClose(WS_NORMAL))  # not wanted (any more)
 
-    def receive_ws_frame(self, frame: str | bytes, now: float) -> None:
-        """A message arrived on the attached WebSocket (text as str, binary as bytes)."""
+    def receive_ws_frame(
+        self, frame: str | bytes, now: float, *, direct: bool = False
+    ) -> str | bytes | None:
+        """A message arrived on the attached WebSocket (text as str, binary as bytes).
+
+        Fast path (`siox.fastpaths`): a v4 MESSAGE (text ``4...`` or a binary frame) on the
+        steady transport WebSocket, when no deadline is due at ``now``, is only delivered: a
+        v4 client's heartbeat takes no note of messages, and in that state its deadline is the
+        only one armed (the others are checked too). Anything else, and text that might
+        exceed ``max_payload`` in UTF-8, takes the general path below.
+
+        With ``direct``, a message the fast path delivers while nothing else is pending is
+        returned instead of queued as a `MessageReceived` (the server session's rule), for
+        the driver to deliver without pumping.
+
+        Returns:
+            The message data, when ``direct`` and the fast path delivered it; otherwise None.
+        """
+        if fastpaths.ENABLED and self._ws is _TRANSPORT and self._state is _OPEN:
+            heartbeat = self._heartbeat
+            if (
+                self._eio == 4
+                and heartbeat is not None
+                and heartbeat.ping_at is None
+                and (deadline := heartbeat.deadline) is not None
+                and now < deadline
+                and self._close_deadline is None
+                and self._upgrade_deadline is None
+                and len(frame) <= self.max_payload >> 2  # even at 4 bytes per character
+            ):
+                kind = type(frame)
+                if (kind is str and frame[:1] == "4") or kind is bytes:
+                    data = frame[1:] if kind is str else frame
+                    if direct and not self._events and not self._outputs:
+                        return data
+                    event = _new(MessageReceived)
+                    _set_message_data(event, data)
+                    self._events.append(event)
+                    return None
         packet = self._ws_packet(frame, now)
         if packet is None:
-            return
+            return None
         if self._ws is _TRANSPORT:
             self._on_packet(packet, now)
         elif packet.type is _T.PONG and packet.data == "probe" and not self._pausing:
@@ -229,6 +271,7 @@ class ClientEngineSession(SessionCore):
             self._finish_upgrade()
         else:
             self._abort_probe(WS_PROTOCOL_ERROR)
+        return None
 
     def transport_closed(self, transport: Transport, now: float) -> None:
         """A request failed or a WebSocket closed (or could not be opened)."""

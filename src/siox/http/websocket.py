@@ -189,7 +189,6 @@ class WebSocketConnection:
             return []
         if (
             fastpaths.ENABLED
-            and self._is_server
             and self._decompressor is None
             and not self._buffer
             and self.state is _CO_OPEN
@@ -210,9 +209,10 @@ class WebSocketConnection:
     def _whole_frames(self, data: bytes | bytearray | memoryview) -> list[WebSocketEvent] | None:
         """Fast path for reads made of whole, small, unfragmented data frames (the usual case).
 
-        Handles only what needs no state: masked FIN frames with opcode TEXT or BINARY, no RSV
-        bit, a 7- or 16-bit length, within ``max_message_size``, while no fragmented message is
-        in progress. Returns None as soon as anything else shows up (an unmasked frame, a
+        Handles only what needs no state: FIN frames with opcode TEXT or BINARY, masked as the
+        peer's role requires (a client's frames masked, a server's not), no RSV bit, a 7- or
+        16-bit length, within ``max_message_size``, while no fragmented message is in progress.
+        Returns None as soon as anything else shows up (a frame masked the wrong way, a
         control frame, a partial frame, bad UTF-8...), before consuming anything, so the
         general path then sees the read exactly as it came and gives the error, if any.
         `receive_data` tries it only while `siox.fastpaths.ENABLED`.
@@ -221,30 +221,38 @@ class WebSocketConnection:
             return None
         if type(data) is not bytes:
             data = bytes(data)  # slices of bytes are bytes: the masking keys need no copy
+        masked = self._is_server  # the peer is a client: its frames are masked
+        head = 6 if masked else 2
+        mask_bit = 0x80 if masked else 0
         size = len(data)
         limit = self.max_message_size
         events: list[WebSocketEvent] = []
         position = 0
         while position < size:
-            if size - position < 6:
+            if size - position < head:
                 return None
             first = data[position]
             second = data[position + 1]
-            if (first != 0x81 and first != 0x82) or second < 0x80:
+            if (first != 0x81 and first != 0x82) or second & 0x80 != mask_bit:
                 return None
             length = second & 0x7F
-            start = position + 6
+            start = position + head
             if length == 126:
-                if size - position < 8:
+                if size - position < head + 2:
                     return None
                 length = (data[position + 2] << 8) | data[position + 3]
-                start = position + 8
+                start += 2
             elif length == 127:
                 return None
             end = start + length
             if end > size or (limit is not None and length > limit):
                 return None
-            payload = apply_mask(data[start:end], data[start - 4 : start]) if length else b""
+            if not length:
+                payload = b""
+            elif masked:
+                payload = apply_mask(data[start:end], data[start - 4 : start])
+            else:
+                payload = data[start:end]
             if first == 0x81:
                 try:
                     text = payload.decode("utf-8")

@@ -46,6 +46,7 @@ from ..options import (
     Caps,
     EngineOptions,
     Limits,
+    cors_origins,
 )
 from .client_bundle import ClientBundle
 from .cors import CorsPolicy
@@ -69,10 +70,6 @@ _EVENTS = ("connect", "message", "disconnect", "connection_error")
 _TEXT = "text/plain; charset=UTF-8"
 _ENGINE = DEFAULT_ENGINE_OPTIONS
 _LIMITS = DEFAULT_LIMITS
-
-
-def _origins(value: str | Iterable[str] | None) -> str | tuple[str, ...] | None:
-    return value if value is None or isinstance(value, str) else tuple(value)
 
 
 class WebSocketPlan:
@@ -174,7 +171,7 @@ class EngineServer:
         )
         options = EngineOptions(
             path=path,
-            cors_allowed_origins=_origins(cors_allowed_origins),
+            cors_allowed_origins=cors_origins(cors_allowed_origins),
             ping_interval=ping_interval,
             ping_timeout=ping_timeout,
             upgrade_timeout=upgrade_timeout,
@@ -394,7 +391,7 @@ class EngineServer:
         if isinstance(decision, NewSession):
             if not self.accepting:
                 raise HandshakeError("Server shutting down", http_status=503)
-            self.guard.admit(request.address)
+            self.guard.admit(self.guard.source(request))
         return decision
 
     async def _allowed(self, request: HttpRequest) -> None:
@@ -443,7 +440,9 @@ class EngineServer:
         socket = EngineSocket(self, core, request, _query(request), time.time(), jsonp_index)
         self.sessions[sid] = socket
         self._cores[sid] = core
-        self.guard.opened(request.address)
+        guard = self.guard
+        if guard.counting:  # (no per-address count to keep without a cap on it)
+            guard.opened(guard.source(request))
         return socket
 
     async def _new_sid(self, request: HttpRequest) -> str:
@@ -542,7 +541,8 @@ class EngineServer:
         if self.sessions.get(socket.sid) is socket:
             del self.sessions[socket.sid]
             self._cores.pop(socket.sid, None)
-            self.guard.closed(socket.request.address)
+            if self.guard.counting:
+                self.guard.closed(self.guard.source(socket.request))
 
     def start_accepting(self) -> None:
         """Accept new sessions again, after a `shutdown` (front ends call it when they start)."""

@@ -11,11 +11,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Hashable
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
 from ..caps import LogGate, RateLimiter, SourceCounts, TokenBucket
 from ..engineio.handshake import EngineErrorCode
 from ..errors import HandshakeError
 from ..options import Caps
+from .engine_api import RequestInfo
+from .http_types import HttpRequest
 
 __all__ = ["EngineGuard", "SocketGuard", "refused"]
 
@@ -38,7 +41,7 @@ def refused(gate: LogGate, kind: str, source: Hashable, count: int = 1) -> None:
 class EngineGuard:
     """Admission of new sessions under the engine's caps."""
 
-    __slots__ = ("caps", "counting", "gate", "handshakes", "open")
+    __slots__ = ("caps", "counting", "gate", "handshakes", "open", "proxies")
 
     def __init__(self, caps: Caps) -> None:
         self.caps = caps
@@ -48,6 +51,34 @@ class EngineGuard:
         self.counting = caps.max_sessions is not None or caps.max_connections_per_ip is not None
         rate = caps.handshakes_per_ip_per_second
         self.handshakes = RateLimiter(rate, 2 * rate) if rate else None
+        self.proxies: tuple[IPv4Network | IPv6Network, ...] = tuple(
+            ip_network(proxy, strict=False) for proxy in caps.trusted_proxies
+        )
+
+    def source(self, request: HttpRequest | RequestInfo) -> str:
+        """The client address the per-address caps count ``request`` under.
+
+        The peer address, unless it is a trusted proxy (`Caps.trusted_proxies`): then the
+        right-most ``X-Forwarded-For`` entry that is not itself a trusted proxy.
+        """
+        address = request.address
+        if not self.proxies or not self._trusted(address):
+            return address
+        for hop in reversed(request.headers.get("x-forwarded-for", "").split(",")):
+            hop = hop.strip()
+            if not hop:
+                continue
+            address = hop
+            if not self._trusted(hop):
+                break
+        return address
+
+    def _trusted(self, address: str) -> bool:
+        try:
+            ip = ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.proxies)
 
     def admit(self, address: str) -> None:
         """Refuse a new session from ``address`` over a cap (`HandshakeError`, 429 or 503)."""

@@ -25,6 +25,7 @@ from ..options import (
     Limits,
     Recovery,
     ServerOptions,
+    cors_origins,
 )
 from ..socketio.parsers import ParserLike, ParserSpec, check_parser, resolve_parser
 from .client_bundle import client_bundle_for
@@ -170,11 +171,7 @@ class Server(MainNamespaceShortcuts):
         self.options = ServerOptions(
             engine=EngineOptions(
                 path=path,
-                cors_allowed_origins=(
-                    cors_allowed_origins
-                    if cors_allowed_origins is None or isinstance(cors_allowed_origins, str)
-                    else tuple(cors_allowed_origins)
-                ),
+                cors_allowed_origins=cors_origins(cors_allowed_origins),
                 ping_interval=ping_interval,
                 ping_timeout=ping_timeout,
                 upgrade_timeout=upgrade_timeout,
@@ -238,6 +235,21 @@ class Server(MainNamespaceShortcuts):
         self.of("/")
 
     # -- namespaces -------------------------------------------------------------------------------
+
+    @property
+    def adapter_factory(self) -> Callable[[LocalSockets], Adapter] | None:
+        """The ``adapter`` factory the server was given (None: the in-memory adapter)."""
+        return self._adapter_factory
+
+    def use_adapter(self, factory: Callable[[LocalSockets], Adapter]) -> None:
+        """Build every namespace's adapter with ``factory`` from now on, existing ones included.
+
+        For whoever sets the server up before it serves (the workers give each process its own
+        cluster adapter this way): a namespace's sockets are not moved between adapters.
+        """
+        self._adapter_factory = factory
+        for namespace in self.namespaces.values():
+            namespace.adapter = self.make_adapter(namespace.local_sockets)
 
     def make_adapter(self, local: LocalSockets) -> Adapter:
         """The adapter of a new namespace, over its local sockets."""

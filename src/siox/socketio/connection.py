@@ -144,11 +144,11 @@ class SocketConnection:
             fastpaths.ENABLED
             and parse_text is not None
             and type(data) is str
-            and self.role == "server"
             and not self._decoder.reconstructing  # type: ignore[attr-defined]
         ):
             # Fast path (`siox.fastpaths`): a text EVENT/ACK for a joined namespace becomes its
-            # event without a `Packet`; `_server_event` would give the same event.
+            # event without a `Packet`; `_server_event` and `_client_event` would give the same
+            # event (for a namespace not joined they differ: the general path decides).
             ptype, nsp, payload, ack_id, attachments = parse_text(data)
             if not attachments and nsp in self.connected:
                 if ptype is _EVENT and payload is not None:

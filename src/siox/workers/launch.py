@@ -64,7 +64,7 @@ def run(
     rundir = make_rundir()
     try:
         # With a cluster adapter (Redis), other machines may hold sessions: ids name the node.
-        node = new_node() if isinstance(app, Server) and app._adapter_factory else ""
+        node = new_node() if isinstance(app, Server) and app.adapter_factory else ""
         config = WorkerConfig(app, workers, rundir, sock, static_files, shutdown_timeout,
                               use_uvloop, node)  # fmt: skip
         Supervisor(config, kill_timeout=shutdown_timeout + 5.0).run()

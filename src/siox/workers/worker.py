@@ -74,16 +74,16 @@ def _own_adapters(server: Server, hub_path: str) -> HubPubSub | None:
     workers (each ignores messages carrying its own).
     """
     pubsub = None
-    if server._adapter_factory is None:
+    factory = server.adapter_factory
+    if factory is None:
         window = server.recovery.max_disconnection_duration if server.recovery else None
         hub = pubsub = HubPubSub(hub_path)
 
         def factory(local: LocalSockets) -> ClusterAdapter:
             return ClusterAdapter(local, hub, key="siox", max_disconnection_duration=window)
 
-        server._adapter_factory = factory  # namespaces made from now on
-    for namespace in server.namespaces.values():  # and those the app made before the fork
-        namespace.adapter = server.make_adapter(namespace.local_sockets)
+    # Namespaces made from now on, and those the app made before the fork.
+    server.use_adapter(factory)
     return pubsub
 
 
