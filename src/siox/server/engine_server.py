@@ -338,6 +338,7 @@ class EngineServer:
         request: HttpRequest,
         body: bytes,
         respond: Callable[[HttpResponse], None],
+        found: Callable[[EngineSocket], None] | None = None,
     ) -> EngineSocket | Literal[False] | None:
         """Serve a polling request of an existing session without a task, if it can be.
 
@@ -345,7 +346,10 @@ class EngineServer:
         request needs `handle_http` (handshakes with their ``allow_request`` hook, preflights,
         JSONP sessions); otherwise ``respond`` is called now or, for a GET that waits, later —
         and the session is returned so the front end can `EngineSocket.cancel_get` it if the
-        connection goes first (None when the answer was given already).
+        connection goes first (None when the answer was given already). ``found`` is called
+        with the session once the request passed validation (before it is served): a front
+        end may serve requests identical to this one with `serve_polling` directly, while the
+        session is open and polling.
         """
         if request.method not in ("GET", "POST") or "sid=" not in request.query_string:
             return False
@@ -356,6 +360,27 @@ class EngineServer:
             socket = self.sessions[decision.sid]
             if socket.jsonp_index is not None:
                 return False
+        except ProtocolError as error:
+            respond(self._error(error, request))
+            return None
+        if found is not None:
+            found(socket)
+        return self.serve_polling(socket, request, body, respond)
+
+    def serve_polling(
+        self,
+        socket: EngineSocket,
+        request: HttpRequest,
+        body: bytes,
+        respond: Callable[[HttpResponse], None],
+    ) -> EngineSocket | None:
+        """Serve a validated long-polling GET or POST of ``socket`` (see `handle_http_now`).
+
+        Returns:
+            The session when the GET waits for data (answered later through ``respond``),
+            else None (answered already).
+        """
+        try:
             if request.method == "POST":
                 respond(socket.polling_post_now(request, self, body))
                 return None
