@@ -325,12 +325,22 @@ class EngineSocket:
     def polling_post_now(
         self, request: HttpRequest, server: EngineServer, body: bytes
     ) -> HttpResponse:
-        """Answer a long-polling POST whose body is already whole."""
+        """Answer a long-polling POST whose body is already whole.
+
+        The session is corked while its messages are reported, so the answers sent back by
+        the handlers that run at once leave together, in one answer to the pending GET.
+        """
+        core = self.core
+        core.cork()
         try:
-            answer = self.core.receive_polling_post(
-                body, request.headers.get("content-type"), self._loop.time()
-            )
+            try:
+                answer = core.receive_polling_post(
+                    body, request.headers.get("content-type"), self._loop.time()
+                )
+            finally:
+                self._pump()
         finally:
+            core.uncork()
             self._pump()
         return server.polling_response(request, 200, answer.body, answer.content_type)
 
