@@ -90,6 +90,8 @@ def serve(mode: str) -> None:
                         report["calls"] = sum(calls for calls, _ in rows)
                         report["top"] = rows[:200]
                     print(json.dumps(report), flush=True)
+                elif line == "ping":
+                    print(json.dumps({"ok": True}), flush=True)
                 else:
                     break
 
@@ -219,6 +221,10 @@ class PollClient:
         self.post.writer.close()
 
 
+def _callgrind_control(option: str, pid: int) -> None:
+    subprocess.run(["callgrind_control", option, str(pid)], check=True, capture_output=True)
+
+
 def _callgrind_totals(path: str) -> tuple[int, int]:
     """Instructions and allocator calls in a callgrind output file."""
     instructions = 0
@@ -253,7 +259,6 @@ async def measure(args: argparse.Namespace, siox_dir: str) -> dict[str, Any]:
         command = [
             "valgrind",
             "--tool=callgrind",
-            "--collect-atstart=no",
             f"--callgrind-out-file={outfile}",
             *command,
         ]
@@ -282,15 +287,15 @@ async def measure(args: argparse.Namespace, siox_dir: str) -> dict[str, Any]:
         per_client = max(1, args.messages // args.clients)
         warmup = max(args.window, per_client // 5)
         await asyncio.wait_for(asyncio.gather(*(c.run(warmup) for c in clients)), 300)
-        if args.mode == "callgrind":
-            subprocess.run(["callgrind_control", "-i", "on", str(server.pid)], check=True)
+        if args.mode == "callgrind":  # counted from here (the "start" line wakes the server)
+            _callgrind_control("-z", server.pid)
         await command_("start")
         before = vars(counters).copy()
         await asyncio.wait_for(asyncio.gather(*(c.run(per_client) for c in clients)), 600)
         report = await command_("stop")
-        if args.mode == "callgrind":
-            subprocess.run(["callgrind_control", "-d", str(server.pid)], check=True)
-            subprocess.run(["callgrind_control", "-i", "off", str(server.pid)], check=True)
+        if args.mode == "callgrind":  # dumped when the next line wakes the server
+            _callgrind_control("-d", server.pid)
+            await command_("ping")
         after = vars(counters)
         acks = after["acks"] - before["acks"]
         gets = after["gets"] - before["gets"]
