@@ -329,6 +329,9 @@ async def measure(args: argparse.Namespace, siox_dir: str) -> dict[str, Any]:
         path = os.path.join(os.path.dirname(outfile), (marked or dumps)[0])
         instructions, allocations = _callgrind_totals(path)
         for name in dumps:
+            if args.keep and name == os.path.basename(path):
+                print(f"callgrind output kept: {path}")
+                continue
             os.unlink(os.path.join(os.path.dirname(outfile), name))
         result["instr/msg"] = instructions / acks
         result["allocs/msg"] = allocations / acks
@@ -352,6 +355,7 @@ async def main() -> None:
     parser.add_argument("--siox-dir", default=ROOT, help="the checkout measured (default: this)")
     parser.add_argument("--base-dir", default=None, help="a second checkout to compare with")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--keep", action="store_true", help="callgrind: keep the output file")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .. import fastpaths
 from ..core.pump import Pump
 from ..core.server import ServerConnection, ServerEvent
 from ..engineio.events import Closed, CloseReason, MessageReceived, Opened, Upgraded
@@ -192,8 +193,10 @@ class EngineSocket:
 
         The session must be a `ServerConnection`: each WebSocket message is then one call into
         it (``receive_ws_message``), and the events it hands back go to ``receiver`` without a
-        pump. (Messages the pump reports still reach the application's ``engine_message``.)
-        None goes back to reporting every message through ``engine_message``.
+        pump. The messages the pump reports (long-polling ones) are decoded and handed to
+        ``receiver`` too, unless the fast paths are off (`siox.fastpaths`): then they reach
+        the application's ``engine_message``, which does the same. None goes back to
+        reporting every message through ``engine_message``.
         """
         if receiver is None:
             self._receive_ws = self._received = None
@@ -230,10 +233,15 @@ class EngineSocket:
 
     def _report_all(self, events: list[Any]) -> None:
         app = self._app
+        # A Socket.IO connection's messages (long-polling ones) go to its receiver as events.
+        received = self._received if fastpaths.ENABLED else None
         for event in events:
             if type(event) is MessageReceived:  # the usual event, handled inline
                 if not self._closed:
-                    app.engine_message(self, event.data)
+                    if received is not None:
+                        received(self.core.decode(event.data))  # type: ignore[attr-defined]
+                    else:
+                        app.engine_message(self, event.data)
             else:
                 self._report(event)
 
