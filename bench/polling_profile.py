@@ -31,13 +31,15 @@ import json
 import os
 import pstats
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from typing import Any
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+SELF = os.path.abspath(__file__)
+HERE = os.path.dirname(SELF)
 ROOT = os.path.dirname(HERE)
 PAYLOAD = '"hello",{"id":42,"user":"alice","ok":true}'
 ALLOCATORS = ("PyObject_Malloc", "PyMem_Malloc", "malloc", "PyObject_Calloc", "calloc")
@@ -221,6 +223,19 @@ class PollClient:
         self.post.writer.close()
 
 
+def _callgrind_result(outdir: str, acks: int, keep: bool) -> dict[str, float]:
+    """Instructions and allocations per message from the dump ``callgrind_control -d`` made."""
+    dumps = sorted(os.listdir(outdir))
+    marked = [name for name in dumps if name != "callgrind.out"]
+    path = os.path.join(outdir, (marked or dumps)[0])
+    instructions, allocations = _callgrind_totals(path)
+    if keep:
+        print(f"callgrind output kept: {path}")
+    else:
+        shutil.rmtree(outdir)
+    return {"instr/msg": instructions / acks, "allocs/msg": allocations / acks}
+
+
 def _callgrind_control(option: str, pid: int) -> None:
     subprocess.run(["callgrind_control", option, str(pid)], check=True, capture_output=True)
 
@@ -252,10 +267,11 @@ def _callgrind_totals(path: str) -> tuple[int, int]:
 async def measure(args: argparse.Namespace, siox_dir: str) -> dict[str, Any]:
     """One run against the checkout in ``siox_dir``."""
     env = dict(os.environ, PYTHONPATH=os.path.join(siox_dir, "src"))
-    command = [sys.executable, os.path.abspath(__file__), "--serve", "--mode", args.mode]
-    outfile = None
+    command = [sys.executable, SELF, "--serve", "--mode", args.mode]
+    outdir = None
     if args.mode == "callgrind":
-        outfile = tempfile.mktemp(prefix="polling-callgrind.")
+        outdir = tempfile.mkdtemp(prefix="polling-callgrind.")
+        outfile = os.path.join(outdir, "callgrind.out")
         command = [
             "valgrind",
             "--tool=callgrind",
@@ -269,7 +285,8 @@ async def measure(args: argparse.Namespace, siox_dir: str) -> dict[str, Any]:
         stderr=asyncio.subprocess.DEVNULL,
         env=env,
     )
-    assert server.stdin is not None and server.stdout is not None
+    assert server.stdin is not None
+    assert server.stdout is not None
     stdin, stdout = server.stdin, server.stdout
 
     async def command_(line: str) -> dict[str, Any]:
@@ -320,21 +337,8 @@ async def measure(args: argparse.Namespace, siox_dir: str) -> dict[str, Any]:
             except TimeoutError:
                 server.kill()
                 await server.wait()
-    if outfile is not None:
-        dumps = sorted(f for f in os.listdir(os.path.dirname(outfile)) if f.startswith(
-            os.path.basename(outfile)
-        ))
-        # The dump made by ``callgrind_control -d`` (counted since collection was switched on).
-        marked = [f for f in dumps if f != os.path.basename(outfile)]
-        path = os.path.join(os.path.dirname(outfile), (marked or dumps)[0])
-        instructions, allocations = _callgrind_totals(path)
-        for name in dumps:
-            if args.keep and name == os.path.basename(path):
-                print(f"callgrind output kept: {path}")
-                continue
-            os.unlink(os.path.join(os.path.dirname(outfile), name))
-        result["instr/msg"] = instructions / acks
-        result["allocs/msg"] = allocations / acks
+    if outdir is not None:
+        result.update(_callgrind_result(outdir, acks, args.keep))
     return result
 
 

@@ -12,8 +12,18 @@ The fast paths (docs/design.md, "The per-message path", says where each sits):
 * `siox.http.websocket.WebSocketConnection.receive_data`: whole small frames in one read;
 * `siox.engineio.session.EngineSession.receive_ws_frame`: a plain MESSAGE on a steady
   WebSocket, once the deadlines due at ``now`` have fired;
-* `siox.engineio.machine.SessionCore.send`: a message framed for direct writing on a steady
-  WebSocket with nothing queued;
+* `siox.engineio.machine.SessionCore.send_direct`: a message framed for direct writing on a
+  steady WebSocket with nothing queued;
+* `siox.engineio.machine.SessionCore.send`: ASCII text queued for an open session without the
+  checks it cannot fail;
+* `siox.engineio.session.EngineSession.receive_polling_post`: a v4 POST body of MESSAGE records
+  on an open polling session, once no deadline is due;
+* `siox.server.native.HttpProtocol._serve_now`: a long-polling request like the connection's
+  last validated one (`siox.server.http_serving.PollingRoute`) served without reparsing or
+  revalidating; `siox.server.http_serving.ResponseHeads.serialise`: the previous response's
+  head reused for one with the same status and headers;
+* `siox.server.engine_socket.EngineSocket._report_all`: a polled message of a Socket.IO
+  connection decoded and handed to its receiver, as a WebSocket message is;
 * `siox.socketio.connection.SocketConnection.receive`: a text EVENT/ACK without `Packet`;
 * `siox.parser.default.Parser.encode_fields`: an EVENT/ACK of the main namespace;
 * `siox.server.driver.ConnectionDriver.dispatch`: a handler called inline when nothing is
