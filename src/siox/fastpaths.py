@@ -16,6 +16,7 @@ The fast paths (docs/design.md, "The per-message path", says where each sits):
   steady WebSocket with nothing queued;
 * `siox.engineio.machine.SessionCore.send`: ASCII text queued for an open session without the
   checks it cannot fail;
+* `siox.engineio.payload.encode_payload`: a v4 payload of text packets joined at once;
 * `siox.engineio.session.EngineSession.receive_polling_post`: a v4 POST body of MESSAGE records
   on an open polling session, once no deadline is due;
 * `siox.server.native.HttpProtocol._serve_now`: a long-polling request like the connection's
