@@ -16,7 +16,8 @@ Reported per acked message: HTTP requests (GET, POST), packets per GET answer, a
 * ``callgrind``: instructions executed by the server process and its calls to the allocator
   (``PyObject_Malloc``, ``PyMem_Malloc``, ``malloc``), counted by valgrind between two
   ``callgrind_control`` marks (needs valgrind; use a few thousand messages: it is ~50x slower);
-* ``none``: the server's CPU seconds (noisy on a busy machine; prefer the counts).
+* ``none``: only the server's CPU time per message and the rate (both noisy on a busy
+  machine, and this process's clients share it: prefer the counts).
 
 ``--base-dir`` measures a second checkout the same way, alternately, and prints the ratios.
 The batching (packets per answer) depends on timing, so compare runs made together.
@@ -308,7 +309,9 @@ async def measure(args: argparse.Namespace, siox_dir: str) -> dict[str, Any]:
             _callgrind_control("-z", server.pid)
         await command_("start")
         before = vars(counters).copy()
+        started = time.perf_counter()
         await asyncio.wait_for(asyncio.gather(*(c.run(per_client) for c in clients)), 600)
+        wall = time.perf_counter() - started
         report = await command_("stop")
         if args.mode == "callgrind":  # dumped when the next line wakes the server
             _callgrind_control("-d", server.pid)
@@ -322,6 +325,7 @@ async def measure(args: argparse.Namespace, siox_dir: str) -> dict[str, Any]:
             "post/msg": (after["posts"] - before["posts"]) / acks,
             "packets/get": (after["packets"] - before["packets"]) / gets,
             "cpu us/msg": report["cpu"] / acks * 1e6,
+            "msg/s": acks / wall,
         }
         if "calls" in report:
             result["calls/msg"] = report["calls"] / acks
