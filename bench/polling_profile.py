@@ -86,8 +86,8 @@ def serve(mode: str) -> None:
                     if profile is not None:
                         stats = pstats.Stats(profile)
                         rows = [
-                            (calls, f"{os.path.basename(f)}:{n}:{name}")
-                            for (f, n, name), (_, calls, *_) in stats.stats.items()  # type: ignore[attr-defined]
+                            (calls, f"{os.path.basename(f)}:{n}:{name} ({own * 1e6:.0f} us)")
+                            for (f, n, name), (_, calls, own, *_) in stats.stats.items()  # type: ignore[attr-defined]
                         ]
                         rows.sort(reverse=True)
                         report["calls"] = sum(calls for calls, _ in rows)

@@ -20,9 +20,11 @@ The fast paths (docs/design.md, "The per-message path", says where each sits):
 * `siox.engineio.session.EngineSession.receive_polling_post`: a v4 POST body of MESSAGE records
   on an open polling session, once no deadline is due;
 * `siox.server.native.HttpProtocol._serve_now`: a long-polling request like the connection's
-  last validated one (`siox.server.http_serving.PollingRoute`) served without reparsing or
-  revalidating; `siox.server.http_serving.ResponseHeads.serialise`: the previous response's
-  head reused for one with the same status and headers;
+  last validated one (`siox.server.http_serving.PollingRoute`) served without revalidating;
+  `HttpProtocol.data_received`: a read that is that request's learnt bytes again (only its
+  ``Content-Length`` and body differ) served without the HTTP parser;
+  `siox.server.http_serving.ResponseHeads.serialise`: the previous response's head reused for
+  one with the same status and headers;
 * `siox.server.engine_socket.EngineSocket._report_all`: a polled message of a Socket.IO
   connection decoded and handed to its receiver, as a WebSocket message is;
 * `siox.socketio.connection.SocketConnection.receive`: a text EVENT/ACK without `Packet`;

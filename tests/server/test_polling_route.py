@@ -19,6 +19,7 @@ import pytest
 import siox
 import siox.fastpaths
 from rawpeer import HttpResult, _read_response, eio_url, running
+from siox.http.http11 import Body, EndOfMessage, ResponseParser
 
 pytestmark = pytest.mark.parametrize("fast", [True, False], ids=["fast", "general"])
 
@@ -164,3 +165,88 @@ async def test_a_post_over_the_size_limit_is_refused_after_smaller_ones() -> Non
         big = b'422["echo","' + b"x" * 64 + b'"]'
         assert (await post.request("POST", path, big)).status == 413
         assert (await pending).text == "1"  # the session is closed
+
+
+async def read_bodies(reader: asyncio.StreamReader, count: int) -> list[bytes]:
+    """The bodies of the next ``count`` responses (which may come in one read)."""
+    parser = ResponseParser()
+    bodies: list[bytes] = []
+    chunks: list[bytes] = []
+    while len(bodies) < count:
+        data = await reader.read(65536)
+        assert data, "closed"
+        for event in parser.receive_data(data):
+            if isinstance(event, Body):
+                chunks.append(event.data)
+            elif isinstance(event, EndOfMessage):
+                bodies.append(b"".join(chunks))
+                chunks = []
+    return bodies
+
+
+async def post_bytes(port: int, path: str, length: str, body: bytes) -> bytes:
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Content-Type: text/plain;charset=UTF-8\r\nContent-Length: {length}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def test_a_body_arriving_in_pieces_after_learnt_requests_is_read_whole() -> None:
+    async with running(echo_server()) as port, connection(port) as get, connection(port) as post:
+        path = await open_session(get, post)
+        for i in range(3):  # the POST connection's requests, read whole
+            pending = asyncio.ensure_future(get.request("GET", path))
+            await asyncio.sleep(0.01)
+            assert (await post.request("POST", path, f'42{i}["echo",{i}]'.encode())).text == "ok"
+            assert (await pending).text == f"43{i}[{i}]"
+        pending = asyncio.ensure_future(get.request("GET", path))
+        await asyncio.sleep(0.01)
+        body = b'427["echo","split"]'
+        data = await post_bytes(port, path, str(len(body)), body)
+        post.writer.write(data[:-5])
+        await asyncio.sleep(0.05)
+        post.writer.write(data[-5:])
+        answer = await asyncio.wait_for(_read_response(post.reader), 5)
+        assert answer.text == "ok"
+        assert (await pending).text == '437["split"]'
+
+
+async def test_pipelined_posts_after_learnt_requests_are_each_answered_in_order() -> None:
+    async with running(echo_server()) as port, connection(port) as get, connection(port) as post:
+        path = await open_session(get, post)
+        for i in range(3):
+            pending = asyncio.ensure_future(get.request("GET", path))
+            await asyncio.sleep(0.01)
+            assert (await post.request("POST", path, f'42{i}["echo",{i}]'.encode())).text == "ok"
+            assert (await pending).text == f"43{i}[{i}]"
+        pending = asyncio.ensure_future(get.request("GET", path))
+        await asyncio.sleep(0.01)
+        one, two = b'425["echo",5]', b'426["echo",6]'
+        post.writer.write(
+            await post_bytes(port, path, str(len(one)), one)
+            + await post_bytes(port, path, str(len(two)), two)
+        )
+        assert await asyncio.wait_for(read_bodies(post.reader, 2), 5) == [b"ok", b"ok"]
+        answers = [(await pending).text]
+        if answers[0] != "435[5]\x1e436[6]":  # the second POST came after the GET's answer
+            answers.append((await get.request("GET", path)).text)
+        assert "\x1e".join(answers) == "435[5]\x1e436[6]"
+
+
+@pytest.mark.parametrize(
+    ("length", "status"), [("+13", 400), ("0x0d", 400), ("", 400), ("13 ", 200), ("013", 200)]
+)
+async def test_an_odd_length_after_learnt_requests_is_read_as_the_parser_reads_it(
+    length: str, status: int
+) -> None:
+    async with running(echo_server()) as port, connection(port) as get, connection(port) as post:
+        path = await open_session(get, post)
+        for i in range(3):
+            pending = asyncio.ensure_future(get.request("GET", path))
+            await asyncio.sleep(0.01)
+            assert (await post.request("POST", path, f'42{i}["echo",{i}]'.encode())).text == "ok"
+            assert (await pending).text == f"43{i}[{i}]"
+        post.writer.write(await post_bytes(port, path, length, b'429["echo",9]'))
+        answer = await asyncio.wait_for(_read_response(post.reader), 5)
+        assert answer.status == status

@@ -37,7 +37,7 @@ from ..http.websocket_events import ConnectionState, Role
 from ..options import DEFAULT_SERVE_OPTIONS
 from .engine_server import EngineServer, WebSocketPlan
 from .engine_socket import EngineSocket, WebSocketHandle
-from .http_serving import PollingRoute, RequestBody, ResponseHeads, engine_request
+from .http_serving import PollingRoute, RequestBody, ResponseHeads, answer, engine_request
 from .http_types import HttpRequest, HttpResponse, Router
 from .static import StaticFiles
 
@@ -198,6 +198,20 @@ class HttpProtocol(asyncio.Protocol):
         parser = self.parser
         if parser is None:
             return
+        route = self.route
+        if (
+            fastpaths.ENABLED
+            and route is not None
+            and self.router is None
+            and parser.state is _IDLE
+            and not self.queue
+            and self.waiting_get is None
+            and self.worker is None
+        ):
+            # The bytes of the route's request again (its body aside): no parsing at all.
+            body = route.body_of(data)
+            if body is not None and self._serve_route(route, body, True):
+                return
         raw = self.raw
         if self.router is not None and raw is None and parser.state is _IDLE and self._idle():
             raw = self.raw = []  # a new request starts with these bytes: keep them for a while
@@ -208,6 +222,8 @@ class HttpProtocol(asyncio.Protocol):
             return
         for event in events:
             self._http_event(event)
+        if route is not None and route is self.route and fastpaths.ENABLED and not route.learnt:
+            route.learn(data, events, parser.max_header_size, parser.max_body_size)
         queue = self.queue
         if queue and self.worker is None and self.waiting_get is None and not queue[0][1].done:
             # A request whose body is still coming streams into the engine from a task (so a
@@ -359,24 +375,20 @@ class HttpProtocol(asyncio.Protocol):
         assert queue
         head, body = queue[0]
         keep_alive = head.keep_alive
-
-        def respond(response: HttpResponse) -> None:
-            self.waiting_get = None
-            self._send_response(response, keep_alive)
-            if self.queue and self.worker is None and self.transport is not None:
-                self._serve_now()
-
         route = self.route
         if fastpaths.ENABLED and route is not None and body.done and route.matches(head):
-            socket = route.socket
-            if not socket.closed and socket.core.transport is _POLLING:
-                queue.popleft()
-                waiting = self.engine.serve_polling(socket, route.request, body.whole(), respond)
-                if waiting is not None:  # a GET waiting for data: answered by `respond`
-                    self.waiting_get = waiting
+            queue.popleft()
+            if self._serve_route(route, body.whole(), keep_alive):
                 return
+            queue.appendleft((head, body))
         if self.engine.handles(head.path) and body.done:
             request = self._request(head, None)
+
+            def respond(response: HttpResponse) -> None:
+                self.waiting_get = None
+                self._send_response(response, keep_alive)
+                if self.queue and self.worker is None and self.transport is not None:
+                    self._serve_now()
 
             def found(socket: EngineSocket) -> None:
                 self.route = PollingRoute(head, request, socket)
@@ -389,6 +401,23 @@ class HttpProtocol(asyncio.Protocol):
                 return
             queue.appendleft((head, body))
         self.worker = self._loop.create_task(self._serve_queue())
+
+    def _serve_route(self, route: PollingRoute, body: bytes, keep_alive: bool) -> bool:
+        """Serve a request of ``route`` (already popped); False: its session cannot take it."""
+        socket = route.socket
+        if socket.closed or socket.core.transport is not _POLLING:
+            return False
+
+        def respond(response: HttpResponse) -> None:
+            self.waiting_get = None
+            self._send_response(response, keep_alive)
+            if self.queue and self.worker is None and self.transport is not None:
+                self._serve_now()
+
+        waiting = self.engine.serve_polling(socket, route.request, body, respond)
+        if waiting is not None:  # a GET waiting for data: answered by `respond`
+            self.waiting_get = waiting
+        return True
 
     def _send_response(self, response: HttpResponse, keep_alive: bool) -> None:
         if not keep_alive:
@@ -410,7 +439,7 @@ class HttpProtocol(asyncio.Protocol):
         try:
             while self.queue:
                 head, body = self.queue.popleft()
-                response = await self._respond(self._request(head, body))
+                response = await answer(self.engine, self.static, self._request(head, body))
                 self._send_response(response, head.keep_alive)
                 if not head.keep_alive:
                     return
@@ -422,21 +451,6 @@ class HttpProtocol(asyncio.Protocol):
             self._close()
         finally:
             self.worker = None
-
-    async def _respond(self, request: HttpRequest) -> HttpResponse:
-        if self.engine.handles(request.path):
-            return await self.engine.handle_http(request)
-        bundle = self.engine.client_bundle
-        if bundle is not None and (answer := bundle.lookup(request)) is not None:
-            return answer
-        route = self.engine.routes.get(request.path)
-        if route is not None:
-            return route(request)
-        if self.static is not None and request.method in ("GET", "HEAD"):
-            found = self.static.lookup(request.path)
-            if found is not None:
-                return found
-        return HttpResponse(404, [("Content-Type", "text/plain")], b"Not Found")
 
     def _write(self, data: bytes) -> None:
         if self._out:
