@@ -186,7 +186,8 @@ class PollClient:
         while True:
             try:
                 body = await self.get.request(self.get_bytes)
-            except (OSError, asyncio.IncompleteReadError):
+            except (OSError, asyncio.IncompleteReadError, RuntimeError) as exc:
+                self._failed(exc)
                 return
             self.counters.gets += 1
             for packet in body.split("\x1e"):
@@ -214,9 +215,17 @@ class PollClient:
     async def _send(self) -> None:
         while self.queue:
             body, self.queue = "\x1e".join(self.queue), []
-            await self.post.request(self._post(body))
+            try:
+                await self.post.request(self._post(body))
+            except (OSError, asyncio.IncompleteReadError, RuntimeError) as exc:
+                self._failed(exc)
+                return
             self.counters.posts += 1
         self.posting = False
+
+    def _failed(self, exc: BaseException) -> None:
+        if self.done is not None and not self.done.done():
+            self.done.set_exception(ConnectionError(f"a polling request failed: {exc!r}"))
 
     def close(self) -> None:
         self.poller.cancel()
