@@ -133,6 +133,10 @@ _CLOSED = State.CLOSED
 _OPEN = State.OPEN
 _POLLING = Transport.POLLING
 _MESSAGE_TYPE = EnginePacketType.MESSAGE
+_new = object.__new__
+_set_type = vars(EnginePacket)["type"].__set__
+_set_data = vars(EnginePacket)["data"].__set__
+_set_compress = vars(EnginePacket)["compress"].__set__
 _TRANSPORT = WebSocketRole.TRANSPORT
 
 
@@ -329,7 +333,10 @@ class SessionCore:
             and ("\x1e" not in data or self._eio != 4 or self._transport is not _POLLING)
         ):
             # The fast path: ASCII text to an open session, nothing to check or drop.
-            packet = EnginePacket(_MESSAGE_TYPE, data, compress)
+            packet = _new(EnginePacket)  # the frozen dataclass's __init__, without the call
+            _set_type(packet, _MESSAGE_TYPE)
+            _set_data(packet, data)
+            _set_compress(packet, compress)
             size = 1 + len(data)
         else:
             if isinstance(data, (bytearray, memoryview)):
@@ -354,9 +361,10 @@ class SessionCore:
             if key is not None and self._outbox.replace(key, packet, size):
                 self.dropped += 1  # the queued one is superseded; nothing new to flush
                 return True
-        self._outbox.push(packet, size, key)
+        outbox = self._outbox
+        outbox.push(packet, size, key)
         self._flush()
-        if self._outbox.overflowing:
+        if outbox.size > outbox.limit:  # `overflowing`, inline
             self._terminate(
                 CloseReason.SLOW_CONSUMER,
                 f"outgoing buffer limit exceeded ({self._outbox.limit} bytes): slow consumer",

@@ -148,8 +148,17 @@ class EngineSocket:
         """
         if self._closed:
             return
-        send_direct = self.core.send_direct
         channel = self._channel
+        core = self.core
+        if channel is None:  # no WebSocket: `send_direct` would only queue, as `send` does
+            for message in messages:
+                core.send(message, volatile=volatile, compress=compress)
+            if messages:
+                self._pump()
+            if core.dropped != self._drops_logged:
+                self._log_drops()
+            return
+        send_direct = core.send_direct
         queued = False
         for message in messages:
             frame = send_direct(message, volatile=volatile, compress=compress)
