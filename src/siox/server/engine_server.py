@@ -346,10 +346,8 @@ class EngineServer:
         request needs `handle_http` (handshakes with their ``allow_request`` hook, preflights,
         JSONP sessions); otherwise ``respond`` is called now or, for a GET that waits, later —
         and the session is returned so the front end can `EngineSocket.cancel_get` it if the
-        connection goes first (None when the answer was given already). ``found`` is called
-        with the session once the request passed validation (before it is served): a front
-        end may serve requests identical to this one with `serve_polling` directly, while the
-        session is open and polling.
+        connection goes first (None when the answer was given already). ``found(session)``:
+        the request passed validation; the same request may go to `serve_polling` directly.
         """
         if request.method not in ("GET", "POST") or "sid=" not in request.query_string:
             return False
@@ -376,9 +374,7 @@ class EngineServer:
     ) -> EngineSocket | None:
         """Serve a validated long-polling GET or POST of ``socket`` (see `handle_http_now`).
 
-        Returns:
-            The session when the GET waits for data (answered later through ``respond``),
-            else None (answered already).
+        Returns the session when the GET waits for data (``respond`` is called later), else None.
         """
         try:
             if request.method == "POST":
