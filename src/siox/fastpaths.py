@@ -15,8 +15,21 @@ The fast paths (docs/design.md, "The per-message path", says where each sits):
   WebSocket, once the deadlines due at ``now`` have fired;
 * `siox.engineio.client_session.ClientEngineSession.receive_ws_frame`: the same for the client
   role (v4), handed to the client's driver decoded (`siox.client.engine.EngineClient`);
-* `siox.engineio.machine.SessionCore.send`: a message framed for direct writing on a steady
-  WebSocket with nothing queued;
+* `siox.engineio.machine.SessionCore.send_direct`: a message framed for direct writing on a
+  steady WebSocket with nothing queued;
+* `siox.engineio.machine.SessionCore.send`: ASCII text queued for an open session without the
+  checks it cannot fail;
+* `siox.engineio.payload.encode_payload`: a v4 payload of text packets joined at once;
+* `siox.engineio.session.EngineSession.receive_polling_post`: a v4 POST body of MESSAGE records
+  on an open polling session, once no deadline is due;
+* `siox.server.native.HttpProtocol._serve_now`: a long-polling request like the connection's
+  last validated one (`siox.server.http_serving.PollingRoute`) served without revalidating;
+  `HttpProtocol.data_received`: a read that is that request's learnt bytes again (only its
+  ``Content-Length`` and body differ) served without the HTTP parser;
+  `siox.server.http_serving.ResponseHeads.serialise`: the previous response's head reused for
+  one with the same status and headers;
+* `siox.server.engine_socket.EngineSocket._report_all`: a polled message of a Socket.IO
+  connection decoded and handed to its receiver, as a WebSocket message is;
 * `siox.socketio.connection.SocketConnection.receive`: a text EVENT/ACK without `Packet`
   (either role);
 * `siox.parser.default.Parser.encode_fields`: an EVENT/ACK of the main namespace;

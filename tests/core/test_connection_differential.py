@@ -72,6 +72,20 @@ ws_frames = st.one_of(
     blobs.map(lambda b: "b4" + base64.b64encode(b).decode()),
     st.sampled_from(["2", "3", "2probe", "5", "1", "6", ""]),
 )
+# Polling POST bodies: batches of MESSAGE records (the POST fast path), mixed with other
+# packets, too large, malformed, not UTF-8; under each Content-Type a client may send.
+post_records = st.one_of(
+    *[socketio_packets.map(lambda t: "4" + t)] * 4,
+    texts.map(lambda t: "4" + t.replace("\x1e", "")),
+    st.sampled_from(["3", "2", "6", "1", "5", "", "4", "b4AA==", "4" + "x" * 70]),
+)
+post_bodies = st.one_of(
+    st.lists(post_records, min_size=1, max_size=4).map(lambda rs: "\x1e".join(rs).encode()),
+    st.sampled_from([b"\xff4", b"4\xc3", b"4a\x1e", b"42[]\x1e", b"\x1e42[]"]),
+)
+content_types = st.sampled_from(
+    ["text/plain;charset=UTF-8", "text/plain", None, "application/octet-stream", "text/html"]
+)
 inputs = st.one_of(
     *[st.tuples(st.just("ws"), ws_frames)] * 8,
     *[st.tuples(st.just("advance"), st.sampled_from([0.01, 0.1, 0.2, 0.35, 0.6]))] * 3,
@@ -79,6 +93,7 @@ inputs = st.one_of(
     st.tuples(st.just("emit"), texts),
     st.tuples(st.just("get"), st.none()),
     st.tuples(st.just("post"), socketio_packets.map(lambda t: ("4" + t).encode())),
+    *[st.tuples(st.just("post"), st.tuples(post_bodies, content_types))] * 3,
     st.tuples(st.just("attach"), st.booleans()),
     st.tuples(st.just("close"), st.none()),
 )
@@ -147,7 +162,18 @@ class ServerPeer:
                 elif kind == "get":
                     conn.polling_get(now)
                 elif kind == "post":
-                    result = conn.receive_polling_post(arg, "text/plain;charset=UTF-8", now)
+                    # As `EngineSocket.polling_post_now`: corked while the messages are reported.
+                    body, content_type = (
+                        arg if isinstance(arg, tuple) else (arg, "text/plain;charset=UTF-8")
+                    )
+                    conn.cork()
+                    try:
+                        try:
+                            result = conn.receive_polling_post(body, content_type, now)
+                        finally:
+                            self.pump()
+                    finally:
+                        conn.uncork()
                 elif kind == "attach":
                     conn.attach_websocket(now, b64=arg)
                 else:
@@ -177,6 +203,20 @@ _LATE = [("advance", 0.35)]  # past the first v4 PING, the timer not run
 @example(Transport.WEBSOCKET, 4, [("ws", "40"), ("ws", '42/chat,["a"]')])  # not joined
 @example(Transport.WEBSOCKET, 4, [("ws", "40"), ("ws", '42["a"'), ("ws", '421["a"]')])
 @example(Transport.POLLING, 4, [("get", None), ("post", b"40"), ("post", b'421["a"]')])
+@example(
+    Transport.POLLING,
+    4,
+    [
+        ("get", None),
+        ("post", b"40"),
+        ("get", None),
+        ("post", (b'421["a"]\x1e422["b"]\x1e3', "text/plain")),
+        ("get", None),
+        ("post", (b'423["a"]\x1e424["b"]', None)),
+        ("advance", 0.35),
+        ("post", (b'425["a"]', "text/plain;charset=UTF-8")),
+    ],
+)
 @given(
     transport=st.sampled_from([Transport.WEBSOCKET, Transport.WEBSOCKET, Transport.POLLING]),
     eio=st.sampled_from([4, 3]),

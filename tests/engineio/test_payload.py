@@ -7,6 +7,7 @@ import base64
 import pytest
 from hypothesis import given, settings, strategies as st
 
+import siox.fastpaths
 from siox.engineio import (
     DEFAULT_MAX_PAYLOAD,
     SEPARATOR,
@@ -233,3 +234,33 @@ def test_decoding_near_valid_bodies_gives_packets_or_a_protocol_error(records: l
     except ProtocolError:
         return
     assert len(packets) == len(records)
+
+
+_any_packets = st.lists(
+    st.builds(
+        EnginePacket,
+        st.sampled_from(list(EnginePacketType)),
+        st.one_of(st.text(max_size=5), st.sampled_from(["a\x1eb", "\x1e"]), st.binary(max_size=3)),
+    ),
+    max_size=5,
+)
+
+
+def _outcome(packets: list[EnginePacket]) -> object:
+    try:
+        return encode_payload(packets, eio=4)
+    except ValueError as exc:
+        return (ValueError, str(exc))
+
+
+@given(_any_packets)
+def test_v4_payload_is_the_same_with_and_without_fast_paths(packets: list[EnginePacket]) -> None:
+    saved = siox.fastpaths.ENABLED
+    try:
+        siox.fastpaths.ENABLED = True
+        fast = _outcome(packets)
+        siox.fastpaths.ENABLED = False
+        general = _outcome(packets)
+    finally:
+        siox.fastpaths.ENABLED = saved
+    assert fast == general

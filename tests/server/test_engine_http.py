@@ -185,6 +185,25 @@ async def test_h13_cross_origin_handshake_is_refused_by_default() -> None:
         assert getattr(ws, "status", None) == 400
 
 
+async def test_h13_an_origin_outside_the_list_gets_no_cors_headers_on_its_refusal() -> None:
+    sio = siox.Server(cors_allowed_origins=["https://good.example"])
+    async with running(sio) as port:
+        evil = await http(
+            port, "GET", eio_url("transport=polling"), headers=[("Origin", "https://evil.example")]
+        )
+        assert evil.status == 400
+        assert "access-control-allow-origin" not in evil.headers
+        # An allowed origin can read its own errors (an unknown session here).
+        good = await http(
+            port,
+            "GET",
+            eio_url("transport=polling&sid=nope"),
+            headers=[("Origin", "https://good.example")],
+        )
+        assert good.status == 400
+        assert good.headers["access-control-allow-origin"] == "https://good.example"
+
+
 async def test_h13_wildcard_cors_never_allows_credentials() -> None:
     async with running(siox.Server(cors_allowed_origins="*")) as port:
         result = await http(

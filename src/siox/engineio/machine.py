@@ -131,6 +131,12 @@ def text_exceeds(frame: str | bytes, limit: int) -> bool:
 
 _CLOSED = State.CLOSED
 _OPEN = State.OPEN
+_POLLING = Transport.POLLING
+_MESSAGE_TYPE = EnginePacketType.MESSAGE
+_new = object.__new__
+_set_type = vars(EnginePacket)["type"].__set__
+_set_data = vars(EnginePacket)["data"].__set__
+_set_compress = vars(EnginePacket)["compress"].__set__
 _TRANSPORT = WebSocketRole.TRANSPORT
 
 
@@ -325,6 +331,9 @@ class SessionCore:
                 right now (no pending poll, WebSocket paused), as socket.io's ``volatile``.
             compress: whether the transport may compress it (socket.io's ``compress`` flag).
 
+        Fast path (`siox.fastpaths`): ASCII text to an OPEN session, neither volatile nor
+        conflated, is queued without the checks it cannot fail.
+
         Returns:
             True when the message was queued or sent; False when it was dropped: the session is
             not open, a volatile message met a busy transport, or the outgoing buffer limit was
@@ -335,31 +344,49 @@ class SessionCore:
             ValueError: the text holds a lone surrogate, or (v4 long-polling only) the record
                 separator ``"\x1e"``, which a polling payload cannot carry.
         """
-        if isinstance(data, (bytearray, memoryview)):
-            data = bytes(data)
-        elif not isinstance(data, (str, bytes)):
-            raise TypeError(f"a message is str or bytes, not {type(data).__name__}")
-        packet = EnginePacket(EnginePacketType.MESSAGE, data, compress)
-        size = packet_size(packet)
+        key = None
         if (
-            isinstance(data, str)
-            and self._eio == 4
-            and self._transport is Transport.POLLING
-            and "\x1e" in data
+            fastpaths.ENABLED
+            and type(data) is str
+            and self._state is _OPEN
+            and not volatile
+            and self.conflation_key is None
+            and data.isascii()
+            and ("\x1e" not in data or self._eio != 4 or self._transport is not _POLLING)
         ):
-            raise ValueError("a v4 long-polling message cannot contain the separator '\\x1e'")
-        if self._state not in self._SENDABLE:
-            return False
-        if volatile and not self._writable_now():
-            self.dropped += 1
-            return False
-        key = None if self.conflation_key is None else self.conflation_key(data)
-        if key is not None and self._outbox.replace(key, packet, size):
-            self.dropped += 1  # the queued one is superseded; nothing new to flush
-            return True
-        self._outbox.push(packet, size, key)
+            # The fast path: ASCII text to an open session, nothing to check or drop.
+            packet = _new(EnginePacket)  # the frozen dataclass's __init__, without the call
+            _set_type(packet, _MESSAGE_TYPE)
+            _set_data(packet, data)
+            _set_compress(packet, compress)
+            size = 1 + len(data)
+        else:
+            if isinstance(data, (bytearray, memoryview)):
+                data = bytes(data)
+            elif not isinstance(data, (str, bytes)):
+                raise TypeError(f"a message is str or bytes, not {type(data).__name__}")
+            packet = EnginePacket(EnginePacketType.MESSAGE, data, compress)
+            size = packet_size(packet)
+            if (
+                isinstance(data, str)
+                and self._eio == 4
+                and self._transport is Transport.POLLING
+                and "\x1e" in data
+            ):
+                raise ValueError("a v4 long-polling message cannot contain the separator '\\x1e'")
+            if self._state not in self._SENDABLE:
+                return False
+            if volatile and not self._writable_now():
+                self.dropped += 1
+                return False
+            key = None if self.conflation_key is None else self.conflation_key(data)
+            if key is not None and self._outbox.replace(key, packet, size):
+                self.dropped += 1  # the queued one is superseded; nothing new to flush
+                return True
+        outbox = self._outbox
+        outbox.push(packet, size, key)
         self._flush()
-        if self._outbox.overflowing:
+        if outbox.size > outbox.limit:  # `overflowing`, inline
             self._terminate(
                 CloseReason.SLOW_CONSUMER,
                 f"outgoing buffer limit exceeded ({self._outbox.limit} bytes): slow consumer",

@@ -66,9 +66,6 @@ must sit inside ``receive_ws_frame``; the polling bookkeeping is already in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from .. import fastpaths
 from ..errors import InvalidPacket, ProtocolError
 from ..options import DEFAULT_ENGINE_OPTIONS
@@ -100,6 +97,7 @@ _OPEN = State.OPEN
 # path: the slot is filled through its descriptor (40% cheaper).
 _new = object.__new__
 _set_message_data = vars(MessageReceived)["data"].__set__
+_POLLING = Transport.POLLING
 _PROBE = WebSocketRole.PROBE
 _TRANSPORT = WebSocketRole.TRANSPORT
 
@@ -125,7 +123,7 @@ class EngineSession(SessionCore):
         allow_upgrades: offer (and accept) an upgrade to WebSocket on a polling session.
     """
 
-    __slots__ = ("_allow_upgrades", "_polling", "_probed", "sid")
+    __slots__ = ("_allow_upgrades", "_corked", "_polling", "_probed", "sid")
 
     def __init__(
         self,
@@ -150,6 +148,7 @@ class EngineSession(SessionCore):
         self._allow_upgrades = allow_upgrades and self._transport is Transport.POLLING
         self._polling = PollingChannel(eio, b64, max_payload)
         self._probed = False
+        self._corked = False
         upgrades = ("websocket",) if self._allow_upgrades else ()
         self._heartbeat = heartbeat = Heartbeat(
             HeartbeatRole.SERVER, eio, ping_interval, ping_timeout
@@ -192,12 +191,29 @@ class EngineSession(SessionCore):
                 GET is answered with a close packet.
         """
         self._check_polling(now)
-        with self._fatal_refusals():
+        try:
             self._polling.hold_get()
+        except ProtocolError as exc:
+            self._refused(exc)
+            raise
         if self._probed and not self._outbox:
             # Paced like the reference's 100 ms check, so a client that keeps polling while
             # the 3probe is on its way cannot spin on immediate NOOPs.
             self._noop_at = now + NOOP_INTERVAL
+        self._flush()
+
+    def cork(self) -> None:
+        """Hold the pending GET until `uncork`: what is sent meanwhile leaves in one answer.
+
+        A driver corks while it reports the messages of one POST, so that the answers its
+        handlers send back at once share the GET's response instead of the first one taking
+        it alone.
+        """
+        self._corked = True
+
+    def uncork(self) -> None:
+        """Stop holding the pending GET, and release it if something is queued."""
+        self._corked = False
         self._flush()
 
     def begin_polling_post(self, content_type: str | None, now: float) -> None:
@@ -209,8 +225,11 @@ class EngineSession(SessionCore):
                 close the session.
         """
         self._check_polling(now)
-        with self._fatal_refusals():
+        try:
             self._polling.begin_post(content_type)
+        except ProtocolError as exc:
+            self._refused(exc)
+            raise
 
     def feed_polling_post(self, chunk: bytes, now: float) -> None:
         """Some bytes of the POST body arrived.
@@ -220,8 +239,11 @@ class EngineSession(SessionCore):
             HandshakeError: the session closed meanwhile (400, code 1).
         """
         self._check_open(now)
-        with self._fatal_refusals():
+        try:
             self._polling.feed_post(chunk)
+        except ProtocolError as exc:
+            self._refused(exc)
+            raise
 
     def end_polling_post(self, now: float) -> PollingResponse:
         """The POST body is complete: process its packets.
@@ -236,8 +258,11 @@ class EngineSession(SessionCore):
             HandshakeError: the session closed meanwhile (400, code 1).
         """
         self._check_open(now)
-        with self._fatal_refusals():
+        try:
             packets = self._polling.end_post()
+        except ProtocolError as exc:
+            self._refused(exc)
+            raise
         for packet in packets:
             if self._state is State.CLOSED:
                 break
@@ -247,7 +272,42 @@ class EngineSession(SessionCore):
     def receive_polling_post(
         self, body: bytes, content_type: str | None, now: float
     ) -> PollingResponse:
-        """A whole POST: `begin_polling_post`, `feed_polling_post` and `end_polling_post`."""
+        """A whole POST: `begin_polling_post`, `feed_polling_post` and `end_polling_post`.
+
+        Fast path (`siox.fastpaths`): a v4 text body of MESSAGE records only, on an open
+        polling session with no POST in progress, no deadline due at ``now`` and no PONG
+        awaited (the heartbeat would take no note of it), within ``max_payload``: its
+        messages are queued as `MessageReceived`, nothing else to do. Anything else (another
+        packet type, a bad or binary body, a due deadline) takes the general path.
+        """
+        if (
+            fastpaths.ENABLED
+            and self._state is _OPEN
+            and self._transport is _POLLING
+            and self._eio == 4
+            and type(body) is bytes
+            and body[:1] == b"4"
+            and len(body) <= self.max_payload
+            and (content_type is None or content_type.startswith("text/plain"))
+            and self._upgrade_deadline is None
+            and self._noop_at is None
+            and not self._polling.post_in_progress
+        ):
+            heartbeat = self._heartbeat
+            assert heartbeat is not None
+            ping_at = heartbeat.ping_at
+            if (ping_at is None or now < ping_at) and heartbeat.deadline is None:
+                try:
+                    text = body.decode()
+                except UnicodeDecodeError:
+                    text = ""
+                if text and text.count("\x1e") == text.count("\x1e4"):
+                    events = self._events
+                    for record in text.split("\x1e"):
+                        event = _new(MessageReceived)
+                        _set_message_data(event, record[1:])
+                        events.append(event)
+                    return POST_RESPONSE
         self.begin_polling_post(content_type, now)
         self.feed_polling_post(body, now)
         return self.end_polling_post(now)
@@ -262,17 +322,12 @@ class EngineSession(SessionCore):
         if self._transport is not Transport.POLLING:
             raise handshake_error(EngineErrorCode.BAD_REQUEST)
 
-    @contextmanager
-    def _fatal_refusals(self) -> Iterator[None]:
-        """A `PollingChannel` refusal closes the session, then propagates."""
-        try:
-            yield
-        except ProtocolError as exc:
-            reason = CloseReason.PARSE_ERROR
-            if not isinstance(exc, InvalidPacket):
-                reason = CloseReason.TRANSPORT_ERROR
-            self._terminate(reason, exc.message)
-            raise
+    def _refused(self, exc: ProtocolError) -> None:
+        """A `PollingChannel` refusal closes the session (the caller lets it propagate)."""
+        reason = CloseReason.PARSE_ERROR
+        if not isinstance(exc, InvalidPacket):
+            reason = CloseReason.TRANSPORT_ERROR
+        self._terminate(reason, exc.message)
 
     def _release_get(self, packets: list[EnginePacket]) -> None:
         self._outputs.append(self._polling.respond(packets))
@@ -466,7 +521,7 @@ class EngineSession(SessionCore):
         if state is State.CLOSED:
             return
         if self._transport is Transport.POLLING:
-            if not self._polling.get_pending:
+            if not self._polling.get_pending or self._corked:
                 return
             if state is State.CLOSING:
                 self._release_get([*self._outbox.take_all(), EnginePacket(_T.CLOSE)])

@@ -100,6 +100,7 @@ class _MessageParser:
         self._body_bytes = 0
         self._start: list[bytes] = []
         self._headers: list[tuple[bytes, bytes]] = []
+        self._declared = False  # the message has a Content-Length header
         self._now: float | None = None
         self._deadline: float | None = None
         self._eof_body = False
@@ -113,24 +114,25 @@ class _MessageParser:
         self._head_bytes = self._body_bytes = 0
         self._start = []
         self._headers = []
+        self._declared = False
         if self.request_timeout is not None and self._now is not None:
             self._deadline = self._now + self.request_timeout
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._headers.append((name.lower(), value.strip(b" \t")))
+        name = name.lower()
+        if name == b"content-length":
+            self._declared = True
+        self._headers.append((name, value.strip(b" \t")))
 
     def on_headers_complete(self) -> None:
         self.state = ParserState.BODY
         headers = tuple(self._headers)
         self._events.append(self._head_event(headers))
-        length = header_value(headers, b"content-length")
-        if (
-            self.max_body_size is not None
-            and length is not None
-            and length.isdigit()
-            and int(length) > self.max_body_size
-        ):
-            self._stop(413, "declared body exceeds the size limit")
+        limit = self.max_body_size
+        if self._declared and limit is not None:  # a declared length is checked at once
+            length = header_value(headers, b"content-length")
+            if length is not None and length.isdigit() and int(length) > limit:
+                self._stop(413, "declared body exceeds the size limit")
 
     def on_body(self, data: bytes) -> None:
         self._body_bytes += len(data)
@@ -179,7 +181,12 @@ class _MessageParser:
             raise RuntimeError("the connection was upgraded: its bytes belong to the new protocol")
         if now is not None:
             self._now = now
-        view = memoryview(data).cast("B")
+        # Small bytes are sliced as they are (a slice of the whole is the object itself).
+        view = (
+            data
+            if type(data) is bytes and len(data) <= self.max_header_size
+            else memoryview(data).cast("B")
+        )
         pos = 0
         while pos < len(view) and self.state not in (ParserState.UPGRADED, ParserState.FAILED):
             in_head = self.state in (ParserState.IDLE, ParserState.HEAD)

@@ -96,6 +96,15 @@ class CorsPolicy:
             ("Vary", "Origin"),
         ]
 
+    def error_headers(self, headers: dict[str, str], secure: bool) -> list[tuple[str, str]]:
+        """CORS headers for an error answer: none when the origin itself is not allowed."""
+        origin = headers.get("origin")
+        if origin is None or self.same_origin_only or self.any:
+            return self.response_headers(headers)
+        if self.origins is not None and origin.rstrip("/") not in self.origins:
+            return []
+        return self.response_headers(headers)
+
     def preflight_headers(self, headers: dict[str, str]) -> list[tuple[str, str]]:
         """Headers for the answer to an OPTIONS preflight."""
         result = self.response_headers(headers)

@@ -13,11 +13,9 @@ WebSocket admission of one server; each part is small and they share the session
 from __future__ import annotations
 
 import asyncio
-import gzip
 import inspect
 import logging
 import time
-import zlib
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from typing import Any, Literal, TypeVar, overload
@@ -54,6 +52,7 @@ from .eager import TASK_POINT
 from .engine_api import Timers
 from .engine_socket import EngineSocket, WebSocketHandle
 from .guard import EngineGuard
+from .http_compression import compress_body
 from .http_types import HttpRequest, HttpResponse, WebSocketChannel
 
 __all__ = ["EngineServer", "WebSocketPlan"]
@@ -317,7 +316,8 @@ class EngineServer:
         if observer is not None:
             observer.request_refused(error)
         document = error_document(error)
-        headers = self.cors.response_headers(request.headers)
+        # An origin that is not allowed learns nothing: no CORS headers for it.
+        headers = self.cors.error_headers(request.headers, request.secure)
         status = error.http_status or 400
         if document is None:
             headers.append(("Content-Type", "text/plain; charset=UTF-8"))
@@ -347,6 +347,7 @@ class EngineServer:
         request: HttpRequest,
         body: bytes,
         respond: Callable[[HttpResponse], None],
+        found: Callable[[EngineSocket], None] | None = None,
     ) -> EngineSocket | Literal[False] | None:
         """Serve a polling request of an existing session without a task, if it can be.
 
@@ -354,7 +355,8 @@ class EngineServer:
         request needs `handle_http` (handshakes with their ``allow_request`` hook, preflights,
         JSONP sessions); otherwise ``respond`` is called now or, for a GET that waits, later —
         and the session is returned so the front end can `EngineSocket.cancel_get` it if the
-        connection goes first (None when the answer was given already).
+        connection goes first (None when the answer was given already). ``found(session)``:
+        the request passed validation; the same request may go to `serve_polling` directly.
         """
         if request.method not in ("GET", "POST") or "sid=" not in request.query_string:
             return False
@@ -365,6 +367,25 @@ class EngineServer:
             socket = self.sessions[decision.sid]
             if socket.jsonp_index is not None:
                 return False
+        except ProtocolError as error:
+            respond(self._error(error, request))
+            return None
+        if found is not None:
+            found(socket)
+        return self.serve_polling(socket, request, body, respond)
+
+    def serve_polling(
+        self,
+        socket: EngineSocket,
+        request: HttpRequest,
+        body: bytes,
+        respond: Callable[[HttpResponse], None],
+    ) -> EngineSocket | None:
+        """Serve a validated long-polling GET or POST of ``socket`` (see `handle_http_now`).
+
+        Returns the session when the GET waits for data (``respond`` is called later), else None.
+        """
+        try:
             if request.method == "POST":
                 respond(socket.polling_post_now(request, self, body))
                 return None
@@ -485,14 +506,10 @@ class EngineServer:
         data = body.encode() if isinstance(body, str) else body
         headers = self.cors.response_headers(request.headers)
         headers.append(("Content-Type", content_type))
-        if compress and self.http_compression and len(data) >= 1024:
-            accepted = request.headers.get("accept-encoding", "")
-            if "gzip" in accepted:
-                data = gzip.compress(data, compresslevel=5)
-                headers.append(("Content-Encoding", "gzip"))
-            elif "deflate" in accepted:
-                data = zlib.compress(data, 5)
-                headers.append(("Content-Encoding", "deflate"))
+        if compress and self.http_compression:
+            data, coding = compress_body(data, request.headers.get("accept-encoding", ""))
+            if coding is not None:
+                headers.append(("Content-Encoding", coding))
         return HttpResponse(status, headers, data)
 
     # -- WebSocket --------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .. import fastpaths
 from ..core.pump import Pump
 from ..core.server import ServerConnection, ServerEvent
 from ..engineio.events import Closed, CloseReason, MessageReceived, Opened, Upgraded
@@ -149,8 +150,17 @@ class EngineSocket:
         """
         if self._closed:
             return
-        send_direct = self.core.send_direct
         channel = self._channel
+        core = self.core
+        if channel is None:  # no WebSocket: `send_direct` would only queue, as `send` does
+            for message in messages:
+                core.send(message, volatile=volatile, compress=compress)
+            if messages:
+                self._pump()
+            if core.dropped != self._drops_logged:
+                self._log_drops()
+            return
+        send_direct = core.send_direct
         queued = False
         for message in messages:
             frame = send_direct(message, volatile=volatile, compress=compress)
@@ -194,8 +204,10 @@ class EngineSocket:
 
         The session must be a `ServerConnection`: each WebSocket message is then one call into
         it (``receive_ws_message``), and the events it hands back go to ``receiver`` without a
-        pump. (Messages the pump reports still reach the application's ``engine_message``.)
-        None goes back to reporting every message through ``engine_message``.
+        pump. The messages the pump reports (long-polling ones) are decoded and handed to
+        ``receiver`` too, unless the fast paths are off (`siox.fastpaths`): then they reach
+        the application's ``engine_message``, which does the same. None goes back to
+        reporting every message through ``engine_message``.
         """
         if receiver is None:
             self._receive_ws = self._received = None
@@ -232,10 +244,15 @@ class EngineSocket:
 
     def _report_all(self, events: list[Any]) -> None:
         app = self._app
+        # A Socket.IO connection's messages (long-polling ones) go to its receiver as events.
+        received = self._received if fastpaths.ENABLED else None
         for event in events:
             if type(event) is MessageReceived:  # the usual event, handled inline
                 if not self._closed:
-                    app.engine_message(self, event.data)
+                    if received is not None:
+                        received(self.core.decode(event.data))  # type: ignore[attr-defined]
+                    else:
+                        app.engine_message(self, event.data)
             else:
                 self._report(event)
 
@@ -327,12 +344,22 @@ class EngineSocket:
     def polling_post_now(
         self, request: HttpRequest, server: EngineServer, body: bytes
     ) -> HttpResponse:
-        """Answer a long-polling POST whose body is already whole."""
+        """Answer a long-polling POST whose body is already whole.
+
+        The session is corked while its messages are reported, so the answers sent back by
+        the handlers that run at once leave together, in one answer to the pending GET.
+        """
+        core = self.core
+        core.cork()
         try:
-            answer = self.core.receive_polling_post(
-                body, request.headers.get("content-type"), self._loop.time()
-            )
+            try:
+                answer = core.receive_polling_post(
+                    body, request.headers.get("content-type"), self._loop.time()
+                )
+            finally:
+                self._pump()
         finally:
+            core.uncork()
             self._pump()
         return server.polling_response(request, 200, answer.body, answer.content_type)
 

@@ -18,6 +18,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from .. import fastpaths
+from ..engineio.handshake import Transport
 from ..errors import ProtocolError
 from ..http import http11
 from ..http.frames import frame_binary, frame_text
@@ -36,7 +38,7 @@ from ..options import DEFAULT_SERVE_OPTIONS
 from .eager import start as eager_start
 from .engine_server import EngineServer, WebSocketPlan
 from .engine_socket import EngineSocket, WebSocketHandle
-from .headers import decode_headers
+from .http_serving import PollingRoute, RequestBody, ResponseHeads, answer, engine_request
 from .http_types import HttpRequest, HttpResponse, Router
 from .static import StaticFiles
 
@@ -45,37 +47,7 @@ __all__ = ["HttpProtocol"]
 logger = logging.getLogger("siox")
 _OPEN = ConnectionState.OPEN
 _IDLE = http11.ParserState.IDLE
-
-
-async def _no_body() -> bytes | None:
-    return None
-
-
-class _Body:
-    """The body of the request being served, pulled by the engine chunk by chunk."""
-
-    __slots__ = ("chunks", "done", "waiter")
-
-    def __init__(self) -> None:
-        self.chunks: deque[bytes] = deque()
-        self.done = False
-        self.waiter: asyncio.Future[None] | None = None
-
-    def push(self, data: bytes | None) -> None:
-        if data is None:
-            self.done = True
-        else:
-            self.chunks.append(data)
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_result(None)
-
-    async def receive(self) -> bytes | None:
-        while not self.chunks:
-            if self.done:
-                return None
-            self.waiter = asyncio.get_running_loop().create_future()
-            await self.waiter
-        return self.chunks.popleft()
+_POLLING = Transport.POLLING
 
 
 class _Channel:
@@ -125,6 +97,7 @@ class HttpProtocol(asyncio.Protocol):
 
     __slots__ = (
         "_flush_pending",
+        "_heads",
         "_idle_since",
         "_in_read",
         "_keep_alive_timeout",
@@ -144,6 +117,7 @@ class HttpProtocol(asyncio.Protocol):
         "pending_upgrade",
         "queue",
         "raw",
+        "route",
         "router",
         "secure",
         "static",
@@ -173,12 +147,15 @@ class HttpProtocol(asyncio.Protocol):
             max_body_size=engine.max_http_buffer_size * 2 + 65_536,
             request_timeout=request_timeout,
         )
-        self.queue: deque[tuple[Request, _Body]] | None = None  # made by the first request
-        self.current: _Body | None = None
+        self.queue: deque[tuple[Request, RequestBody]] | None = None  # made by the first request
+        self.current: RequestBody | None = None
         self.pending_upgrade: Request | None = None
         self.worker: asyncio.Task[None] | None = None
         #: the session whose long-polling GET this connection waits on (served without a task)
         self.waiting_get: EngineSocket | None = None
+        #: the last validated long-polling request (the next one like it skips validation)
+        self.route: PollingRoute | None = None
+        self._heads: ResponseHeads | None = None  # the last response head (keep-alive)
         self.ws: WebSocketConnection | None = None
         self.handle: WebSocketHandle | None = None
         self.address = ""
@@ -222,6 +199,20 @@ class HttpProtocol(asyncio.Protocol):
         parser = self.parser
         if parser is None:
             return
+        route = self.route
+        if (
+            fastpaths.ENABLED
+            and route is not None
+            and self.router is None
+            and parser.state is _IDLE
+            and not self.queue
+            and self.waiting_get is None
+            and self.worker is None
+        ):
+            # The bytes of the route's request again (its body aside): no parsing at all.
+            body = route.body_of(data)
+            if body is not None and self._serve_route(route, body, True):
+                return
         raw = self.raw
         if self.router is not None and raw is None and parser.state is _IDLE and self._idle():
             raw = self.raw = []  # a new request starts with these bytes: keep them for a while
@@ -232,6 +223,8 @@ class HttpProtocol(asyncio.Protocol):
             return
         for event in events:
             self._http_event(event)
+        if route is not None and route is self.route and fastpaths.ENABLED and not route.learnt:
+            route.learn(data, events, parser.max_header_size, parser.max_body_size)
         queue = self.queue
         if queue and self.worker is None and self.waiting_get is None and not queue[0][1].done:
             # A request whose body is still coming streams into the engine from a task (so a
@@ -341,7 +334,7 @@ class HttpProtocol(asyncio.Protocol):
             if event.upgrade:
                 self.pending_upgrade = event
                 return
-            body = _Body()
+            body = RequestBody()
             self.current = body
             if self.queue is None:
                 self.queue = deque()
@@ -381,13 +374,23 @@ class HttpProtocol(asyncio.Protocol):
         """Serve the whole request at the head of the queue without a task, if the engine can.
 
         Long-polling requests of existing sessions are answered synchronously (a GET that has
-        to wait is answered by a callback); everything else goes to the worker task.
+        to wait is answered by a callback); everything else goes to the worker task. The fast
+        path: a request like the last validated polling request of this connection (same
+        method, target and headers; `PollingRoute`) goes to its session without reparsing or
+        revalidating, while the session is still open and polling.
         """
-        assert self.queue
-        head, body = self.queue[0]
+        queue = self.queue
+        assert queue
+        head, body = queue[0]
+        keep_alive = head.keep_alive
+        route = self.route
+        if fastpaths.ENABLED and route is not None and body.done and route.matches(head):
+            queue.popleft()
+            if self._serve_route(route, body.whole(), keep_alive):
+                return
+            queue.appendleft((head, body))
         if self.engine.handles(head.path) and body.done:
             request = self._request(head, None)
-            keep_alive = head.keep_alive
 
             def respond(response: HttpResponse) -> None:
                 self.waiting_get = None
@@ -395,42 +398,56 @@ class HttpProtocol(asyncio.Protocol):
                 if self.queue and self.worker is None and self.transport is not None:
                     self._serve_now()
 
-            self.queue.popleft()
-            outcome = self.engine.handle_http_now(request, b"".join(body.chunks), respond)
+            def found(socket: EngineSocket) -> None:
+                self.route = PollingRoute(head, request, socket)
+
+            queue.popleft()
+            outcome = self.engine.handle_http_now(request, body.whole(), respond, found)
             if outcome is not False:
                 if outcome is not None:  # a GET waiting for data: answered by `respond`
                     self.waiting_get = outcome
                 return
-            self.queue.appendleft((head, body))
+            queue.appendleft((head, body))
         self.worker = self._loop.create_task(self._serve_queue())
 
+    def _serve_route(self, route: PollingRoute, body: bytes, keep_alive: bool) -> bool:
+        """Serve a request of ``route`` (already popped); False: its session cannot take it."""
+        socket = route.socket
+        if socket.closed or socket.core.transport is not _POLLING:
+            return False
+
+        def respond(response: HttpResponse) -> None:
+            self.waiting_get = None
+            self._send_response(response, keep_alive)
+            if self.queue and self.worker is None and self.transport is not None:
+                self._serve_now()
+
+        waiting = self.engine.serve_polling(socket, route.request, body, respond)
+        if waiting is not None:  # a GET waiting for data: answered by `respond`
+            self.waiting_get = waiting
+        return True
+
     def _send_response(self, response: HttpResponse, keep_alive: bool) -> None:
-        headers = list(response.headers)
         if not keep_alive:
-            headers.append(("Connection", "close"))
-        self._write(write_response(response.status, headers, response.body))
-        if not keep_alive:
+            headers = [*response.headers, ("Connection", "close")]
+            self._write(write_response(response.status, headers, response.body))
             self._close()
             return
+        heads = self._heads
+        if heads is None:
+            heads = self._heads = ResponseHeads()
+        self._write(heads.serialise(response))
         self._served = True
         self._idle_since = self._loop.time()
 
-    def _request(self, head: Request, body: _Body | None) -> HttpRequest:
-        return HttpRequest(
-            head.method,
-            head.path,
-            head.query,
-            decode_headers(head.headers),
-            self.address,
-            self.secure,
-            body.receive if body is not None else _no_body,
-        )
+    def _request(self, head: Request, body: RequestBody | None) -> HttpRequest:
+        return engine_request(head, self.address, self.secure, body)
 
     async def _serve_queue(self) -> None:
         try:
             while self.queue:
                 head, body = self.queue.popleft()
-                response = await self._respond(self._request(head, body))
+                response = await answer(self.engine, self.static, self._request(head, body))
                 self._send_response(response, head.keep_alive)
                 if not head.keep_alive:
                     return
@@ -442,21 +459,6 @@ class HttpProtocol(asyncio.Protocol):
             self._close()
         finally:
             self.worker = None
-
-    async def _respond(self, request: HttpRequest) -> HttpResponse:
-        if self.engine.handles(request.path):
-            return await self.engine.handle_http(request)
-        bundle = self.engine.client_bundle
-        if bundle is not None and (answer := bundle.lookup(request)) is not None:
-            return answer
-        route = self.engine.routes.get(request.path)
-        if route is not None:
-            return route(request)
-        if self.static is not None and request.method in ("GET", "HEAD"):
-            found = self.static.lookup(request.path)
-            if found is not None:
-                return found
-        return HttpResponse(404, [("Content-Type", "text/plain")], b"Not Found")
 
     def _write(self, data: bytes) -> None:
         if self._out:
