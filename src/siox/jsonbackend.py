@@ -273,6 +273,8 @@ class OrjsonBackend:
             value = self._orjson_loads(text)
         except ValueError:  # orjson.JSONDecodeError; let the stdlib decide (and explain)
             return self._fallback.loads(text)
+        if len(text) <= 2 * self.max_depth:  # `_check_depth`'s first bound, without a call
+            return value
         return _check_depth(text, value, self.max_depth)
 
 
