@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import ProtocolError
 from ..http import http11
-from ..http.frames import frame_binary, frame_text
+from ..http.frames import binary_header, frame_binary, frame_text
 from ..http.handshake import accept_upgrade, rejection_response
 from ..http.http11 import Body, EndOfMessage, HttpError, Request, RequestParser, SwitchedProtocols
 from ..http.messages import write_response
@@ -43,6 +43,8 @@ __all__ = ["HttpProtocol"]
 logger = logging.getLogger("siox")
 _OPEN = ConnectionState.OPEN
 _IDLE = http11.ParserState.IDLE
+#: Binary payloads of at least this many bytes leave without being copied into their frame.
+_VECTORED_SIZE = 16384
 
 
 def _headers(request: Request) -> dict[str, str]:
@@ -108,6 +110,11 @@ class _Channel:
         if (self.plain or not compress) and ws.state is _OPEN:
             if isinstance(data, str):
                 protocol.queue_write(frame_text(data.encode()))
+            elif type(data) is bytes and len(data) >= _VECTORED_SIZE:
+                # A large payload is written after its header as it is, never copied into a
+                # frame (`HttpProtocol._flush_out` writes the parts with one vectored write).
+                protocol.queue_write(binary_header(len(data)))
+                protocol.queue_write(data, large=True)
             else:
                 protocol.queue_write(frame_binary(data))
             return
@@ -137,6 +144,7 @@ class HttpProtocol(asyncio.Protocol):
         "_keep_alive_timeout",
         "_loop",
         "_out",
+        "_out_large",
         "_request_timeout",
         "_served",
         "_tasks",
@@ -201,6 +209,7 @@ class HttpProtocol(asyncio.Protocol):
         self._watchdog: asyncio.TimerHandle | None = None
         # Writes made while a read is processed (or within one loop turn) leave in one syscall.
         self._out: list[bytes] = []
+        self._out_large = False
         self._in_read = False
         self._flush_pending = False
         self._tasks: set[asyncio.Task[None]] | None = None  # made by the first upgrade
@@ -464,9 +473,15 @@ class HttpProtocol(asyncio.Protocol):
         if self.transport is not None:
             self.transport.write(data)
 
-    def queue_write(self, data: bytes) -> None:
-        """Write ``data`` soon, together with whatever else is written in this loop turn."""
+    def queue_write(self, data: bytes, large: bool = False) -> None:
+        """Write ``data`` soon, together with whatever else is written in this loop turn.
+
+        ``large``: ``data`` is big enough that the queued parts should leave with a vectored
+        write (``writelines``) rather than be joined into one buffer first.
+        """
         self._out.append(data)
+        if large:
+            self._out_large = True
         if not self._in_read and not self._flush_pending:
             self._flush_pending = True
             self._loop.call_soon(self._flush_out)
@@ -475,10 +490,21 @@ class HttpProtocol(asyncio.Protocol):
         self._flush_pending = False
         out = self._out
         if out:
-            data = out[0] if len(out) == 1 else b"".join(out)
+            transport = self.transport
+            if len(out) == 1:
+                data = out[0]
+            elif self._out_large:
+                self._out_large = False
+                if transport is not None:
+                    transport.writelines(out)
+                out.clear()
+                return
+            else:
+                data = b"".join(out)
             out.clear()
-            if self.transport is not None:
-                self.transport.write(data)
+            self._out_large = False
+            if transport is not None:
+                transport.write(data)
 
     def _close(self) -> None:
         if self.transport is not None:
