@@ -78,13 +78,16 @@ def _default(obj: Any) -> Any:
     raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
 
-class _BinaryFound(Exception):
-    """Raised inside orjson's ``default`` hook when a binary value shows up."""
+#: What `OrjsonBackend.dumps_with_binary`'s first pass writes for a binary value: JSON that
+#: names no attachment, so its text in the output means "binary inside" (or, rarely, that very
+#: object in the data, which the second pass then writes as it is).
+_BINARY_MARK: dict[str, Any] = {"_placeholder": True, "num": -1}
+_BINARY_MARK_TEXT = b'{"_placeholder":true,"num":-1}'
 
 
-def _default_or_binary(obj: Any) -> Any:
+def _default_or_mark(obj: Any) -> Any:
     if isinstance(obj, (bytes, bytearray, memoryview)):
-        raise _BinaryFound
+        return _BINARY_MARK
     return _default(obj)
 
 
@@ -245,15 +248,17 @@ class OrjsonBackend:
     def dumps_with_binary(self, obj: Any) -> tuple[str, list[bytes]]:
         """Compact JSON of ``obj`` with binary values replaced by attachment placeholders.
 
-        Plain data (the usual case) takes one orjson call. When a binary value shows up, a
-        second pass collects them: orjson's ``default`` hook is called for each binary value in
+        Plain data (the usual case) takes one orjson call, which writes a mark for each
+        binary value (no exception to raise and catch). When the mark shows up, a second pass
+        collects them: orjson's ``default`` hook is called for each binary value in
         serialization order (depth-first, left to right), records it and writes the placeholder.
         """
         try:
-            return self._orjson_dumps(obj, _default_or_binary, self._option).decode(), []
-        except TypeError as exc:
-            if not isinstance(exc.__cause__, _BinaryFound):
-                return _dumps_with_binary(self._fallback, obj)
+            body = self._orjson_dumps(obj, _default_or_mark, self._option)
+        except TypeError:
+            return _dumps_with_binary(self._fallback, obj)
+        if _BINARY_MARK_TEXT not in body:
+            return body.decode(), []
         attachments: list[bytes] = []
 
         def collect(value: Any) -> Any:

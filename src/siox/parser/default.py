@@ -223,8 +223,9 @@ class Parser:
             # (and any payload the rule refuses) goes on to the general path below, which
             # gives the same answer and the errors.
             bracket = text.find("[", 1, 18)
+            ack_id = None
             if bracket == 1:
-                ack_id = None
+                pass
             elif bracket > 1 and (digits := text[1:bracket]).isdigit() and digits.isascii():
                 ack_id = int(digits)
             else:
@@ -340,6 +341,23 @@ class Decoder:
         self._expected = 0
         self._attachments = []
 
+    def feed_parsed(self, header: tuple[PacketType, str, Any, int | None, int]) -> list[Packet]:
+        """`feed` of a text message that this decoder's parser's `Parser.parse_text` read.
+
+        For a caller that already parsed the text (a binary header is then not parsed twice).
+
+        Raises:
+            InvalidPacket: attachments of an earlier packet are still expected.
+        """
+        if self._header is not None:
+            self.reset()
+            raise InvalidPacket("got plaintext data when reconstructing a packet")
+        if not header[4]:
+            return [make_packet(header[0], header[1], header[2], header[3])]
+        self._header = header
+        self._expected = header[4]
+        return []
+
     def feed(self, chunk: str | bytes | bytearray | memoryview) -> list[Packet]:
         """Take one Engine.IO message; return the packets it completes (zero or one).
 
@@ -354,9 +372,7 @@ class Decoder:
             header = self._parse(chunk)
             if not header[4]:
                 return [make_packet(header[0], header[1], header[2], header[3])]
-            self._header = header
-            self._expected = header[4]
-            return []
+            return self.feed_parsed(header)
         if not isinstance(chunk, BINARY_TYPES):
             raise TypeError(f"feed() takes str or bytes, not {type(chunk).__name__}")
         if self._header is None:
