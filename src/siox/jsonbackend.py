@@ -78,17 +78,20 @@ def _default(obj: Any) -> Any:
     raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
 
-#: What `OrjsonBackend.dumps_with_binary`'s first pass writes for a binary value: JSON that
-#: names no attachment, so its text in the output means "binary inside" (or, rarely, that very
-#: object in the data, which the second pass then writes as it is).
-_BINARY_MARK: dict[str, Any] = {"_placeholder": True, "num": -1}
-_BINARY_MARK_TEXT = b'{"_placeholder":true,"num":-1}'
+class _Attachments(list[bytes]):
+    """The binary values of one `OrjsonBackend.dumps_with_binary` call, in placeholder order.
 
+    Its ``add`` is orjson's ``default`` hook for that call: a binary value is recorded and
+    written as its placeholder, anything else goes to `_default`.
+    """
 
-def _default_or_mark(obj: Any) -> Any:
-    if isinstance(obj, (bytes, bytearray, memoryview)):
-        return _BINARY_MARK
-    return _default(obj)
+    __slots__ = ()
+
+    def add(self, value: Any) -> Any:
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            self.append(value if type(value) is bytes else bytes(value))
+            return {"_placeholder": True, "num": len(self) - 1}
+        return _default(value)
 
 
 def _reject_constant(name: str) -> Any:
@@ -248,27 +251,13 @@ class OrjsonBackend:
     def dumps_with_binary(self, obj: Any) -> tuple[str, list[bytes]]:
         """Compact JSON of ``obj`` with binary values replaced by attachment placeholders.
 
-        Plain data (the usual case) takes one orjson call, which writes a mark for each
-        binary value (no exception to raise and catch). When the mark shows up, a second pass
-        collects them: orjson's ``default`` hook is called for each binary value in
-        serialization order (depth-first, left to right), records it and writes the placeholder.
+        One orjson call, binary or not: its ``default`` hook is called for each binary value
+        in serialization order (depth-first, left to right), records it and writes the
+        placeholder (no second pass, no exception to raise and catch).
         """
+        attachments = _Attachments()
         try:
-            body = self._orjson_dumps(obj, _default_or_mark, self._option)
-        except TypeError:
-            return _dumps_with_binary(self._fallback, obj)
-        if _BINARY_MARK_TEXT not in body:
-            return body.decode(), []
-        attachments: list[bytes] = []
-
-        def collect(value: Any) -> Any:
-            if isinstance(value, (bytes, bytearray, memoryview)):
-                attachments.append(value if type(value) is bytes else bytes(value))
-                return {"_placeholder": True, "num": len(attachments) - 1}
-            return _default(value)
-
-        try:
-            return self._orjson_dumps(obj, collect, self._option).decode(), attachments
+            return self._orjson_dumps(obj, attachments.add, self._option).decode(), attachments
         except TypeError:
             return _dumps_with_binary(self._fallback, obj)
 

@@ -1,8 +1,8 @@
 """The default parser's fast paths give exactly the general path's answers.
 
 `Parser.parse_text` reads a main-namespace EVENT/ACK text (``2[...``, ``3<id>[...``) in fewer
-steps while `siox.fastpaths.ENABLED`; ``OrjsonBackend.dumps_with_binary`` finds binary values
-with a mark instead of an exception. Random texts near the fast path's edges (digits, brackets,
+steps while `siox.fastpaths.ENABLED`; ``OrjsonBackend.dumps_with_binary`` collects binary values in
+its one orjson pass. Random texts near the fast path's edges (digits, brackets,
 namespaces, reserved names, bad JSON) must decode to the same tuple, or fail with the same
 error, with the switch on and off; binary data must encode to the same frames on both JSON
 backends.
@@ -101,7 +101,7 @@ def test_binary_data_encodes_to_the_same_frames_on_both_json_backends(value: Any
 
 
 @pytest.mark.parametrize("binary", [False, True])
-def test_data_holding_the_binary_mark_itself_is_written_as_it_is(binary: bool) -> None:
+def test_data_that_looks_like_a_placeholder_is_written_as_it_is(binary: bool) -> None:
     mark = {"_placeholder": True, "num": -1}
     data: list[Any] = ["echo", mark, b"\x01"] if binary else ["echo", mark]
     frames = Parser(json=OrjsonBackend()).encode(Packet(PacketType.EVENT, "/", data))
