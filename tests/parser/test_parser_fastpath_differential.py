@@ -41,7 +41,12 @@ def outcome(parser: Parser, text: str) -> tuple[str, Any]:
         return "error", str(exc)
 
 
-heads = st.sampled_from(["2", "3", "5", "6", "0", "21", "31", "2/chat,", "3/x,9"])
+heads = st.sampled_from(
+    [
+        *["2", "3", "5", "6", "0", "21", "31", "2/chat,", "3/x,9", "51-", "61-", "52-", "5-"],
+        *["6x-", "50-", "511-", "5999999999-", "51-/a,", "612-4", "5²-", "5 1-", "51"],
+    ]
+)
 ids = st.sampled_from(
     ["", "0", "7", "017", "9007199254740991", "9007199254740992"]
 ) | st.from_regex(r"\A[0-9]{1,19}\Z")
@@ -68,6 +73,9 @@ bodies = st.sampled_from(
 )
 
 
+@example('51-["a",{"_placeholder":true,"num":0}]')
+@example('61-3[{"_placeholder":true,"num":0}]')
+@example('511-["a"]')
 @example("2[]")
 @example('3["x"]')
 @example('29007199254740992["a"]')
@@ -75,8 +83,8 @@ bodies = st.sampled_from(
 @example('2 ["a"]')
 @given(st.builds(lambda h, i, o, b: h + i + o + b, heads, ids, oddities, bodies))
 def test_parse_text_gives_the_same_answer_with_and_without_its_fast_path(text: str) -> None:
-    for protocol in (5, 4):
-        parser = Parser(protocol=protocol)
+    for protocol, most in ((5, 10), (4, 10), (5, 1)):
+        parser = Parser(protocol=protocol, max_attachments=most)
         with fast_paths(True):
             fast = outcome(parser, text)
         with fast_paths(False):

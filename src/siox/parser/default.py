@@ -217,16 +217,29 @@ class Parser:
         if type(text) is not str:
             raise InvalidPacket("a text packet must be a str")
         head = text[:1]
-        if fastpaths.ENABLED and (head == "2" or head == "3"):
+        if fastpaths.ENABLED and (head == "2" or head == "3" or head == "5" or head == "6"):
             # Fast path (`siox.fastpaths`), the usual packet: an EVENT or ACK of the main
-            # namespace, with or without an ack id, the JSON array right after. Anything else
-            # (and any payload the rule refuses) goes on to the general path below, which
-            # gives the same answer and the errors.
-            bracket = text.find("[", 1, 18)
+            # namespace (binary or not), with or without an ack id, the JSON array right
+            # after. Anything else (and any payload the rule refuses) goes on to the general
+            # path below, which gives the same answer and the errors.
+            start = 1
+            count = 0
+            if head == "5" or head == "6":
+                dash = text.find("-", 1, 11)
+                if (
+                    dash > 1
+                    and (digits := text[1:dash]).isdigit()
+                    and digits.isascii()
+                    and 1 <= (count := int(digits)) <= self.max_attachments
+                ):
+                    start = dash + 1
+                else:
+                    start = 0
+            bracket = text.find("[", start, start + 17) if start else -1
             ack_id = None
-            if bracket == 1:
+            if bracket == start:
                 pass
-            elif bracket > 1 and (digits := text[1:bracket]).isdigit() and digits.isascii():
+            elif bracket > start and (digits := text[start:bracket]).isdigit() and digits.isascii():
                 ack_id = int(digits)
             else:
                 bracket = 0
@@ -235,14 +248,23 @@ class Parser:
                 if type(data) is list:
                     if head == "3":
                         return _ACK, "/", data, ack_id, 0
+                    if head == "6":
+                        return _BINARY_ACK, "/", data, ack_id, count
                     if data:
                         name = data[0]
                         kind = type(name)
-                        if kind is str:
-                            if self.protocol < 5 or name not in RESERVED_EVENTS:
-                                return _EVENT, "/", data, ack_id, 0
-                        elif kind is int or kind is float:
-                            return _EVENT, "/", data, ack_id, 0
+                        if (
+                            (kind is str and (self.protocol < 5 or name not in RESERVED_EVENTS))
+                            or kind is int
+                            or kind is float
+                        ):
+                            return (
+                                (_EVENT if head == "2" else _BINARY_EVENT),
+                                "/",
+                                data,
+                                ack_id,
+                                count,
+                            )
         size = len(text)
         ptype = _TYPE_OF_CHAR.get(head)
         if ptype is None:
@@ -253,10 +275,10 @@ class Parser:
             match = _DIGITS.match(text, 1)
             if match is None or match.end() >= size or text[match.end()] != "-":
                 raise InvalidPacket("illegal attachments")
-            count = match.group()
-            if len(count) > 9 or int(count) > self.max_attachments:
+            announced = match.group()
+            if len(announced) > 9 or int(announced) > self.max_attachments:
                 raise InvalidPacket("too many attachments")
-            attachments = int(count)
+            attachments = int(announced)
             if attachments < 1:
                 raise InvalidPacket("illegal attachments")
             index = match.end() + 1
