@@ -9,13 +9,16 @@ the fast paths on and off and requires identical events and outputs.
 
 The fast paths (docs/design.md, "The per-message path", says where each sits):
 
-* `siox.http.websocket.WebSocketConnection.receive_data`: whole small frames in one read;
+* `siox.http.websocket.WebSocketConnection.receive_data`: whole data frames in one read (and a
+  large one cut by the read's end, collected read by read);
 * `siox.engineio.session.EngineSession.receive_ws_frame`: a plain MESSAGE on a steady
   WebSocket, once the deadlines due at ``now`` have fired;
 * `siox.engineio.machine.SessionCore.send`: a message framed for direct writing on a steady
   WebSocket with nothing queued;
 * `siox.socketio.connection.SocketConnection.receive`: a text EVENT/ACK without `Packet`;
 * `siox.parser.default.Parser.encode_fields`: an EVENT/ACK of the main namespace;
+* `siox.parser.default.Parser.parse_text`: an EVENT/ACK text (binary header or not) of the main
+  namespace;
 * `siox.server.driver.ConnectionDriver.dispatch`: a handler called inline when nothing is
   queued before it and no event middleware applies (otherwise: on the ordered runner).
 

@@ -18,6 +18,9 @@ Validation is the reference decoder's, plus the stricter rules api.md lists:
   CONNECT with id 123; hostile-inputs P19 wants it refused);
 * a placeholder ``num`` is an ``int`` (not ``bool``, not ``float``) indexing the attachments;
 * JSON nesting depth and number range are limited by the JSON backend (`siox.jsonbackend`).
+
+(Over the 400-line soft cap: the fast paths of `Parser.encode_fields` and `Parser.parse_text`
+sit inside the methods whose general paths they shortcut, and `Decoder` shares that parse.)
 """
 
 from __future__ import annotations

@@ -43,8 +43,7 @@ __all__ = ["HttpProtocol"]
 logger = logging.getLogger("siox")
 _OPEN = ConnectionState.OPEN
 _IDLE = http11.ParserState.IDLE
-#: Binary payloads of at least this many bytes leave without being copied into their frame.
-_VECTORED_SIZE = 16384
+_VECTORED_SIZE = 16384  # binary payloads this large are not copied into their frame
 
 
 def _headers(request: Request) -> dict[str, str]:
@@ -111,8 +110,6 @@ class _Channel:
             if isinstance(data, str):
                 protocol.queue_write(frame_text(data.encode()))
             elif type(data) is bytes and len(data) >= _VECTORED_SIZE:
-                # A large payload is written after its header as it is, never copied into a
-                # frame (`HttpProtocol._flush_out` writes the parts with one vectored write).
                 protocol.queue_write(binary_header(len(data)))
                 protocol.queue_write(data, large=True)
             else:
@@ -474,14 +471,9 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.write(data)
 
     def queue_write(self, data: bytes, large: bool = False) -> None:
-        """Write ``data`` soon, together with whatever else is written in this loop turn.
-
-        ``large``: ``data`` is big enough that the queued parts should leave with a vectored
-        write (``writelines``) rather than be joined into one buffer first.
-        """
+        """Write ``data`` soon, with the rest of this loop turn's writes (``large``: unjoined)."""
         self._out.append(data)
-        if large:
-            self._out_large = True
+        self._out_large |= large
         if not self._in_read and not self._flush_pending:
             self._flush_pending = True
             self._loop.call_soon(self._flush_out)
@@ -491,20 +483,15 @@ class HttpProtocol(asyncio.Protocol):
         out = self._out
         if out:
             transport = self.transport
-            if len(out) == 1:
-                data = out[0]
-            elif self._out_large:
-                self._out_large = False
-                if transport is not None:
+            if transport is not None:
+                if len(out) == 1:
+                    transport.write(out[0])
+                elif self._out_large:  # a large payload is written as it is, never joined
                     transport.writelines(out)
-                out.clear()
-                return
-            else:
-                data = b"".join(out)
+                else:
+                    transport.write(b"".join(out))
             out.clear()
             self._out_large = False
-            if transport is not None:
-                transport.write(data)
 
     def _close(self) -> None:
         if self.transport is not None:
