@@ -15,11 +15,11 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-SOURCES = ["src/siox/http/_speedups.c"]
+SOURCES = ["src/siox/http/_speedups.c", "src/siox/parser/_speedups.c"]
 
 
 class SpeedupsBuildHook(BuildHookInterface):  # type: ignore[misc]
-    """Builds ``src/siox/http/_speedups.c`` next to its source (wheel and editable installs)."""
+    """Builds each of ``SOURCES`` next to its source (wheel and editable installs)."""
 
     PLUGIN_NAME = "custom"
 

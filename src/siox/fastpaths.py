@@ -9,8 +9,9 @@ to sessions with the fast paths on and off and require identical events and outp
 
 The fast paths (docs/design.md, "The per-message path", says where each sits):
 
-* `siox.http.websocket.WebSocketConnection.receive_data`: whole small frames in one read
-  (either role: a client's masked frames, a server's unmasked ones);
+* `siox.http.websocket.WebSocketConnection.receive_data`: whole data frames in one read (and a
+  large one cut by the read's end, collected read by read), either role: a client's masked
+  frames, a server's unmasked ones;
 * `siox.engineio.session.EngineSession.receive_ws_frame`: a plain MESSAGE on a steady
   WebSocket, once the deadlines due at ``now`` have fired;
 * `siox.engineio.client_session.ClientEngineSession.receive_ws_frame`: the same for the client
@@ -33,6 +34,8 @@ The fast paths (docs/design.md, "The per-message path", says where each sits):
 * `siox.socketio.connection.SocketConnection.receive`: a text EVENT/ACK without `Packet`
   (either role);
 * `siox.parser.default.Parser.encode_fields`: an EVENT/ACK of the main namespace;
+* `siox.parser.default.Parser.parse_text`: an EVENT/ACK text (binary header or not) of the main
+  namespace;
 * `siox.server.driver.ConnectionDriver.dispatch`: a handler called inline when nothing is
   queued before it and no event middleware applies (otherwise: on the ordered runner);
 * `siox.engineio.query.parse_query`: a handshake query with nothing to unquote.

@@ -78,14 +78,20 @@ def _default(obj: Any) -> Any:
     raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
 
-class _BinaryFound(Exception):
-    """Raised inside orjson's ``default`` hook when a binary value shows up."""
+class _Attachments(list[bytes]):
+    """The binary values of one `OrjsonBackend.dumps_with_binary` call, in placeholder order.
 
+    Its ``add`` is orjson's ``default`` hook for that call: a binary value is recorded and
+    written as its placeholder, anything else goes to `_default`.
+    """
 
-def _default_or_binary(obj: Any) -> Any:
-    if isinstance(obj, (bytes, bytearray, memoryview)):
-        raise _BinaryFound
-    return _default(obj)
+    __slots__ = ()
+
+    def add(self, value: Any) -> Any:
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            self.append(value if type(value) is bytes else bytes(value))
+            return {"_placeholder": True, "num": len(self) - 1}
+        return _default(value)
 
 
 def _reject_constant(name: str) -> Any:
@@ -245,25 +251,13 @@ class OrjsonBackend:
     def dumps_with_binary(self, obj: Any) -> tuple[str, list[bytes]]:
         """Compact JSON of ``obj`` with binary values replaced by attachment placeholders.
 
-        Plain data (the usual case) takes one orjson call. When a binary value shows up, a
-        second pass collects them: orjson's ``default`` hook is called for each binary value in
-        serialization order (depth-first, left to right), records it and writes the placeholder.
+        One orjson call, binary or not: its ``default`` hook is called for each binary value
+        in serialization order (depth-first, left to right), records it and writes the
+        placeholder (no second pass, no exception to raise and catch).
         """
+        attachments = _Attachments()
         try:
-            return self._orjson_dumps(obj, _default_or_binary, self._option).decode(), []
-        except TypeError as exc:
-            if not isinstance(exc.__cause__, _BinaryFound):
-                return _dumps_with_binary(self._fallback, obj)
-        attachments: list[bytes] = []
-
-        def collect(value: Any) -> Any:
-            if isinstance(value, (bytes, bytearray, memoryview)):
-                attachments.append(value if type(value) is bytes else bytes(value))
-                return {"_placeholder": True, "num": len(attachments) - 1}
-            return _default(value)
-
-        try:
-            return self._orjson_dumps(obj, collect, self._option).decode(), attachments
+            return self._orjson_dumps(obj, attachments.add, self._option).decode(), attachments
         except TypeError:
             return _dumps_with_binary(self._fallback, obj)
 
@@ -273,6 +267,8 @@ class OrjsonBackend:
             value = self._orjson_loads(text)
         except ValueError:  # orjson.JSONDecodeError; let the stdlib decide (and explain)
             return self._fallback.loads(text)
+        if len(text) <= 2 * self.max_depth:  # `_check_depth`'s first bound, without a call
+            return value
         return _check_depth(text, value, self.max_depth)
 
 

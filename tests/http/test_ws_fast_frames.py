@@ -8,7 +8,10 @@ first bytes for a masking key would parse into a message.
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import siox.fastpaths
 from siox.http.frames import Opcode, encode_frame
@@ -19,6 +22,7 @@ from siox.http.websocket import (
     Role,
     TextMessage,
     WebSocketConnection,
+    WebSocketEvent,
 )
 
 KEY = b"\x01\x02\x03\x04"
@@ -64,9 +68,9 @@ def test_switch_decides_whether_the_whole_frame_path_runs(
     calls: list[int] = []
     whole_frames = WebSocketConnection._whole_frames
 
-    def counted(self: WebSocketConnection, data: bytes) -> object:
+    def counted(self: WebSocketConnection, data: bytes, events: list[WebSocketEvent]) -> int:
         calls.append(len(data))
-        return whole_frames(self, data)
+        return whole_frames(self, data, events)
 
     monkeypatch.setattr(WebSocketConnection, "_whole_frames", counted)
     monkeypatch.setattr(siox.fastpaths, "ENABLED", enabled)
@@ -74,3 +78,69 @@ def test_switch_decides_whether_the_whole_frame_path_runs(
     read = encode_frame(Opcode.TEXT, b"hi", mask_key=KEY)
     assert conn.receive_data(read) == [TextMessage("hi")]
     assert calls == ([len(read)] if enabled else [])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([Opcode.TEXT, Opcode.BINARY]), st.integers(0, 70_000)),
+        min_size=1,
+        max_size=4,
+    ),
+    st.lists(st.integers(1, 200_000), max_size=8),
+)
+def test_large_frames_cut_anywhere_give_the_same_messages_on_both_paths(
+    frames: list[tuple[Opcode, int]], cuts: list[int]
+) -> None:
+    """Large frames are collected read by read (no reassembly copy) on both paths; wherever
+    the reads cut them, the messages are those of the whole input."""
+    wire = b""
+    expected: list[object] = []
+    for index, (opcode, size) in enumerate(frames):
+        payload = bytes((index + i) % 251 for i in range(size % 97)) * (size // 97 + 1)
+        payload = payload[:size]
+        if opcode is Opcode.TEXT:
+            payload = payload.replace(b"\x80", b"a")  # keep it ASCII, so valid UTF-8
+            payload = bytes(b & 0x7F for b in payload)
+            expected.append(TextMessage(payload.decode()))
+        else:
+            expected.append(BinaryMessage(payload))
+        wire += encode_frame(opcode, payload, mask_key=bytes((index, 7, 200, 33)))
+    points = sorted({c % (len(wire) + 1) for c in cuts} | {0, len(wire)})
+    reads = [wire[a:b] for a, b in itertools.pairwise(points)]
+    for enabled in (True, False):
+        saved = siox.fastpaths.ENABLED
+        siox.fastpaths.ENABLED = enabled
+        try:
+            conn = WebSocketConnection(Role.SERVER, max_message_size=None)
+            got = [event for read in reads for event in conn.receive_data(read)]
+        finally:
+            siox.fastpaths.ENABLED = saved
+        assert got == expected
+
+
+def test_a_large_frame_still_arriving_when_the_peer_hangs_up_fails_the_connection() -> None:
+    conn = WebSocketConnection(Role.SERVER)
+    wire = encode_frame(Opcode.BINARY, b"\x01" * 50_000, mask_key=KEY)
+    assert conn.receive_data(wire[:30_000]) == []
+    (failed,) = conn.receive_eof()
+    assert isinstance(failed, ConnectionFailed)
+    assert conn.receive_data(wire[30_000:]) == []
+
+
+def test_bad_utf8_at_the_end_of_a_collected_text_frame_closes_with_1007() -> None:
+    for enabled in (True, False):
+        saved = siox.fastpaths.ENABLED
+        siox.fastpaths.ENABLED = enabled
+        try:
+            conn = WebSocketConnection(Role.SERVER)
+            wire = encode_frame(Opcode.TEXT, b"a" * 40_000 + b"\xff", mask_key=KEY)
+            assert conn.receive_data(wire[:20_000]) == []
+            events = conn.receive_data(
+                wire[20_000:] + encode_frame(Opcode.TEXT, b"x", mask_key=KEY)
+            )
+        finally:
+            siox.fastpaths.ENABLED = saved
+        assert len(events) == 1
+        assert isinstance(events[0], ConnectionFailed)
+        assert events[0].code == 1007

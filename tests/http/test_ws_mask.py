@@ -67,3 +67,25 @@ def test_compiled_mask_matches_the_pure_one_when_built() -> None:
     assert _mask.apply_mask(big, b"\x01\x02\x03\x04") == _mask.pure_apply_mask(
         big, b"\x01\x02\x03\x04"
     )
+
+
+@given(st.lists(st.binary(max_size=40), max_size=6), st.binary(min_size=4, max_size=4))
+def test_mask_join_masks_the_parts_as_one_payload(parts: list[bytes], key: bytes) -> None:
+    from siox.http import _mask
+
+    whole = reference_mask(b"".join(parts), key)
+    views: list[bytes | memoryview] = [memoryview(bytearray(p)) for p in parts]
+    for join in (_mask.mask_join, _mask.pure_mask_join):
+        assert join(list(parts), key) == whole
+        assert join(views, key) == whole
+
+
+def test_compiled_mask_join_refuses_a_key_that_is_not_four_bytes() -> None:
+    import pytest
+
+    from siox.http import _mask
+
+    if _mask.mask_join is _mask.pure_mask_join:
+        pytest.skip("the optional compiled speedups are not built here")
+    with pytest.raises(ValueError):
+        _mask.mask_join([b"abcdefgh"], b"abc")

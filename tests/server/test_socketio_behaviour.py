@@ -98,6 +98,28 @@ async def test_binary_event_is_acked_with_binary() -> None:
         assert await peer.recv() == b"\x03"
 
 
+async def test_large_binary_attachments_in_flight_are_echoed_byte_for_byte() -> None:
+    """Large frames are collected read by read and written after their header unjoined."""
+    sio = siox.Server(max_http_buffer_size=1_000_000)
+
+    @sio.on("echo")
+    def echo(socket: siox.Socket, *args: Any) -> tuple[Any, ...]:
+        return args
+
+    blobs = [
+        bytes((i * 7 + n) % 256 for i in range(size))
+        for n, size in enumerate([70_000, 300_001, 16_384, 5])
+    ]
+    async with running(sio) as port:
+        peer, _ = await ws_connect_sio(port)
+        for n, blob in enumerate(blobs):
+            await peer.send(f'451-{n}["echo",{{"_placeholder":true,"num":0}},"tag{n}"]')
+            await peer.send(blob)
+        for n, blob in enumerate(blobs):
+            assert await peer.recv() == f'461-{n}[{{"_placeholder":true,"num":0}},"tag{n}"]'
+            assert await peer.recv() == blob
+
+
 async def test_server_emit_with_ack_and_timeout() -> None:
     sio = siox.Server()
     results: list[Any] = []

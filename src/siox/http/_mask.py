@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["apply_mask", "pure_apply_mask"]
+__all__ = ["apply_mask", "mask_join", "pure_apply_mask", "pure_mask_join"]
 
 
 def pure_apply_mask(data: bytes | bytearray | memoryview, key: bytes) -> bytes:
@@ -30,9 +30,24 @@ def pure_apply_mask(data: bytes | bytearray | memoryview, key: bytes) -> bytes:
     return masked.to_bytes(size, "little")
 
 
+def pure_mask_join(parts: list[bytes | memoryview], key: bytes) -> bytes:
+    """`pure_apply_mask` of the parts joined: one payload that arrived in several reads.
+
+    Args:
+        parts: The payload's pieces, in order.
+        key: The four-byte masking key (applied from the first byte of the first part).
+
+    Returns:
+        The unmasked payload as new bytes (the compiled version writes it in one pass).
+    """
+    return pure_apply_mask(b"".join(parts), key)
+
+
 apply_mask = pure_apply_mask
+mask_join = pure_mask_join
 if not os.environ.get("SIOX_NO_EXTENSIONS"):
     try:
-        from ._speedups import apply_mask  # the compiled version, when it was built
+        # the compiled versions, when they were built
+        from ._speedups import apply_mask, mask_join
     except ImportError:
         pass

@@ -24,6 +24,7 @@ __all__ = [
     "CloseCode",
     "FrameHeader",
     "Opcode",
+    "binary_header",
     "encode_close_payload",
     "encode_frame",
     "frame_binary",
@@ -160,7 +161,26 @@ def frame_binary(payload: bytes | bytearray | memoryview) -> bytes:
     Returns:
         The frame's bytes.
     """
-    return encode_frame(_OP_BINARY, payload)
+    return binary_header(len(payload)) + payload
+
+
+def binary_header(size: int) -> bytes:
+    """The header of an unmasked, uncompressed server BINARY frame of ``size`` payload bytes.
+
+    Written before the payload itself (a vectored write), it frames a large message without
+    copying it; ``binary_header(len(p)) + p`` is `frame_binary` of ``p``.
+
+    Args:
+        size: The payload's length.
+
+    Returns:
+        The header's bytes (2, 4 or 10).
+    """
+    if size < 126:
+        return bytes((0x82, size))
+    if size < 65536:
+        return _LEN16.pack(0x82, 126, size)
+    return _LEN64.pack(0x82, 127, size)
 
 
 def truncate_close_reason(reason: str) -> bytes:

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from .. import fastpaths
 from ..errors import ProtocolError
 from ..options import DEFAULT_LIMITS
-from ._mask import apply_mask
+from ._mask import apply_mask, mask_join
 from .deflate import DeflateParams, MessageCompressor, MessageDecompressor
 from .frames import (
     CloseCode,
@@ -77,6 +77,10 @@ _OP_PING = Opcode.PING
 _OP_PONG = Opcode.PONG
 _OP_TEXT = Opcode.TEXT
 
+#: A data frame whose payload is at least this long and not yet whole is collected read by
+#: read and unmasked once, into its final bytes, rather than copied into the read buffer.
+_LARGE_FRAME = 16384
+
 
 __all__ = [
     "DEFAULT_MAX_FRAGMENTS",
@@ -114,6 +118,9 @@ class WebSocketConnection:
     __slots__ = (
         "_assembler",
         "_buffer",
+        "_chunk_key",
+        "_chunk_need",
+        "_chunks",
         "_compressor",
         "_decompressor",
         "_header",
@@ -150,6 +157,11 @@ class WebSocketConnection:
         self._buffer = bytearray()
         self._outgoing: list[bytes] = []
         self._header: FrameHeader | None = None
+        # A large frame whose payload is still arriving: the reads' parts as they came (no
+        # reassembly buffer), its masking key and the bytes still missing (see `_collect`).
+        self._chunks: list[bytes | memoryview] | None = None
+        self._chunk_key: bytes | None = None
+        self._chunk_need = 0
         self._compressor: MessageCompressor | None = None
         self._threshold = deflate.threshold if deflate is not None else 0
         self._decompressor: MessageDecompressor | None = None
@@ -187,17 +199,24 @@ class WebSocketConnection:
         """
         if self.state is _CO_CLOSED:
             return []
+        events: list[WebSocketEvent] = []
+        if self._chunks is not None:
+            rest = self._collect(data, events)
+            if rest is None:
+                return events
+            data = rest
         if (
             fastpaths.ENABLED
             and self._decompressor is None
             and not self._buffer
             and self.state is _CO_OPEN
         ):
-            fast = self._whole_frames(data)
-            if fast is not None:
-                return fast
+            consumed = self._whole_frames(data, events)
+            if consumed == len(data):
+                return events
+            if consumed:
+                data = memoryview(data)[consumed:]
         self._buffer += data
-        events: list[WebSocketEvent] = []
         try:
             while self._next_frame(events):
                 pass
@@ -206,19 +225,54 @@ class WebSocketConnection:
             self._fail(code, exc.message, events)
         return events
 
-    def _whole_frames(self, data: bytes | bytearray | memoryview) -> list[WebSocketEvent] | None:
-        """Fast path for reads made of whole, small, unfragmented data frames (the usual case).
+    def _collect(
+        self, data: bytes | bytearray | memoryview, events: list[WebSocketEvent]
+    ) -> bytes | bytearray | memoryview | None:
+        """Add a read to the large frame being collected; the bytes after it, if it completes.
+
+        Returns None when the read is all payload (the frame may have completed exactly).
+        """
+        chunks = self._chunks
+        assert chunks is not None
+        need = self._chunk_need
+        size = len(data)
+        if size < need:
+            chunks.append(data if type(data) is bytes else bytes(data))  # may change later
+            self._chunk_need = need - size
+            return None
+        view = memoryview(data)
+        chunks.append(view[:need])
+        header, key = self._header, self._chunk_key
+        assert header is not None
+        self._chunks = self._chunk_key = self._header = None
+        self._chunk_need = 0
+        payload = mask_join(chunks, key) if key is not None else b"".join(chunks)
+        try:
+            self._payload(header, payload, events)
+        except ProtocolError as exc:
+            self._fail(exc.ws_close_code or _CL_PROTOCOL_ERROR, exc.message, events)
+            return None
+        if size == need or self.state is _CO_CLOSED:
+            return None
+        return view[need:]
+
+    def _whole_frames(
+        self, data: bytes | bytearray | memoryview, events: list[WebSocketEvent]
+    ) -> int:
+        """Fast path for reads made of whole, unfragmented data frames (the usual case).
 
         Handles only what needs no state: FIN frames with opcode TEXT or BINARY, masked as the
-        peer's role requires (a client's frames masked, a server's not), no RSV bit, a 7- or
-        16-bit length, within ``max_message_size``, while no fragmented message is in progress.
-        Returns None as soon as anything else shows up (a frame masked the wrong way, a
-        control frame, a partial frame, bad UTF-8...), before consuming anything, so the
-        general path then sees the read exactly as it came and gives the error, if any.
+        peer's role requires (a client's frames masked, a server's not), no RSV bit, within
+        ``max_message_size``, while no fragmented message is in progress. It stops as soon as
+        anything else shows up (a frame masked the wrong way, a control frame, a partial frame,
+        bad UTF-8...), before consuming that frame, and returns how many bytes it consumed: the
+        general path then reads the rest exactly as it would have, and gives the error, if any.
+        A large frame cut by the end of the read is taken too: its payload is collected read by
+        read (`_collect`), as the general path does once it has read the header.
         `receive_data` tries it only while `siox.fastpaths.ENABLED`.
         """
         if self._header is not None or not self._assembler.idle:
-            return None
+            return 0
         if type(data) is not bytes:
             data = bytes(data)  # slices of bytes are bytes: the masking keys need no copy
         masked = self._is_server  # the peer is a client: its frames are masked
@@ -226,38 +280,52 @@ class WebSocketConnection:
         mask_bit = 0x80 if masked else 0
         size = len(data)
         limit = self.max_message_size
-        events: list[WebSocketEvent] = []
         position = 0
         while position < size:
             if size - position < head:
-                return None
+                break
             first = data[position]
             second = data[position + 1]
             if (first != 0x81 and first != 0x82) or second & 0x80 != mask_bit:
-                return None
+                break
             length = second & 0x7F
             start = position + head
             if length == 126:
                 if size - position < head + 2:
-                    return None
+                    break
                 length = (data[position + 2] << 8) | data[position + 3]
                 start += 2
             elif length == 127:
-                return None
+                if size - position < head + 8:
+                    break
+                length = int.from_bytes(data[position + 2 : position + 10], "big")
+                start += 8
+                if length >> 63:
+                    break  # the general path fails it with 1002
             end = start + length
-            if end > size or (limit is not None and length > limit):
-                return None
-            if not length:
-                payload = b""
-            elif masked:
-                payload = apply_mask(data[start:end], data[start - 4 : start])
-            else:
+            if limit is not None and length > limit:
+                break
+            if end > size:
+                if length >= _LARGE_FRAME:
+                    self._header = FrameHeader(
+                        True, False, first & 0x0F, masked, length, start - position
+                    )
+                    self._chunk_key = data[start - 4 : start] if masked else None
+                    self._chunks = [memoryview(data)[start:]] if start < size else []
+                    self._chunk_need = end - size
+                    position = size
+                break
+            if not masked:
                 payload = data[start:end]
+            elif length < _LARGE_FRAME:
+                payload = apply_mask(data[start:end], data[start - 4 : start]) if length else b""
+            else:  # unmasked straight out of the read, no slice copied first
+                payload = apply_mask(memoryview(data)[start:end], data[start - 4 : start])
             if first == 0x81:
                 try:
                     text = payload.decode("utf-8")
                 except UnicodeDecodeError:
-                    return None  # the general path fails it with 1007
+                    break  # the general path fails it with 1007
                 event: WebSocketEvent = _new(TextMessage)
                 _set_text(event, text)
             else:
@@ -265,7 +333,7 @@ class WebSocketConnection:
                 _set_binary(event, payload)
             events.append(event)
             position = end
-        return events
+        return position
 
     def receive_eof(self) -> list[WebSocketEvent]:
         """Tell the connection the peer closed the TCP stream.
@@ -278,6 +346,7 @@ class WebSocketConnection:
         self.state = _CO_CLOSED
         self.close_code = _CL_ABNORMAL
         self._buffer.clear()
+        self._chunks = self._chunk_key = None
         return [ConnectionFailed(_CL_ABNORMAL, "connection closed without a close frame")]
 
     def data_to_send(self) -> bytes:
@@ -299,6 +368,7 @@ class WebSocketConnection:
         self.state = _CO_CLOSED
         self.close_code = code
         self._buffer.clear()
+        self._chunks = self._chunk_key = None
         self._assembler.reset()
         events.append(ConnectionFailed(code, reason))
 
@@ -319,6 +389,20 @@ class WebSocketConnection:
         self._header = header
         end = header.size + header.length
         if len(self._buffer) < end:
+            if (
+                header.length >= _LARGE_FRAME
+                and header.opcode < _OP_CLOSE
+                and len(self._buffer) >= header.size  # the masking key is there
+            ):
+                # A large data frame: its payload is collected read by read from now on
+                # (`_collect`) and unmasked once, not gathered in this buffer first.
+                buffer = self._buffer
+                self._chunk_key = (
+                    bytes(buffer[header.size - 4 : header.size]) if header.masked else None
+                )
+                self._chunks = [bytes(buffer[header.size :])] if len(buffer) > header.size else []
+                self._chunk_need = end - len(buffer)
+                buffer.clear()
             return False
         if header.masked:
             key = bytes(self._buffer[header.size - 4 : header.size])
@@ -327,13 +411,17 @@ class WebSocketConnection:
             payload = bytes(self._buffer[header.size : end])
         del self._buffer[:end]
         self._header = None
+        self._payload(header, payload, events)
+        return True
+
+    def _payload(self, header: FrameHeader, payload: bytes, events: list[WebSocketEvent]) -> None:
+        """A whole frame's unmasked payload: a control frame, or part of a message."""
         if header.opcode >= _OP_CLOSE:
             self._control_frame(header.opcode, payload, events)
         else:
             message = self._assembler.add_frame(header, payload)
             if message is not None:
                 events.append(message)
-        return True
 
     def _control_frame(self, opcode: int, payload: bytes, events: list[WebSocketEvent]) -> None:
         if opcode == _OP_PING:

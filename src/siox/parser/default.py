@@ -18,6 +18,9 @@ Validation is the reference decoder's, plus the stricter rules api.md lists:
   CONNECT with id 123; hostile-inputs P19 wants it refused);
 * a placeholder ``num`` is an ``int`` (not ``bool``, not ``float``) indexing the attachments;
 * JSON nesting depth and number range are limited by the JSON backend (`siox.jsonbackend`).
+
+(Over the 400-line soft cap: the fast paths of `Parser.encode_fields` and `Parser.parse_text`
+sit inside the methods whose general paths they shortcut, and `Decoder` shares that parse.)
 """
 
 from __future__ import annotations
@@ -216,8 +219,57 @@ class Parser:
         """Decode a text packet into ``(type, nsp, data, id, attachment count)``."""
         if type(text) is not str:
             raise InvalidPacket("a text packet must be a str")
+        head = text[:1]
+        if fastpaths.ENABLED and (head == "2" or head == "3" or head == "5" or head == "6"):
+            # Fast path (`siox.fastpaths`), the usual packet: an EVENT or ACK of the main
+            # namespace (binary or not), with or without an ack id, the JSON array right
+            # after. Anything else (and any payload the rule refuses) goes on to the general
+            # path below, which gives the same answer and the errors.
+            start = 1
+            count = 0
+            if head == "5" or head == "6":
+                dash = text.find("-", 1, 11)
+                if (
+                    dash > 1
+                    and (digits := text[1:dash]).isdigit()
+                    and digits.isascii()
+                    and 1 <= (count := int(digits)) <= self.max_attachments
+                ):
+                    start = dash + 1
+                else:
+                    start = 0
+            bracket = text.find("[", start, start + 17) if start else -1
+            ack_id = None
+            if bracket == start:
+                pass
+            elif bracket > start and (digits := text[start:bracket]).isdigit() and digits.isascii():
+                ack_id = int(digits)
+            else:
+                bracket = 0
+            if bracket and (ack_id is None or ack_id <= MAX_ACK_ID):
+                data = self._json.loads(text[bracket:])
+                if type(data) is list:
+                    if head == "3":
+                        return _ACK, "/", data, ack_id, 0
+                    if head == "6":
+                        return _BINARY_ACK, "/", data, ack_id, count
+                    if data:
+                        name = data[0]
+                        kind = type(name)
+                        if (
+                            (kind is str and (self.protocol < 5 or name not in RESERVED_EVENTS))
+                            or kind is int
+                            or kind is float
+                        ):
+                            return (
+                                (_EVENT if head == "2" else _BINARY_EVENT),
+                                "/",
+                                data,
+                                ack_id,
+                                count,
+                            )
         size = len(text)
-        ptype = _TYPE_OF_CHAR.get(text[:1])
+        ptype = _TYPE_OF_CHAR.get(head)
         if ptype is None:
             raise InvalidPacket(f"unknown packet type {text[:1]!r}")
         index = 1
@@ -226,10 +278,10 @@ class Parser:
             match = _DIGITS.match(text, 1)
             if match is None or match.end() >= size or text[match.end()] != "-":
                 raise InvalidPacket("illegal attachments")
-            count = match.group()
-            if len(count) > 9 or int(count) > self.max_attachments:
+            announced = match.group()
+            if len(announced) > 9 or int(announced) > self.max_attachments:
                 raise InvalidPacket("too many attachments")
-            attachments = int(count)
+            attachments = int(announced)
             if attachments < 1:
                 raise InvalidPacket("illegal attachments")
             index = match.end() + 1
@@ -314,6 +366,23 @@ class Decoder:
         self._expected = 0
         self._attachments = []
 
+    def feed_parsed(self, header: tuple[PacketType, str, Any, int | None, int]) -> list[Packet]:
+        """`feed` of a text message that this decoder's parser's `Parser.parse_text` read.
+
+        For a caller that already parsed the text (a binary header is then not parsed twice).
+
+        Raises:
+            InvalidPacket: attachments of an earlier packet are still expected.
+        """
+        if self._header is not None:
+            self.reset()
+            raise InvalidPacket("got plaintext data when reconstructing a packet")
+        if not header[4]:
+            return [make_packet(header[0], header[1], header[2], header[3])]
+        self._header = header
+        self._expected = header[4]
+        return []
+
     def feed(self, chunk: str | bytes | bytearray | memoryview) -> list[Packet]:
         """Take one Engine.IO message; return the packets it completes (zero or one).
 
@@ -328,9 +397,7 @@ class Decoder:
             header = self._parse(chunk)
             if not header[4]:
                 return [make_packet(header[0], header[1], header[2], header[3])]
-            self._header = header
-            self._expected = header[4]
-            return []
+            return self.feed_parsed(header)
         if not isinstance(chunk, BINARY_TYPES):
             raise TypeError(f"feed() takes str or bytes, not {type(chunk).__name__}")
         if self._header is None:

@@ -22,7 +22,6 @@ from .. import fastpaths
 from ..engineio.handshake import Transport
 from ..errors import ProtocolError
 from ..http import http11
-from ..http.frames import frame_binary, frame_text
 from ..http.handshake import accept_upgrade, rejection_response
 from ..http.http11 import Body, EndOfMessage, HttpError, Request, RequestParser, SwitchedProtocols
 from ..http.messages import write_response
@@ -40,6 +39,7 @@ from .engine_server import EngineServer, WebSocketPlan
 from .engine_socket import EngineSocket, WebSocketHandle
 from .http_serving import PollingRoute, RequestBody, ResponseHeads, answer, engine_request
 from .http_types import HttpRequest, HttpResponse, Router
+from .native_channel import NativeChannel
 from .static import StaticFiles
 
 __all__ = ["HttpProtocol"]
@@ -48,48 +48,6 @@ logger = logging.getLogger("siox")
 _OPEN = ConnectionState.OPEN
 _IDLE = http11.ParserState.IDLE
 _POLLING = Transport.POLLING
-
-
-class _Channel:
-    """The engine's view of this connection's WebSocket."""
-
-    __slots__ = ("deflates", "plain", "protocol", "supports_framed")
-
-    def __init__(self, protocol: HttpProtocol, supports_framed: bool) -> None:
-        self.protocol = protocol
-        self.supports_framed = supports_framed
-        ws = protocol.ws
-        # Without permessage-deflate a server frame needs no per-connection state.
-        self.plain = ws is not None and ws.deflate is None
-        #: whether messages are compressed (permessage-deflate was agreed)
-        self.deflates = ws is not None and ws.deflate is not None
-
-    def send(self, data: str | bytes, compress: bool = True) -> None:
-        protocol = self.protocol
-        ws = protocol.ws
-        if ws is None or protocol.transport is None:
-            return
-        # An uncompressed frame (RSV1 clear) is valid with or without permessage-deflate.
-        if (self.plain or not compress) and ws.state is _OPEN:
-            if isinstance(data, str):
-                protocol.queue_write(frame_text(data.encode()))
-            else:
-                protocol.queue_write(frame_binary(data))
-            return
-        try:
-            payload = ws.send_text(data) if type(data) is str else ws.send_binary(data)  # type: ignore[arg-type]
-        except RuntimeError:
-            return  # closing
-        protocol.queue_write(payload)
-
-    def send_framed(self, data: bytes) -> bool:
-        if self.protocol.transport is None:
-            return False
-        self.protocol.queue_write(data)
-        return True
-
-    def close(self, code: int = 1000) -> None:
-        self.protocol.close_websocket(code)
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -103,6 +61,7 @@ class HttpProtocol(asyncio.Protocol):
         "_keep_alive_timeout",
         "_loop",
         "_out",
+        "_out_large",
         "_request_timeout",
         "_served",
         "_tasks",
@@ -171,6 +130,7 @@ class HttpProtocol(asyncio.Protocol):
         self._watchdog: asyncio.TimerHandle | None = None
         # Writes made while a read is processed (or within one loop turn) leave in one syscall.
         self._out: list[bytes] = []
+        self._out_large = False
         self._in_read = False
         self._flush_pending = False
         self._tasks: set[asyncio.Task[None]] | None = None  # made by the first upgrade
@@ -466,9 +426,10 @@ class HttpProtocol(asyncio.Protocol):
         if self.transport is not None:
             self.transport.write(data)
 
-    def queue_write(self, data: bytes) -> None:
-        """Write ``data`` soon, together with whatever else is written in this loop turn."""
+    def queue_write(self, data: bytes, large: bool = False) -> None:
+        """Write ``data`` soon, with the rest of this loop turn's writes (``large``: unjoined)."""
         self._out.append(data)
+        self._out_large |= large
         if not self._in_read and not self._flush_pending:
             self._flush_pending = True
             self._loop.call_soon(self._flush_out)
@@ -477,10 +438,16 @@ class HttpProtocol(asyncio.Protocol):
         self._flush_pending = False
         out = self._out
         if out:
-            data = out[0] if len(out) == 1 else b"".join(out)
+            transport = self.transport
+            if transport is not None:
+                if len(out) == 1:
+                    transport.write(out[0])
+                elif self._out_large:  # a large payload is written as it is, never joined
+                    transport.writelines(out)
+                else:
+                    transport.write(b"".join(out))
             out.clear()
-            if self.transport is not None:
-                self.transport.write(data)
+            self._out_large = False
 
     def _close(self) -> None:
         if self.transport is not None:
@@ -544,7 +511,7 @@ class HttpProtocol(asyncio.Protocol):
         try:
             self.queue_write(response)
             # Uncompressed server frames are valid with or without permessage-deflate.
-            self.handle = self.engine.open_websocket(plan, _Channel(self, True))
+            self.handle = self.engine.open_websocket(plan, NativeChannel(self, True))
         except ProtocolError:
             self.close_websocket(1000)
             return

@@ -149,13 +149,15 @@ class SocketConnection:
             # Fast path (`siox.fastpaths`): a text EVENT/ACK for a joined namespace becomes its
             # event without a `Packet`; `_server_event` and `_client_event` would give the same
             # event (for a namespace not joined they differ: the general path decides).
-            ptype, nsp, payload, ack_id, attachments = parse_text(data)
+            header = parse_text(data)
+            ptype, nsp, payload, ack_id, attachments = header
             if not attachments and nsp in self.connected:
                 if ptype is _EVENT and payload is not None:
                     return [new_event_received(nsp, payload, ack_id)]
                 if ptype is _ACK and ack_id is not None:
                     return [new_ack_received(nsp, ack_id, payload or [])]
-            packets = self._decoder.feed(data)  # the general path decides the rest (and the errors)
+            # The general path decides the rest (and the errors), without parsing the text again.
+            packets = self._decoder.feed_parsed(header)  # type: ignore[attr-defined]
         else:
             packets = self._decoder.feed(data)
         if not packets:
