@@ -1,13 +1,16 @@
 """Broadcasts over 2 cluster nodes on one Redis: server CPU per delivery, and an idle node's CPU.
 
     python bench/cluster_bench.py [--kind siox|node|both] [--clients 1000] [--broadcasts 100]
-        [--adapter classic|sharded|streams] [--mode fanout|idle] [--repeat N] [--profile DIR]
+        [--adapter classic|sharded|streams] [--mode fanout|idle] [--spaced] [--repeat N]
+        [--profile DIR]
 
 ``fanout`` (the default): starts two nodes of ``--kind`` (siox: tests/cluster/cluster_app.py
 with the Redis adapter; node: tests/node/cluster_server.js, socket.io 4.8 with
 @socket.io/redis-adapter 8.3), connects ``--clients`` siox clients spread evenly over them, has
 node 0 broadcast ``--broadcasts`` events to everyone, waits until every client has every event
 (bounded), and prints the CPU time the two server processes spent, per 1,000 deliveries.
+``--spaced``: one broadcast a millisecond or so (to every socket) instead of all at once, so
+that fewer writes to a socket can be coalesced.
 
 ``idle``: every client is on node 0, in one room; node 1 has a few clients in no room. Node 0
 broadcasts ``--broadcasts`` events to the room; the bench prints node 1's CPU over that time
@@ -84,10 +87,12 @@ async def open_client(node: Node, opened: list[siox.Client]) -> siox.ClientSocke
     return socket
 
 
-async def burst(driver: siox.ClientSocket, spec: dict[str, object], counter: Counter) -> float:
+async def burst(
+    driver: siox.ClientSocket, spec: dict[str, object], counter: Counter, op: str = "burst"
+) -> float:
     """Have the driver's node broadcast; wait for the deliveries (bounded); the seconds taken."""
     started = time.perf_counter()
-    await driver.emit_with_ack("ctl", {"op": "burst", "event": "m", **spec}, timeout=60)
+    await driver.emit_with_ack("ctl", {"op": op, "event": "m", **spec}, timeout=120)
     try:
         await asyncio.wait_for(counter.done.wait(), 120)
     except TimeoutError:
@@ -104,9 +109,19 @@ def profile_args(directory: str | None) -> Callable[[str], Sequence[str]] | None
 
 
 async def fanout(
-    kind: NodeKind, clients: int, broadcasts: int, redis_url: str, adapter: str, profile: str | None
+    kind: NodeKind,
+    clients: int,
+    broadcasts: int,
+    redis_url: str,
+    adapter: str,
+    profile: str | None,
+    spaced: bool = False,
 ) -> float:
-    """One fan-out run; print it and return the server CPU per 1,000 deliveries (seconds)."""
+    """One fan-out run; print it and return the server CPU per 1,000 deliveries (seconds).
+
+    ``spaced``: one broadcast a millisecond or so (to every socket, the driver's too) instead
+    of all at once.
+    """
     key = f"bench-{uuid.uuid4().hex[:8]}"
     nodes = start_nodes([kind, kind], redis_url, key, adapter, python_args=profile_args(profile))
     opened: list[siox.Client] = []
@@ -116,13 +131,17 @@ async def fanout(
             socket = await open_client(nodes[i % 2], opened)
             socket.on("m", counter)
         driver = await open_client(nodes[0], opened)
+        if spaced:
+            driver.on("m", counter)
+            counter.expected += broadcasts
         before = cpu_of(nodes)
         spec = {"count": broadcasts, "args": ["x" * 32, 1], "except": [driver.id]}
-        elapsed = await burst(driver, spec, counter)
+        elapsed = await burst(driver, spec, counter, "numbered" if spaced else "burst")
         spent = [b - a for a, b in zip(before, cpu_of(nodes), strict=True)]
         per_k = 1000 * sum(spent) / max(counter.received, 1)
         print(
-            f"{kind} ({adapter}): {counter.received} deliveries in {elapsed:.2f} s; server CPU "
+            f"{kind} ({adapter}{', spaced' if spaced else ''}): {counter.received} deliveries "
+            f"in {elapsed:.2f} s; server CPU "
             f"{spent[0]:.3f} s (broadcasting node) + {spent[1]:.3f} s (other node) = "
             f"{per_k * 1000:.2f} ms per 1,000 deliveries; load {os.getloadavg()[0]:.1f}"
         )
@@ -132,7 +151,13 @@ async def fanout(
 
 
 async def idle(
-    kind: NodeKind, clients: int, broadcasts: int, redis_url: str, adapter: str, profile: str | None
+    kind: NodeKind,
+    clients: int,
+    broadcasts: int,
+    redis_url: str,
+    adapter: str,
+    profile: str | None,
+    spaced: bool = False,
 ) -> float:
     """One idle-node run; print it and return node 1's extra CPU per broadcast (seconds)."""
     key = f"bench-{uuid.uuid4().hex[:8]}"
@@ -191,6 +216,7 @@ def main() -> None:
     parser.add_argument("--adapter", choices=["classic", "sharded", "streams"], default="classic")
     parser.add_argument("--mode", choices=["fanout", "idle"], default="fanout")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--spaced", action="store_true", help="one broadcast a millisecond")
     parser.add_argument("--profile", metavar="DIR")
     options = parser.parse_args()
     kinds: list[NodeKind] = ["siox", "node"] if options.kind == "both" else [options.kind]
@@ -208,6 +234,7 @@ def main() -> None:
                         url,
                         options.adapter,
                         options.profile if kind == "siox" else None,
+                        options.spaced,
                     )
                 )
                 results[kind].append(result)
