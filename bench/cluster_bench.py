@@ -161,7 +161,10 @@ async def idle(
     profile: str | None,
     spaced: bool = False,
 ) -> float | None:
-    """One idle-node run; print it and return node 1's extra CPU per broadcast (seconds)."""
+    """One idle-node run; print it and return node 1's extra CPU per broadcast (seconds).
+
+    None when deliveries were missing (not a measure).
+    """
     key = f"bench-{uuid.uuid4().hex[:8]}"
     nodes = start_nodes([kind, kind], redis_url, key, adapter, python_args=profile_args(profile))
     opened: list[siox.Client] = []
@@ -190,7 +193,7 @@ async def idle(
             f"({(busy - quiet) / broadcasts * 1e6:.1f} us per broadcast); broadcasting node "
             f"{(after[0] - before[0]) * 1000:.0f} ms; load {os.getloadavg()[0]:.1f}"
         )
-        return (busy - quiet) / broadcasts
+        return (busy - quiet) / broadcasts if counter.received >= counter.expected else None
     finally:
         await close(opened, nodes, adapter, redis_url, key)
 
@@ -229,17 +232,21 @@ def main() -> None:
     try:
         for _ in range(options.repeat):
             for kind in kinds:
-                result = asyncio.run(
-                    run(
-                        kind,
-                        options.clients,
-                        options.broadcasts,
-                        url,
-                        options.adapter,
-                        options.profile if kind == "siox" else None,
-                        options.spaced,
+                try:
+                    result = asyncio.run(
+                        run(
+                            kind,
+                            options.clients,
+                            options.broadcasts,
+                            url,
+                            options.adapter,
+                            options.profile if kind == "siox" else None,
+                            options.spaced,
+                        )
                     )
-                )
+                except siox.SioxError as exc:  # the driver dropped (a starved client process)
+                    print(f"{kind}: the run failed: {exc!r}")
+                    result = None
                 if result is None:
                     invalid += 1
                 else:
@@ -249,7 +256,7 @@ def main() -> None:
             started.stop()
     unit, scale = ("ms per 1,000 deliveries", 1e3) if run is fanout else ("us per broadcast", 1e6)
     if invalid:
-        print(f"{invalid} runs left out: deliveries were missing")
+        print(f"{invalid} runs left out: deliveries were missing or the run failed")
     medians = {kind: statistics.median(values) for kind, values in results.items() if values}
     for name, value in medians.items():
         runs = ", ".join(f"{v * scale:.2f}" for v in results[name])
