@@ -35,7 +35,7 @@ class Bus:
 
 async def test_a_burst_goes_out_in_order_in_few_batches_without_waiting_per_message() -> None:
     bus = Bus(delay=0.01)
-    publisher = OrderedPublisher(bus.send)
+    publisher = OrderedPublisher[bytes](bus.send)
     loop = asyncio.get_running_loop()
     steps = 0
 
@@ -54,7 +54,7 @@ async def test_a_burst_goes_out_in_order_in_few_batches_without_waiting_per_mess
 
 async def test_messages_put_while_a_batch_is_in_flight_follow_it() -> None:
     bus = Bus(delay=0.02)
-    publisher = OrderedPublisher(bus.send)
+    publisher = OrderedPublisher[bytes](bus.send)
     publisher.put("c", b"1")
     await asyncio.sleep(0.005)  # the first batch is being sent
     publisher.put("c", b"2")
@@ -68,7 +68,7 @@ async def test_a_failed_batch_is_logged_and_the_next_ones_still_go(
 ) -> None:
     bus = Bus()
     bus.fail = True
-    publisher = OrderedPublisher(bus.send)
+    publisher = OrderedPublisher[bytes](bus.send)
     with caplog.at_level(logging.WARNING, "siox.cluster"):
         publisher.put("c", b"lost")
         await publisher.flush(5)
@@ -80,7 +80,7 @@ async def test_a_failed_batch_is_logged_and_the_next_ones_still_go(
 
 async def test_publish_waits_at_the_high_water_mark_until_the_queue_drained() -> None:
     bus = Bus(delay=0.02)
-    publisher = OrderedPublisher(bus.send, high_water=3)
+    publisher = OrderedPublisher[bytes](bus.send, high_water=3)
     publisher.put("c", b"\x00")
     await asyncio.sleep(0)  # the first message is in flight
     publisher.put("c", b"\x01")
@@ -91,7 +91,7 @@ async def test_publish_waits_at_the_high_water_mark_until_the_queue_drained() ->
 
 async def test_flush_gives_up_after_its_timeout() -> None:
     bus = Bus(delay=0.5)
-    publisher = OrderedPublisher(bus.send)
+    publisher = OrderedPublisher[bytes](bus.send)
     publisher.put("c", b"slow")
     await publisher.flush(0.05)
     assert bus.batches == []

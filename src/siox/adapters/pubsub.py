@@ -11,7 +11,7 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 __all__ = ["MessageHandler", "OrderedPublisher", "PubSub", "new_uid"]
 
@@ -61,11 +61,10 @@ async def settle(task: asyncio.Future[None] | None) -> None:
             await asyncio.shield(task)
 
 
-#: ``send(batch)``: publish ``(channel, message)`` pairs in this order (one round trip, say).
-BatchSender = Callable[[list[tuple[str, bytes]]], Awaitable[None]]
+M = TypeVar("M")
 
 
-class OrderedPublisher:
+class OrderedPublisher(Generic[M]):
     """A node's outgoing messages, published in order without awaiting each round trip.
 
     `put` queues a message and returns at once; one drain task at a time sends what is queued
@@ -76,23 +75,29 @@ class OrderedPublisher:
     `publish` also waits while ``high_water`` messages are queued (backpressure).
 
     Args:
-        send: sends one batch.
+        send: ``send(batch)`` publishes ``(channel, message)`` pairs in this order (one round
+            trip, say); messages are bytes, or stream entries for ``XADD``.
         high_water: queued messages beyond which `publish` waits for the queue to drain.
     """
 
-    def __init__(self, send: BatchSender, *, high_water: int = 10_000) -> None:
+    def __init__(
+        self,
+        send: Callable[[list[tuple[str, M]]], Awaitable[None]],
+        *,
+        high_water: int = 10_000,
+    ) -> None:
         self._send = send
         self.high_water = high_water
-        self._queue: list[tuple[str, bytes]] = []
+        self._queue: list[tuple[str, M]] = []
         self._task: asyncio.Task[None] | None = None
 
-    def put(self, channel: str, message: bytes) -> None:
+    def put(self, channel: str, message: M) -> None:
         """Queue ``message`` for ``channel``; it goes out after everything queued before it."""
         self._queue.append((channel, message))
         if self._task is None:
             self._task = asyncio.ensure_future(self._drain())
 
-    async def publish(self, channel: str, message: bytes) -> None:
+    async def publish(self, channel: str, message: M) -> None:
         """`put`, then wait while the queue is at its high water mark."""
         self.put(channel, message)
         if len(self._queue) >= self.high_water:

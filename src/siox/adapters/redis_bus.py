@@ -37,7 +37,7 @@ def check_client(client: aioredis.Redis) -> None:
         raise ValueError("the Redis client must return bytes (decode_responses=False)")
 
 
-def redis_publisher(client: aioredis.Redis, command: str = "PUBLISH") -> OrderedPublisher:
+def redis_publisher(client: aioredis.Redis, command: str = "PUBLISH") -> OrderedPublisher[bytes]:
     """An `OrderedPublisher` sending with ``command`` (``PUBLISH`` or ``SPUBLISH``) on ``client``.
 
     A batch of one is one command; a larger batch is one pipeline (one round trip, in order).
