@@ -123,6 +123,7 @@ RULES: dict[str, Rule] = {
     # by siox.adapters itself
     "siox.adapters.wire": Rule((*CORE, "siox.adapters"), third_party=("msgpack",)),
     "siox.adapters.redis": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
+    "siox.adapters.redis_bus": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
     "siox.adapters.messages": Rule((*CORE, "siox.adapters"), third_party=("msgpack",)),
     "siox.adapters.collision": Rule((*CORE, "siox.adapters"), third_party=("redis",)),
     "siox.adapters.sharded": Rule((*CORE, "siox.adapters"), third_party=("redis",)),

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -41,6 +42,7 @@ class Node:
         key: str,
         adapter: str = "classic",
         recovery: bool = False,
+        python_args: Sequence[str] = (),
     ) -> None:
         self.kind = kind
         self.name = name
@@ -51,7 +53,8 @@ class Node:
         if recovery:
             args.append("--recovery")
         if kind == "siox":
-            self.command = [sys.executable, str(Path(__file__).with_name("cluster_app.py")), *args]
+            app = str(Path(__file__).with_name("cluster_app.py"))
+            self.command = [sys.executable, *python_args, app, *args]
         else:
             node = shutil.which("node")
             if node is None:
@@ -126,9 +129,24 @@ def start_nodes(
     key: str,
     adapter: str = "classic",
     recovery: bool = False,
+    python_args: Callable[[str], Sequence[str]] | None = None,
 ) -> list[Node]:
-    """Start one node per kind, in parallel; return them once all listen."""
-    nodes = [Node(kind, f"n{i}", redis_url, key, adapter, recovery) for i, kind in enumerate(kinds)]
+    """Start one node per kind, in parallel; return them once all listen.
+
+    ``python_args(name)``: interpreter options for siox node ``name`` (a profiler, say).
+    """
+    nodes = [
+        Node(
+            kind,
+            f"n{i}",
+            redis_url,
+            key,
+            adapter,
+            recovery,
+            python_args(f"n{i}") if python_args else (),
+        )
+        for i, kind in enumerate(kinds)
+    ]
     try:
         for node in nodes:
             node.spawn()

@@ -113,6 +113,12 @@ async function control(io, socket, spec, seen) {
       for (let i = 0; i < spec.count; i++) broadcast.emit(spec.event, ...(spec.args || []));
       return spec.count;
     }
+    case "numbered": // as cluster_app.py: `count` events numbered from 0, one per millisecond or so
+      for (let i = 0; i < spec.count; i++) {
+        io.emit(spec.event, i);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      return spec.count;
     case "emit_ack":
       return await new Promise((resolve) => {
         operator(io, spec).emit(spec.event, ...(spec.args || []), (err, replies) => {

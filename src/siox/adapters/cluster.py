@@ -22,10 +22,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..parser import Packet
-from .base import AckCount, AckReply, BroadcastOptions, FetchedSocket, LocalSockets
+from .base import AckCount, AckReply, BroadcastOptions, LocalSockets
 from .memory import InMemoryAdapter
 from .pubsub import MessageHandler, PubSub, new_uid, settle
-from .remote import RemoteSocket
 from .responder import ClusterResponder
 from .wire import (
     RequestType,
@@ -72,13 +71,10 @@ class ClusterAdapter(ClusterResponder):
             local,
             pubsub,
             key=key,
+            requests_timeout=requests_timeout,
             max_message_size=max_message_size,
             max_disconnection_duration=max_disconnection_duration,
         )
-        self.requests_timeout = requests_timeout
-        #: the server count last read: a broadcast with acks expects a count from as many
-        #: servers as the count its caller just read (``emit_with_ack`` reads it first)
-        self._servers = 0
         self._started: asyncio.Task[None] | None = None
         try:
             asyncio.get_running_loop()
@@ -168,12 +164,6 @@ class ClusterAdapter(ClusterResponder):
                 await self._publish(channel, message)
         await super().broadcast(packet, opts)
 
-    def _only_local_socket(self, opts: BroadcastOptions) -> bool:
-        """Whether ``opts`` targets exactly one socket and it is here (``socket.emit``)."""
-        if len(opts.rooms) != 1 or opts.except_rooms:
-            return False
-        return bool(self.local.sockets(opts.rooms))
-
     async def broadcast_with_ack(
         self, packet: Packet, opts: BroadcastOptions, on_count: AckCount, on_reply: AckReply
     ) -> None:
@@ -222,59 +212,20 @@ class ClusterAdapter(ClusterResponder):
         asyncio.get_running_loop().call_later(timeout, expire)
         await super().broadcast_with_ack(packet, opts, on_count, on_reply)
 
-    async def _gather(
-        self, request: dict[str, Any], expected: int, on_response: Callable[[Any], None]
+    async def _request_fetch(
+        self, opts: BroadcastOptions, expected: int, on_sockets: Callable[[Any], None]
     ) -> int:
-        """Publish ``request`` and feed its responses to ``on_response``; return how many came.
+        rid = new_uid()
+        request = {"uid": self.uid, "requestId": rid, "type": RequestType.REMOTE_FETCH}
+        request["opts"] = {"rooms": sorted(opts.rooms), "except": sorted(opts.except_rooms)}
 
-        It waits until ``expected`` responses came or the requests timeout (partial results).
-        """
-        rid = request["requestId"]
-        done = asyncio.get_running_loop().create_future()
-        received = 0
-
-        def handle(response: dict[str, Any]) -> None:
-            nonlocal received
-            received += 1
-            on_response(response)
-            if received >= expected and not done.done():
-                done.set_result(None)
-
-        self._requests[rid] = handle
-        try:
+        async def send() -> None:
             await self._publish(self.request_channel, encode_json(request))
-            await asyncio.wait_for(asyncio.shield(done), self.requests_timeout)
-        except TimeoutError:
-            logger.warning(
-                "siox cluster: request %s on %s: %d of %d servers answered in %.1f s "
-                "(partial results)",
-                request["type"], self.nsp, received, expected, self.requests_timeout,
-            )  # fmt: skip
-        finally:
-            self._requests.pop(rid, None)
-        return received
-
-    async def fetch_sockets(self, opts: BroadcastOptions) -> list[FetchedSocket]:
-        """The selected sockets of every server that answers in time (remote: `RemoteSocket`)."""
-        sockets = await super().fetch_sockets(opts)
-        if opts.local:
-            return sockets
-        others = await self.server_count() - 1
-        if others <= 0:
-            return sockets
-        remote: list[FetchedSocket] = []
 
         def on_response(response: dict[str, Any]) -> None:
-            for item in response.get("sockets") or ():
-                try:
-                    remote.append(RemoteSocket.from_wire(self, item))
-                except WireError as exc:
-                    logger.warning("siox cluster: dropped a fetched socket: %s", exc)
+            on_sockets(response.get("sockets"))
 
-        request = {"uid": self.uid, "requestId": new_uid(), "type": RequestType.REMOTE_FETCH}
-        request["opts"] = {"rooms": sorted(opts.rooms), "except": sorted(opts.except_rooms)}
-        await self._gather(request, others, on_response)
-        return sockets + remote
+        return await self._gather(rid, send, expected, on_response, RequestType.REMOTE_FETCH)
 
     async def _bulk(self, kind: int, opts: BroadcastOptions, **fields: Any) -> None:
         await self.ready()

@@ -17,10 +17,11 @@ from dataclasses import replace
 from typing import Any
 
 from ..parser import Packet
-from .base import AckCount, AckReply, BroadcastOptions, FetchedSocket, LocalSockets
+from .base import AckCount, AckReply, BroadcastOptions, LocalSockets
 from .memory import InMemoryAdapter
 from .messages import MessageType, new_node_uid
-from .remote import RemoteSocket, describe_socket
+from .remote import describe_socket
+from .requesting import RequestingAdapter
 from .wire import (
     WireError,
     check_data,
@@ -56,7 +57,7 @@ def _selection(opts: BroadcastOptions) -> dict[str, Any]:
     return {"rooms": sorted(opts.rooms), "except": sorted(opts.except_rooms), "flags": {}}
 
 
-class MessageClusterAdapter(InMemoryAdapter):
+class MessageClusterAdapter(RequestingAdapter):
     """The in-memory adapter plus the cluster half of socket.io-adapter's ``ClusterAdapter``.
 
     Args:
@@ -74,13 +75,13 @@ class MessageClusterAdapter(InMemoryAdapter):
         max_message_size: int = 8_000_000,
         max_disconnection_duration: float | None = None,
     ) -> None:
-        super().__init__(local, max_disconnection_duration=max_disconnection_duration)
+        super().__init__(
+            local,
+            requests_timeout=requests_timeout,
+            max_message_size=max_message_size,
+            max_disconnection_duration=max_disconnection_duration,
+        )
         self.uid = new_node_uid()
-        self.requests_timeout = requests_timeout
-        self.max_message_size = max_message_size
-        self._requests: dict[str, Callable[[dict[str, Any]], None]] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._servers = 0
 
     # -- the transport (subclasses) ---------------------------------------------------------------
 
@@ -96,11 +97,6 @@ class MessageClusterAdapter(InMemoryAdapter):
         raise NotImplementedError
 
     # -- helpers ----------------------------------------------------------------------------------
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     async def _publish(self, kind: MessageType, data: dict[str, Any]) -> str:
         message = {"uid": self.uid, "nsp": self.nsp, "type": int(kind), "data": data}
@@ -220,12 +216,6 @@ class MessageClusterAdapter(InMemoryAdapter):
 
     # -- outgoing ---------------------------------------------------------------------------------
 
-    def _only_local_socket(self, opts: BroadcastOptions) -> bool:
-        """Whether ``opts`` targets exactly one socket and it is here (``socket.emit``)."""
-        if len(opts.rooms) != 1 or opts.except_rooms:
-            return False
-        return bool(self.local.sockets(opts.rooms))
-
     async def broadcast(self, packet: Packet, opts: BroadcastOptions) -> None:
         """Send ``packet`` to the selected sockets of every server (this one only: ``local``)."""
         offset = ""
@@ -238,10 +228,6 @@ class MessageClusterAdapter(InMemoryAdapter):
                 wire = {"packet": packet_to_wire(packet), "opts": options_to_wire(opts)}
                 offset = await self._publish(_T.BROADCAST, wire)
         await self._deliver(packet, opts, offset)
-
-    async def server_count(self) -> int:
-        """How many servers share this namespace (at least this one)."""
-        raise NotImplementedError
 
     async def broadcast_with_ack(
         self, packet: Packet, opts: BroadcastOptions, on_count: AckCount, on_reply: AckReply
@@ -288,58 +274,27 @@ class MessageClusterAdapter(InMemoryAdapter):
         asyncio.get_running_loop().call_later(timeout, expire)
         await super().broadcast_with_ack(packet, opts, on_count, on_reply)
 
-    async def _gather(
+    async def _ask(
         self, kind: MessageType, data: dict[str, Any], expected: int, on_data: Callable[[Any], None]
     ) -> int:
-        """Publish a request; feed each response's data to ``on_data``; return how many came.
+        """Publish request ``data``; feed each response's data to ``on_data`` (see `_gather`)."""
 
-        It waits until ``expected`` came or the requests timeout passed (partial results).
-        """
-        rid = data["requestId"]
-        done = asyncio.get_running_loop().create_future()
-        received = 0
-
-        def handle(response: dict[str, Any]) -> None:
-            nonlocal received
-            received += 1
-            on_data(response["data"])
-            if received >= expected and not done.done():
-                done.set_result(None)
-
-        self._requests[rid] = handle
-        try:
+        async def send() -> None:
             await self._publish(kind, data)
-            await asyncio.wait_for(asyncio.shield(done), self.requests_timeout)
-        except TimeoutError:
-            logger.warning(
-                "siox cluster: request %d on %s: %d of %d servers answered in %.1f s "
-                "(partial results)",
-                kind, self.nsp, received, expected, self.requests_timeout,
-            )  # fmt: skip
-        finally:
-            self._requests.pop(rid, None)
-        return received
 
-    async def fetch_sockets(self, opts: BroadcastOptions) -> list[FetchedSocket]:
-        """The selected sockets of every server that answers in time (remote: `RemoteSocket`)."""
-        sockets = await super().fetch_sockets(opts)
-        if opts.local:
-            return sockets
-        others = await self.server_count() - 1
-        if others <= 0:
-            return sockets
-        remote: list[FetchedSocket] = []
+        def on_response(response: dict[str, Any]) -> None:
+            on_data(response["data"])
 
+        return await self._gather(data["requestId"], send, expected, on_response, int(kind))
+
+    async def _request_fetch(
+        self, opts: BroadcastOptions, expected: int, on_sockets: Callable[[Any], None]
+    ) -> int:
         def on_data(data: dict[str, Any]) -> None:
-            for item in data.get("sockets") or ():
-                try:
-                    remote.append(RemoteSocket.from_wire(self, item))
-                except WireError as exc:
-                    logger.warning("siox cluster: dropped a fetched socket: %s", exc)
+            on_sockets(data.get("sockets"))
 
         request = {"opts": _selection(opts), "requestId": new_node_uid()}
-        await self._gather(_T.FETCH_SOCKETS, request, others, on_data)
-        return sockets + remote
+        return await self._ask(_T.FETCH_SOCKETS, request, expected, on_data)
 
     async def add_sockets(self, opts: BroadcastOptions, rooms: Iterable[str]) -> None:
         """Make the selected sockets of every server join ``rooms``."""
@@ -393,6 +348,6 @@ class MessageClusterAdapter(InMemoryAdapter):
         on_data: Callable[[Any], None],
         on_reply: AckReply,
     ) -> None:
-        received = await self._gather(_T.SERVER_SIDE_EMIT, request, others, on_data)
+        received = await self._ask(_T.SERVER_SIDE_EMIT, request, others, on_data)
         for _ in range(max(0, others - received)):
             on_reply("", None)

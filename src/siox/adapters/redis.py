@@ -16,11 +16,7 @@ shared by every namespace. Needs the ``redis`` extra: ``pip install "siox[redis]
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from .base import LocalSockets
 from .cluster import ClusterAdapter
@@ -30,10 +26,10 @@ from .pubsub import MessageHandler
 
 try:
     import redis.asyncio as aioredis
-    from redis.exceptions import RedisError
 except ImportError as exc:  # pragma: no cover - the one place the extra is imported
     raise ImportError('siox.adapters.redis needs redis-py: pip install "siox[redis]"') from exc
 
+from .redis_bus import RedisSubscriber, check_client, redis_publisher
 from .sharded import ShardedPubSubUnsupported, sharded_redis_adapter
 from .streams import redis_streams_adapter
 from .streams_emitter import RedisStreamsEmitter
@@ -49,41 +45,24 @@ __all__ = [
     "sharded_redis_adapter",
 ]
 
-logger = logging.getLogger("siox.cluster")
 
-_POLL = 1.0  # seconds a read waits before checking again
-_MAX_BACKOFF = 5.0
+class RedisPubSub(RedisSubscriber):
+    """The Redis side of a `ClusterAdapter`: one shared subscriber, pipelined publishes.
 
-
-def _check_client(client: aioredis.Redis) -> None:
-    if not isinstance(client, aioredis.Redis):
-        raise TypeError("expected a redis.asyncio.Redis client")
-    if client.connection_pool.connection_kwargs.get("decode_responses"):
-        raise ValueError("the Redis client must return bytes (decode_responses=False)")
-
-
-class RedisPubSub:
-    """The Redis side of a `ClusterAdapter`: publish on ``client``, one shared subscriber.
+    Publishes go through an `siox.adapters.pubsub.OrderedPublisher`: in order, without
+    waiting for each ``PUBLISH`` to come back (as npm's adapter does with node-redis).
 
     Args:
         client: a ``redis.asyncio.Redis`` returning bytes.
     """
 
     def __init__(self, client: aioredis.Redis) -> None:
-        _check_client(client)
-        self.client = client
-        self._pubsub: Any = None
-        self._reader: asyncio.Task[None] | None = None
-        self._patterns: dict[str, MessageHandler] = {}
-        self._channels: dict[str, MessageHandler] = {}
-        # One (un)subscription at a time: redis-py's PubSub opens its connection on its first
-        # command, and two namespaces subscribing at once would each open one (the first
-        # one's subscriptions then live on a connection nobody reads).
-        self._lock = asyncio.Lock()
+        super().__init__(client)
+        self.publisher = redis_publisher(client)
 
     async def publish(self, channel: str, message: bytes) -> None:
-        """``PUBLISH channel message``."""
-        await self.client.publish(channel, message)
+        """Queue ``PUBLISH channel message`` (after what this node published before)."""
+        await self.publisher.publish(channel, message)
 
     async def numsub(self, channel: str) -> int:
         """``PUBSUB NUMSUB channel``."""
@@ -99,80 +78,15 @@ class RedisPubSub:
             ChannelCollision: with a pattern ``key#nsp#*`` (a classic adapter), when sharded or
                 streams nodes use ``key`` as their prefix on this Redis.
         """
-        async with self._lock:
-            if pattern.endswith("#*") and pattern not in self._patterns:
-                key, _, nsp = pattern[:-2].partition("#")
-                await refuse_classic_collision(self.client, key, nsp)
-            if self._pubsub is None:
-                self._pubsub = self.client.pubsub()
-            if pattern:
-                self._patterns[pattern] = handler
-            for channel in channels:
-                self._channels[channel] = handler
-            if pattern:
-                await self._pubsub.psubscribe(pattern)
-            await self._pubsub.subscribe(*channels)
-            if self._reader is None or self._reader.done():
-                self._reader = asyncio.ensure_future(self._read())
-
-    async def unsubscribe(self, pattern: str, channels: Sequence[str]) -> None:
-        """Stop routing ``pattern`` and ``channels``; close the subscriber when none is left."""
-        self._patterns.pop(pattern, None)
-        for channel in channels:
-            self._channels.pop(channel, None)
-        if self._pubsub is None:
-            return
-        try:
-            if pattern:
-                await self._pubsub.punsubscribe(pattern)
-            await self._pubsub.unsubscribe(*channels)
-        except (RedisError, OSError) as exc:
-            logger.warning("siox cluster: could not unsubscribe from Redis: %r", exc)
-        if not self._patterns and not self._channels:
-            await self.close()
+        if pattern.endswith("#*") and pattern not in self._patterns:
+            key, _, nsp = pattern[:-2].partition("#")
+            await refuse_classic_collision(self.client, key, nsp)
+        await super().subscribe(pattern, channels, handler)
 
     async def close(self) -> None:
-        """Stop reading and release the subscriber connection."""
-        reader, self._reader = self._reader, None
-        if reader is not None:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
-        pubsub, self._pubsub = self._pubsub, None
-        if pubsub is not None:
-            with contextlib.suppress(RedisError, OSError):
-                await pubsub.aclose()
-
-    async def _read(self) -> None:
-        backoff = 0.1
-        while self._pubsub is not None:
-            try:
-                message = await self._pubsub.get_message(
-                    ignore_subscribe_messages=True, timeout=_POLL
-                )
-            except (RedisError, OSError) as exc:
-                logger.warning("siox cluster: Redis subscriber failed (%r), retrying", exc)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, _MAX_BACKOFF)
-                continue
-            backoff = 0.1
-            if message is not None:
-                await self._dispatch(message)
-
-    async def _dispatch(self, message: dict[str, Any]) -> None:
-        channel = message.get("channel")
-        data = message.get("data")
-        if not isinstance(channel, bytes) or not isinstance(data, bytes):
-            return
-        name = channel.decode("utf-8", "replace")
-        if message.get("type") == "pmessage":
-            pattern = message.get("pattern")
-            key = pattern.decode("utf-8", "replace") if isinstance(pattern, bytes) else ""
-            handler = self._patterns.get(key)
-        else:
-            handler = self._channels.get(name)
-        if handler is not None:
-            await handler(name, data)
+        """Send what is queued (for 5 s at most), stop reading, release the connection."""
+        await self.publisher.flush(5.0)
+        await super().close()
 
 
 def redis_adapter(
@@ -215,7 +129,7 @@ class RedisEmitter(Emitter):
     """
 
     def __init__(self, client: aioredis.Redis, key: str = "socket.io", nsp: str = "/") -> None:
-        _check_client(client)
+        check_client(client)
         self.client = client
         super().__init__(self._publish, key, nsp)
 

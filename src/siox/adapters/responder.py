@@ -9,15 +9,15 @@ acks, acting on this node's sockets only. Everything it reads has been decoded b
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .base import BroadcastOptions, LocalSockets
 from .memory import InMemoryAdapter
 from .pubsub import PubSub, new_uid
 from .remote import describe_socket
+from .requesting import RequestingAdapter
 from .wire import (
     RequestType,
     WireError,
@@ -50,13 +50,14 @@ def _str_list(value: Any) -> list[str]:
     return value
 
 
-class ClusterResponder(InMemoryAdapter):
+class ClusterResponder(RequestingAdapter):
     """The local half (in memory) and the answering half of a cluster adapter.
 
     Args:
         local: the namespace's local sockets.
         pubsub: the bus.
         key: the channel prefix.
+        requests_timeout: seconds a request waits for other servers.
         max_message_size: larger messages from the bus are dropped (bytes).
         max_disconnection_duration: see `InMemoryAdapter`.
     """
@@ -67,26 +68,23 @@ class ClusterResponder(InMemoryAdapter):
         pubsub: PubSub,
         *,
         key: str,
+        requests_timeout: float,
         max_message_size: int,
         max_disconnection_duration: float | None,
     ) -> None:
-        super().__init__(local, max_disconnection_duration=max_disconnection_duration)
+        super().__init__(
+            local,
+            requests_timeout=requests_timeout,
+            max_message_size=max_message_size,
+            max_disconnection_duration=max_disconnection_duration,
+        )
         self.pubsub = pubsub
-        self.max_message_size = max_message_size
         self.uid = new_uid()
         nsp = local.name
         self.channel = f"{key}#{nsp}#"
         self.request_channel = f"{key}-request#{nsp}#"
         self.response_channel = f"{key}-response#{nsp}#"
         self.specific_response_channel = f"{self.response_channel}{self.uid}#"
-        #: response handlers of this node's pending requests, by request id
-        self._requests: dict[str, Callable[[dict[str, Any]], None]] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
-
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     async def _publish(self, channel: str, message: bytes) -> None:
         try:

@@ -19,13 +19,14 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import ResponseError
 
 from .base import LocalSockets
 from .collision import refuse_message_collision
 from .message_cluster import MessageClusterAdapter
 from .messages import MessageType, decode_any, encode_sharded
 from .pubsub import MessageHandler, settle
+from .redis_bus import RedisSubscriber, check_client, redis_publisher
 from .wire import WireError
 
 __all__ = [
@@ -39,24 +40,19 @@ logger = logging.getLogger("siox.cluster")
 
 SubscriptionMode = Literal["static", "dynamic", "dynamic-private"]
 _MODES = ("static", "dynamic", "dynamic-private")
-_POLL = 1.0
-_MAX_BACKOFF = 5.0
 
 
 class ShardedPubSubUnsupported(RuntimeError):
     """The Redis server has no sharded Pub/Sub (``SSUBSCRIBE``, Redis 7.0+)."""
 
 
-class ShardedSubscriber:
-    """One ``SSUBSCRIBE`` connection shared by the namespaces of a sharded adapter."""
+class ShardedSubscriber(RedisSubscriber):
+    """The ``SSUBSCRIBE`` connection and the ``SPUBLISH`` queue shared by a factory's namespaces."""
 
     def __init__(self, client: aioredis.Redis) -> None:
-        self.client = client
-        self._pubsub: Any = None
-        self._reader: asyncio.Task[None] | None = None
-        self._handlers: dict[str, MessageHandler] = {}
+        super().__init__(client, sharded=True)
+        self.publisher = redis_publisher(client, "SPUBLISH")
         self._checked = False
-        self._lost = False
 
     async def check(self) -> None:
         """Raise `ShardedPubSubUnsupported` unless the server knows ``PUBSUB SHARDNUMSUB``."""
@@ -73,66 +69,17 @@ class ShardedSubscriber:
             ) from exc
         self._checked = True
 
-    async def subscribe(self, channels: Sequence[str], handler: MessageHandler) -> None:
-        """``SSUBSCRIBE channels``, routing their messages to ``handler``."""
+    async def subscribe(
+        self, pattern: str, channels: Sequence[str], handler: MessageHandler
+    ) -> None:
+        """``SSUBSCRIBE channels`` (no pattern), routing their messages to ``handler``."""
         await self.check()
-        if self._pubsub is None:
-            self._pubsub = self.client.pubsub()
-        for channel in channels:
-            self._handlers[channel] = handler
-        await self._pubsub.execute_command("SSUBSCRIBE", *channels)
-        if self._reader is None or self._reader.done():
-            self._reader = asyncio.ensure_future(self._read())
-
-    async def unsubscribe(self, channels: Sequence[str]) -> None:
-        """``SUNSUBSCRIBE channels``; close the connection when none is left."""
-        for channel in channels:
-            self._handlers.pop(channel, None)
-        if self._pubsub is None or not channels:
-            return
-        try:
-            await self._pubsub.execute_command("SUNSUBSCRIBE", *channels)
-        except (RedisError, OSError) as exc:
-            logger.warning("siox cluster: could not unsubscribe from Redis: %r", exc)
-        if not self._handlers:
-            await self.close()
+        await super().subscribe(pattern, channels, handler)
 
     async def close(self) -> None:
-        """Stop reading and release the connection."""
-        reader, self._reader = self._reader, None
-        if reader is not None:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
-        pubsub, self._pubsub = self._pubsub, None
-        if pubsub is not None:
-            with contextlib.suppress(RedisError, OSError):
-                await pubsub.aclose()
-
-    async def _read(self) -> None:
-        backoff = 0.1
-        while self._pubsub is not None:
-            try:
-                if self._lost and self._handlers:
-                    await self._pubsub.execute_command("SSUBSCRIBE", *self._handlers)
-                    logger.warning("siox cluster: sharded subscriptions restored")
-                self._lost = False
-                message = await self._pubsub.get_message(timeout=_POLL)
-            except (RedisError, OSError) as exc:
-                logger.warning("siox cluster: Redis subscriber failed (%r), retrying", exc)
-                self._lost = True
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, _MAX_BACKOFF)
-                continue
-            backoff = 0.1
-            if message is None or message.get("type") != "smessage":
-                continue
-            channel, data = message.get("channel"), message.get("data")
-            if isinstance(channel, bytes) and isinstance(data, bytes):
-                name = channel.decode("utf-8", "replace")
-                handler = self._handlers.get(name)
-                if handler is not None:
-                    await handler(name, data)
+        """Send what is queued (for 5 s at most), stop reading, release the connection."""
+        await self.publisher.flush(5.0)
+        await super().close()
 
 
 class ShardedRedisAdapter(MessageClusterAdapter):
@@ -162,7 +109,7 @@ class ShardedRedisAdapter(MessageClusterAdapter):
 
     async def _subscribe(self) -> None:
         await refuse_message_collision(self.client, self.prefix, self.nsp)
-        await self.subscriber.subscribe((self.channel, self.response_channel), self._on_raw)
+        await self.subscriber.subscribe("", (self.channel, self.response_channel), self._on_raw)
 
     async def ready(self) -> None:
         """Subscribe if not done yet (raises `ShardedPubSubUnsupported` on Redis < 7)."""
@@ -177,7 +124,7 @@ class ShardedRedisAdapter(MessageClusterAdapter):
         channels = [self.channel, self.response_channel]
         channels += [self._room_channel(room) for room in self._room_channels]
         self._room_channels.clear()
-        await self.subscriber.unsubscribe(channels)
+        await self.subscriber.unsubscribe("", channels)
         self._started = None
         self._requests.clear()
 
@@ -208,15 +155,12 @@ class ShardedRedisAdapter(MessageClusterAdapter):
         return self.channel
 
     async def _send(self, message: dict[str, Any]) -> str:
-        encoded = encode_sharded(message)
-        await self.client.execute_command(  # type: ignore[no-untyped-call]
-            "SPUBLISH", self._channel_for(message), encoded
-        )
+        await self.subscriber.publisher.publish(self._channel_for(message), encode_sharded(message))
         return ""
 
     async def _send_response(self, requester: str, message: dict[str, Any]) -> None:
-        await self.client.execute_command(  # type: ignore[no-untyped-call]
-            "SPUBLISH", f"{self.channel}{requester}#", encode_sharded(message)
+        await self.subscriber.publisher.publish(
+            f"{self.channel}{requester}#", encode_sharded(message)
         )
 
     async def server_count(self) -> int:
@@ -276,9 +220,9 @@ class ShardedRedisAdapter(MessageClusterAdapter):
         try:
             if subscribe:
                 await self.ready()
-                await self.subscriber.subscribe(channels, self._on_raw)
+                await self.subscriber.subscribe("", channels, self._on_raw)
             else:
-                await self.subscriber.unsubscribe(channels)
+                await self.subscriber.unsubscribe("", channels)
         except Exception as exc:
             logger.warning("siox cluster: room channels %s not (un)subscribed: %r", channels, exc)
 
@@ -306,9 +250,7 @@ def sharded_redis_adapter(
     Raises:
         ValueError: an unknown ``subscription_mode``.
     """
-    from .redis import _check_client  # the shared client check
-
-    _check_client(client)
+    check_client(client)
     if subscription_mode not in _MODES:
         raise ValueError(f"subscription_mode must be one of {_MODES}, not {subscription_mode!r}")
     subscriber = ShardedSubscriber(client)

@@ -31,7 +31,7 @@ from .base import BroadcastOptions, LocalSockets, SessionState
 from .collision import refuse_message_collision
 from .message_cluster import MessageClusterAdapter
 from .messages import MessageType, decode_entry, decode_msgpack, encode_entry, encode_msgpack
-from .pubsub import settle
+from .pubsub import OrderedPublisher, settle
 from .wire import WireError, check_data, options_from_wire, packet_from_wire
 
 __all__ = ["RedisStreamsAdapter", "StreamReader", "redis_streams_adapter"]
@@ -68,6 +68,15 @@ class StreamReader:
         self._task: asyncio.Task[None] | None = None
         self._starting: asyncio.Future[None] | None = None
         self._offset: str | None = None
+        #: the entries whose offsets nobody awaits (recovery off), appended in order, pipelined
+        self.appender = OrderedPublisher[dict[str, str]](self._append)
+        self.max_len = 10_000
+
+    async def _append(self, batch: list[tuple[str, dict[str, str]]]) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for stream, fields in batch:
+            pipe.xadd(stream, fields, maxlen=self.max_len, approximate=True)  # type: ignore[arg-type]
+        await pipe.execute()
 
     async def start(self) -> None:
         """Start reading from the current end of the stream (once, whoever asks first)."""
@@ -89,7 +98,8 @@ class StreamReader:
         self._task = asyncio.ensure_future(self._poll())
 
     async def stop(self) -> None:
-        """Stop reading."""
+        """Append what is queued (for 5 s at most), then stop reading."""
+        await self.appender.flush(5.0)
         task, self._task, self._starting = self._task, None, None
         if task is not None:
             task.cancel()
@@ -197,6 +207,9 @@ class RedisStreamsAdapter(MessageClusterAdapter):
     async def _send(self, message: dict[str, Any]) -> str:
         if _ephemeral(message):
             await self.client.publish(self.channel, encode_msgpack(message))
+            return ""
+        if self._window is None:  # nobody needs the offset: appended in order, not awaited
+            await self.reader.appender.publish(self.stream_name, encode_entry(message))
             return ""
         entry_id = await self.client.xadd(
             self.stream_name,
@@ -338,6 +351,7 @@ def redis_streams_adapter(
 
     pubsub = RedisPubSub(client)
     reader = StreamReader(client, stream_name, read_count)
+    reader.max_len = max_len
 
     def factory(local: LocalSockets) -> RedisStreamsAdapter:
         return RedisStreamsAdapter(

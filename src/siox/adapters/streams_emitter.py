@@ -96,9 +96,9 @@ class RedisStreamsEmitter(Emitter):
         nsp: str = "/",
         max_len: int = 10_000,
     ) -> None:
-        from .redis import _check_client
+        from .redis_bus import check_client
 
-        _check_client(client)
+        check_client(client)
         self.client = client
         self.stream_name = stream_name
         self.channel_prefix = channel_prefix
