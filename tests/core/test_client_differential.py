@@ -310,5 +310,10 @@ def test_the_client_websocket_takes_whole_frames_on_the_fast_path() -> None:
     conn = WebSocketConnection(Role.CLIENT)
     read = encode_frame(Opcode.TEXT, "héllo".encode()) + encode_frame(Opcode.TEXT, b"z" * 300)
     with fast_paths(True):
-        assert conn._whole_frames(read) == [TextMessage("héllo"), TextMessage("z" * 300)]
-        assert conn._whole_frames(encode_frame(Opcode.TEXT, b"ab", mask_key=KEY)) is None
+        events: list[Any] = []
+        assert conn._whole_frames(read, events) == len(read)  # every byte taken
+        assert events == [TextMessage("héllo"), TextMessage("z" * 300)]
+        # A masked frame is not a server's: nothing consumed, the general path decides.
+        masked: list[Any] = []
+        assert conn._whole_frames(encode_frame(Opcode.TEXT, b"ab", mask_key=KEY), masked) == 0
+        assert masked == []
