@@ -58,9 +58,11 @@ function progress(figures) {
   process.stderr.write(`loadgen ${mode} ${FIRST} t=${elapsed().toFixed(0)}s ${JSON.stringify(figures)}\n`);
 }
 
+let current = null; // the figures so far: printed as they are on SIGTERM
+const latencies = []; // churn: every ack's round trip, ms
+
 async function churn() {
-  const s = { connections: 0, connect_errors: 0, emits: 0, acked: 0, wrong: 0, ack_timeouts: 0, dropped: 0 };
-  const latencies = [];
+  const s = (current = { connections: 0, connect_errors: 0, emits: 0, acked: 0, wrong: 0, ack_timeouts: 0, dropped: 0 });
   const deadline = started + SECONDS * 1000;
   const ramp = Math.min(SECONDS * 0.2, COUNT / 500) * 1000; // at most ~500 new clients a second
   const timer = setInterval(() => progress(s), 30000);
@@ -80,7 +82,7 @@ async function churn() {
       }
       s.connections++;
       const emits = 1 + Math.floor(random() * EMITS);
-      for (let i = 0; i < emits; i++) {
+      for (let i = 0; i < emits && Date.now() < deadline; i++) {
         counter++;
         s.emits++;
         const t0 = performance.now();
@@ -103,13 +105,11 @@ async function churn() {
   for (let i = FIRST; i < FIRST + COUNT; i++) slots.push(slot(i));
   await Promise.all(slots);
   clearInterval(timer);
-  s.ack_ms_p50 = percentile(latencies, 0.5);
-  s.ack_ms_p99 = percentile(latencies, 0.99);
   return s;
 }
 
 async function upgrade() {
-  const s = { clients: 0, connect_errors: 0, delivered_down: 0, down_broken_steps: 0, tail_missing: 0, sent_up: 0, upgraded: 0, last: 0 };
+  const s = (current = { clients: 0, connect_errors: 0, delivered_down: 0, down_broken_steps: 0, tail_missing: 0, sent_up: 0, upgraded: 0, last: 0 });
   const ramp = SECONDS * 500; // connections (and so upgrades) spread over the first half
   async function client(index) {
     await sleep(((index - FIRST) / COUNT) * ramp);
@@ -158,7 +158,7 @@ async function upgrade() {
 }
 
 async function shutdown() {
-  const s = { clients: 0, connect_errors: 0, disconnected: 0, acks_failed: 0, acks_answered: 0, reasons: {} };
+  const s = (current = { clients: 0, connect_errors: 0, disconnected: 0, acks_failed: 0, acks_answered: 0, reasons: {} });
   const sockets = [];
   const acks = [];
   let resolveGone;
@@ -201,15 +201,28 @@ async function shutdown() {
   return s;
 }
 
+function finish(figures) {
+  figures.wall_s = elapsed();
+  const cpu = process.cpuUsage();
+  figures.cpu_s = (cpu.user + cpu.system) / 1e6;
+  if (latencies.length) {
+    figures.ack_ms_p50 = percentile(latencies, 0.5);
+    figures.ack_ms_p99 = percentile(latencies, 0.99);
+  }
+  process.stdout.write(JSON.stringify(figures) + "\n");
+  process.exit(0);
+}
+
+process.on("SIGTERM", () => {
+  // stopped before the end (the run overran its budget): the figures so far, marked so
+  const figures = current || {};
+  figures.interrupted = 1;
+  finish(figures);
+});
+
 const modes = { churn, upgrade, shutdown };
 modes[mode]().then(
-  (figures) => {
-    figures.wall_s = elapsed();
-    const cpu = process.cpuUsage();
-    figures.cpu_s = (cpu.user + cpu.system) / 1e6;
-    process.stdout.write(JSON.stringify(figures) + "\n");
-    process.exit(0);
-  },
+  finish,
   (err) => {
     process.stderr.write(`loadgen failed: ${err && err.stack}\n`);
     process.exit(2);

@@ -59,7 +59,6 @@ class LoadGen:
         wanted = procs or int(os.environ.get("SIOX_LOADGEN_PROCS", 0) or 0)
         self.procs = max(1, min(clients, wanted or math.ceil(clients / 5000)))
         self._running: list[asyncio.subprocess.Process] = []
-        self._stderr: list[asyncio.Task[bytes]] = []
 
     async def __aenter__(self) -> LoadGen:
         node = need_node()
@@ -78,12 +77,9 @@ class LoadGen:
                 str(count),
                 str(seconds),
                 str(emits),
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,  # its progress lines go to our stderr
             )
-            assert process.stderr is not None
             self._running.append(process)
-            self._stderr.append(asyncio.create_task(process.stderr.read()))
             first += count
         return self
 
@@ -92,9 +88,13 @@ class LoadGen:
             if process.returncode is None:
                 process.kill()
                 await process.wait()
-        for task in self._stderr:
-            task.cancel()
-        await asyncio.gather(*self._stderr, return_exceptions=True)
+
+    @staticmethod
+    async def _output(process: asyncio.subprocess.Process) -> bytes:
+        assert process.stdout is not None
+        out = await process.stdout.read()
+        await process.wait()
+        return out
 
     def finished(self) -> bool:
         """Whether every process has ended."""
@@ -108,16 +108,21 @@ class LoadGen:
             assert line.strip() == b"ready", line
 
     async def result(self, timeout: float) -> dict[str, Any]:
-        """Wait for every process to end (at most ``timeout`` s); their reports added up."""
-        reports = []
+        """Wait for every process to end; their reports added up. A process still running
+        after ``timeout`` s is stopped (SIGTERM: it reports what it has, marked
+        ``interrupted``)."""
+        outputs = [asyncio.ensure_future(self._output(p)) for p in self._running]
+        _, late = await asyncio.wait(outputs, timeout=timeout)
         for process in self._running:
-            assert process.stdout is not None
-            out = await asyncio.wait_for(process.stdout.read(), timeout)
-            await asyncio.wait_for(process.wait(), timeout)
-            if process.returncode != 0:
-                err = await asyncio.wait_for(self._stderr[self._running.index(process)], 5)
-                raise AssertionError(f"loadgen exited {process.returncode}: {err[-2000:]!r}")
+            if late and process.returncode is None:
+                process.terminate()
+        reports = []
+        for process, output in zip(self._running, outputs, strict=True):
+            out = await asyncio.wait_for(output, 30)
+            if process.returncode != 0 or not out.strip():
+                raise AssertionError(f"loadgen exited {process.returncode}: {out[-2000:]!r}")
             reports.append(json.loads(out.decode().strip().splitlines()[-1]))
         figures = add_up(reports)
+        figures.setdefault("interrupted", 0)
         figures["procs"] = self.procs
         return figures
