@@ -7,7 +7,7 @@ in its own process on uvloop or asyncio; after each round it reports its RSS, Py
 (gc), tracemalloc's current size, malloc's arena figures (mallinfo2) and, with --trim, the RSS
 after ``malloc_trim(0)``.
 
-    python bench/reset_memory.py --loop uvloop --rounds 25 --acks 20000 [--trim]
+    python bench/reset_memory.py --loop uvloop --rounds 25 --acks 20000 [--trim] [--no-tracemalloc]
 
 Run with MALLOC_ARENA_MAX=2 in the environment to compare arena counts.
 """
@@ -74,6 +74,33 @@ def _mappings() -> dict[str, float]:
     return {"heap_rss_mb": round(heap / 1e3, 1), "anon_rss_mb": round(anon / 1e3, 1)}
 
 
+def _pymalloc() -> dict[str, float]:
+    """pymalloc's arenas (``sys._debugmallocstats``, written to the C stderr: caught on a
+    file): those in use now and the MB they map."""
+    import tempfile
+
+    with tempfile.TemporaryFile("w+") as out:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(out.fileno(), 2)
+        try:
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        out.seek(0)
+        text = out.read()
+    figures: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("# arenas allocated current"):
+            figures["pymalloc_arenas"] = int(line.split("=")[1].replace(",", ""))
+        elif line.startswith("# bytes in allocated blocks"):
+            figures["pymalloc_used_mb"] = round(int(line.split("=")[1].replace(",", "")) / 1e6, 1)
+        elif line.startswith("Total") and "pymalloc_total_mb" not in figures:
+            figures["pymalloc_total_mb"] = round(int(line.split("=")[1].replace(",", "")) / 1e6, 1)
+    return figures
+
+
 def _malloc() -> dict[str, float]:
     libc = ctypes.CDLL("libc.so.6")
     libc.mallinfo2.restype = _Mallinfo2
@@ -86,7 +113,7 @@ def _malloc() -> dict[str, float]:
     }
 
 
-def serve(loop_name: str, trim: bool) -> None:
+def serve(loop_name: str, trim: bool, traced: bool) -> None:
     """The server process: prints its port, then a JSON line per "stats" line on stdin."""
     import siox
 
@@ -94,7 +121,8 @@ def serve(loop_name: str, trim: bool) -> None:
         import uvloop
 
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    tracemalloc.start()
+    if traced:  # (pymalloc's own figures are only there without tracemalloc)
+        tracemalloc.start()
     sio = siox.Server(ping_interval=60, ping_timeout=60)
     tasks: set[asyncio.Task[None]] = set()
     written = 0
@@ -129,11 +157,14 @@ def serve(loop_name: str, trim: bool) -> None:
                 stats: dict[str, Any] = {
                     "rss_mb": round(_rss_mb(), 1),
                     "objects": len(gc.get_objects()),
-                    "tracemalloc_mb": round(tracemalloc.get_traced_memory()[0] / 1e6, 1),
+                    "tracemalloc_mb": round(tracemalloc.get_traced_memory()[0] / 1e6, 1)
+                    if traced
+                    else None,
                     "tasks": len(asyncio.all_tasks()),
                     "connections": len(sio.connections),
                     **_malloc(),
                     **_mappings(),
+                    **_pymalloc(),
                 }
                 if trim:
                     ctypes.CDLL("libc.so.6").malloc_trim(0)
@@ -174,9 +205,10 @@ def _round(port: int, acks: int) -> None:
     conn.close()  # RST
 
 
-def drive(loop_name: str, rounds: int, acks: int, trim: bool) -> None:
+def drive(loop_name: str, rounds: int, acks: int, trim: bool, traced: bool) -> None:
+    flags = (["--trim"] if trim else []) + ([] if traced else ["--no-tracemalloc"])
     server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", loop_name] + (["--trim"] if trim else []),
+        [sys.executable, __file__, "--serve", loop_name, *flags],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -203,9 +235,10 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--acks", type=int, default=20000)
     parser.add_argument("--trim", action="store_true")
+    parser.add_argument("--no-tracemalloc", action="store_true")
     parser.add_argument("--serve", choices=["uvloop", "asyncio"])
     options = parser.parse_args()
     if options.serve:
-        serve(options.serve, options.trim)
+        serve(options.serve, options.trim, not options.no_tracemalloc)
     else:
-        drive(options.loop, options.rounds, options.acks, options.trim)
+        drive(options.loop, options.rounds, options.acks, options.trim, not options.no_tracemalloc)

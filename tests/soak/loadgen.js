@@ -62,9 +62,9 @@ let current = null; // the figures so far: printed as they are on SIGTERM
 const latencies = []; // churn: every ack's round trip, ms
 
 async function churn() {
-  const s = (current = { connections: 0, connect_errors: 0, emits: 0, acked: 0, wrong: 0, ack_timeouts: 0, dropped: 0 });
+  const s = (current = { connections: 0, connect_errors: 0, emits: 0, acked: 0, wrong: 0, ack_timeouts: 0, dropped: 0, connect_error_kinds: {} });
   const deadline = started + SECONDS * 1000;
-  const ramp = Math.min(SECONDS * 0.2, COUNT / 500) * 1000; // at most ~500 new clients a second
+  const ramp = Math.min(SECONDS * 0.2, COUNT / 100) * 1000; // at most ~100 new clients a second
   const timer = setInterval(() => progress(s), 30000);
   async function slot(index) {
     const transports = index % 5 === 0 ? ["polling"] : ["websocket"];
@@ -76,6 +76,8 @@ async function churn() {
         await connected(socket);
       } catch (err) {
         s.connect_errors++;
+        const kind = `${err.message}${err.description ? ` (${err.description.message || err.description})` : ""}`;
+        s.connect_error_kinds[kind] = (s.connect_error_kinds[kind] || 0) + 1;
         socket.close();
         await sleep(200);
         continue;
