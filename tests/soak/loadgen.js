@@ -42,9 +42,20 @@ function open(transports) {
 }
 
 function connected(socket) {
+  // connect_error, or a close before the namespace's CONNECT came back ("disconnect"), or
+  // nothing at all for 40 s: a connection that never comes is an error, never a hang
   return new Promise((resolve, reject) => {
-    socket.once("connect", resolve);
-    socket.once("connect_error", reject);
+    const guard = setTimeout(() => reject(new Error("no answer")), 40000);
+    socket.once("connect", () => {
+      clearTimeout(guard);
+      resolve();
+    });
+    const fail = (err) => {
+      clearTimeout(guard);
+      reject(err instanceof Error ? err : new Error(`disconnect: ${err}`));
+    };
+    socket.once("connect_error", fail);
+    socket.once("disconnect", fail);
   });
 }
 
