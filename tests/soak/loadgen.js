@@ -1,16 +1,16 @@
 // Out-of-process load generator of the soak tests: many npm socket.io-client sockets in one
 // Node process (tests/soak/loadgen.py starts several and adds their reports up).
 //
-//   node loadgen.js MODE URL FIRST COUNT SECONDS [EMITS]
+//   node loadgen.js MODE URL FIRST COUNT SECONDS [EXTRA]
 //
 // Clients FIRST .. FIRST+COUNT-1 (the index picks the transport: every fifth is long-polling,
 // the others WebSocket, except in "upgrade" where all start on polling and upgrade).
 // Prints progress lines on stderr and one JSON report on stdout when done.
 //
 // MODE churn    connect / emit-with-ack "work"(index, n) / disconnect, each connection sends
-//               1..EMITS events, until SECONDS have passed; checks every ack's value.
+//               1..EXTRA (5) events, until SECONDS have passed; checks every ack's value.
 // MODE upgrade  connect over polling and upgrade while the server sends numbered "n" packets;
-//               each client sends "up"(index, n) every 10 ms until the server's "stop"(last),
+//               each client sends "up"(index, n) every EXTRA (10) ms until the server's "stop"(last),
 //               then "done"(index, count, transport) and waits for the numbers up to last.
 // MODE shutdown connect, send 3 "slow" emit-with-ack, print "ready" on stdout, then record
 //               each client's disconnect reason and ack outcomes (until all are gone or
@@ -23,7 +23,8 @@ const [mode, url, firstArg, countArg, secondsArg, emitsArg] = process.argv.slice
 const FIRST = Number(firstArg);
 const COUNT = Number(countArg);
 const SECONDS = Number(secondsArg);
-const EMITS = Number(emitsArg || 5);
+const EMITS = Number(emitsArg || 5); // churn: most events per connection
+const UP_MS = Number(emitsArg || 10); // upgrade: ms between a client's "up" packets
 const started = Date.now();
 const elapsed = () => (Date.now() - started) / 1000;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -151,7 +152,7 @@ async function upgrade() {
     while (!stop) {
       count++;
       socket.emit("up", index, count);
-      await sleep(10);
+      await sleep(UP_MS);
     }
     const n = await last;
     s.last = Math.max(s.last, n);

@@ -8,7 +8,8 @@ broadcasts "stop"(last); each client then reports its count with "done". Each si
 every number once and in order (0 lost, duplicated or reordered, both ways).
 
 Size (env): SIOX_UPGRADE_NODE_CLIENTS (100), SIOX_UPGRADE_NODE_SECONDS (4),
-SIOX_UPGRADE_NODE_HZ (the broadcast rate, 1000). Full size: 1,000 clients at 1 kHz (a million
+SIOX_UPGRADE_NODE_HZ (the broadcast rate, 1000), SIOX_UPGRADE_NODE_UP_MS (ms between a client's
+"up" packets, 10). Full size: 1,000 clients at 1 kHz (a million
 deliveries a second: more than one Python process sends, so the ticker falls behind and sends
 in bursts; a lower rate checks the same ordering with the server keeping up).
 """
@@ -29,6 +30,7 @@ from soak.soakkit import Sampler, env_float, env_int, percentile, report
 CLIENTS = env_int("SIOX_UPGRADE_NODE_CLIENTS", 100)
 SECONDS = env_float("SIOX_UPGRADE_NODE_SECONDS", 4.0)
 RATE_HZ = env_int("SIOX_UPGRADE_NODE_HZ", 1000)
+UP_MS = env_int("SIOX_UPGRADE_NODE_UP_MS", 10)
 
 
 def _broken(sequence: list[int]) -> int:
@@ -72,7 +74,7 @@ async def test_node_upgrade_race_loses_duplicates_and_reorders_nothing_both_ways
                 await asyncio.sleep(0.001)
             return n
 
-        async with LoadGen("upgrade", f"http://127.0.0.1:{port}", CLIENTS, SECONDS) as load:
+        async with LoadGen("upgrade", f"http://127.0.0.1:{port}", CLIENTS, SECONDS, UP_MS) as load:
             tick = asyncio.create_task(ticker())
             await asyncio.sleep(SECONDS)
             upgraded_at = None
@@ -95,6 +97,7 @@ async def test_node_upgrade_race_loses_duplicates_and_reorders_nothing_both_ways
             "clients": CLIENTS,
             "seconds": SECONDS,
             "rate_hz": RATE_HZ,
+            "up_ms": UP_MS,
             "emitted": emitted,
             "all_upgraded_at_s": upgraded_at and round(upgraded_at, 1),
             "up_received": sum(len(s) for s in upstream.values()),
