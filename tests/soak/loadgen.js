@@ -1,14 +1,15 @@
 // Out-of-process load generator of the soak tests: many npm socket.io-client sockets in one
 // Node process (tests/soak/loadgen.py starts several and adds their reports up).
 //
-//   node loadgen.js MODE URL FIRST COUNT SECONDS [EXTRA]
+//   node loadgen.js MODE URL FIRST COUNT SECONDS [EXTRA] [THINK_MS]
 //
 // Clients FIRST .. FIRST+COUNT-1 (the index picks the transport: every fifth is long-polling,
 // the others WebSocket, except in "upgrade" where all start on polling and upgrade).
 // Prints progress lines on stderr and one JSON report on stdout when done.
 //
 // MODE churn    connect / emit-with-ack "work"(index, n) / disconnect, each connection sends
-//               1..EXTRA (5) events, until SECONDS have passed; checks every ack's value.
+//               1..EXTRA (5) events, each after a random pause of up to THINK_MS (0), until
+//               SECONDS have passed; checks every ack's value.
 // MODE upgrade  connect over polling and upgrade while the server sends numbered "n" packets;
 //               each client sends "up"(index, n) every EXTRA (10) ms until the server's "stop"(last),
 //               then "done"(index, count, transport) and waits for the numbers up to last.
@@ -25,6 +26,7 @@ const COUNT = Number(countArg);
 const SECONDS = Number(secondsArg);
 const EMITS = Number(emitsArg || 5); // churn: most events per connection
 const UP_MS = Number(emitsArg || 10); // upgrade: ms between a client's "up" packets
+const THINK_MS = Number(process.argv[8] || 0); // churn: a client's longest pause before an emit
 const started = Date.now();
 const elapsed = () => (Date.now() - started) / 1000;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -97,6 +99,11 @@ async function churn() {
       s.connections++;
       const emits = 1 + Math.floor(random() * EMITS);
       for (let i = 0; i < emits && Date.now() < deadline; i++) {
+        if (THINK_MS) await sleep(random() * THINK_MS);
+        if (!socket.connected) {
+          s.dropped++;
+          break;
+        }
         counter++;
         s.emits++;
         const t0 = performance.now();

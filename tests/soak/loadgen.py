@@ -53,9 +53,17 @@ class LoadGen:
     """``clients`` Node clients in ``mode`` (churn, upgrade, shutdown) against ``url``."""
 
     def __init__(
-        self, mode: str, url: str, clients: int, seconds: float, emits: int = 5, procs: int = 0
+        self,
+        mode: str,
+        url: str,
+        clients: int,
+        seconds: float,
+        emits: int = 5,
+        procs: int = 0,
+        think_ms: int = 0,
     ) -> None:
         self.args = (mode, url, clients, seconds, emits)
+        self.think_ms = think_ms
         wanted = procs or int(os.environ.get("SIOX_LOADGEN_PROCS", 0) or 0)
         self.procs = max(1, min(clients, wanted or math.ceil(clients / 5000)))
         self._running: list[asyncio.subprocess.Process] = []
@@ -77,6 +85,7 @@ class LoadGen:
                 str(count),
                 str(seconds),
                 str(emits),
+                str(self.think_ms),
                 stdout=asyncio.subprocess.PIPE,  # its progress lines go to our stderr
             )
             self._running.append(process)

@@ -7,7 +7,10 @@ back once with its own value (0 lost, wrong or duplicated); after the warm-up th
 must stay flat, and once the clients are gone its fds and tasks must be back at their start.
 
 Size (env): SIOX_SOAK_NODE_CLIENTS (150), SIOX_SOAK_NODE_SECONDS (8), SIOX_SOAK_EMITS (5),
-SIOX_LOADGEN_PROCS (one per 5,000 clients). Full size: 10,000 clients, 600 s.
+SIOX_SOAK_THINK_MS (a client's longest pause before each emit, 0), SIOX_LOADGEN_PROCS (one per
+5,000 clients). Full size: 10,000 clients, 600 s (with no pause that is ~10,000 connections
+in flight at once: more than one Python process on a share of a core answers within the
+clients' 30 s connect timeout; a pause keeps 10,000 connected at a rate the server can serve).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from soak.soakkit import Sampler, env_int, open_fds, percentile, report, slope_p
 CLIENTS = env_int("SIOX_SOAK_NODE_CLIENTS", 150)
 SECONDS = env_int("SIOX_SOAK_NODE_SECONDS", 8)
 EMITS = env_int("SIOX_SOAK_EMITS", 5)
+THINK_MS = env_int("SIOX_SOAK_THINK_MS", 0)
 
 
 def _raise_fd_limit(wanted: int) -> None:
@@ -59,7 +63,9 @@ async def test_node_churn_loses_and_duplicates_no_ack_and_holds_server_resources
         tasks_before = len(asyncio.all_tasks())
         sampler = Sampler(period=max(0.5, SECONDS / 200))
         sampler.start()
-        load = LoadGen("churn", f"http://127.0.0.1:{port}", CLIENTS, SECONDS, EMITS)
+        load = LoadGen(
+            "churn", f"http://127.0.0.1:{port}", CLIENTS, SECONDS, EMITS, think_ms=THINK_MS
+        )
         async with load:
             peak = 0
             while not load.finished() and sampler.now() < SECONDS + 120:
@@ -82,6 +88,7 @@ async def test_node_churn_loses_and_duplicates_no_ack_and_holds_server_resources
         {
             "clients": CLIENTS,
             "seconds": SECONDS,
+            "think_ms": THINK_MS,
             "peak_connections": peak,
             "handled": handled,
             "lost": figures["emits"] - figures["acked"] - figures["wrong"],
