@@ -506,10 +506,12 @@ class HttpProtocol(asyncio.Protocol):
             max_fragments=self.engine.max_fragments,
             deflate=deflate,
         )
-        # The 101 and the session's first frame (the Engine.IO open packet) leave in one write.
+        # The 101 leaves on its own, before the open packet, as Node's server writes them: a
+        # client (npm ws) that gets both in one read may report the message before a listener
+        # its 'open' handler adds exists (the engine.io-protocol suite's v3 WebSocket tests).
+        self._write(response)
         batching, self._in_read = self._in_read, True
         try:
-            self.queue_write(response)
             # Uncompressed server frames are valid with or without permessage-deflate.
             self.handle = self.engine.open_websocket(plan, NativeChannel(self, True))
         except ProtocolError:
