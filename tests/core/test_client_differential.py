@@ -16,14 +16,13 @@ reads are cut.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from hypothesis import example, given, settings, strategies as st
 
-import siox.fastpaths
-from siox.core import ClientConnection, ProtocolViolation
+from fastswitch import fast_paths, plain
+from siox.core import ClientConnection
 from siox.engineio.events import MessageReceived
 from siox.engineio.handshake import Transport
 from siox.engineio.outputs import WebSocketSend
@@ -34,16 +33,6 @@ from siox.socketio.parsers import resolve_parser
 
 MAX_PAYLOAD = 96  # the OPEN packet fits; some messages do not
 OPEN = '0{"sid":"E","upgrades":["websocket"],"pingInterval":300,"pingTimeout":200}'
-
-
-@contextmanager
-def fast_paths(enabled: bool) -> Iterator[None]:
-    saved = siox.fastpaths.ENABLED
-    siox.fastpaths.ENABLED = enabled
-    try:
-        yield
-    finally:
-        siox.fastpaths.ENABLED = saved
 
 
 socketio_packets = st.sampled_from(
@@ -97,16 +86,6 @@ inputs = st.one_of(
     st.tuples(st.just("attach"), st.none()),
     st.tuples(st.just("close"), st.none()),
 )
-
-
-def plain(events: Sequence[Any]) -> list[Any]:
-    """Events compared by value (a violation's cause by its type and text)."""
-    return [
-        (e.reason, type(e.cause), str(e.cause), e.invalid_state)
-        if isinstance(e, ProtocolViolation)
-        else e
-        for e in events
-    ]
 
 
 class ClientPeer:

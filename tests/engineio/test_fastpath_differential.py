@@ -18,14 +18,12 @@ import base64
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
-import siox.fastpaths
+from fastswitch import fast_paths
 from siox.engineio.events import MessageReceived
 from siox.engineio.handshake import Transport
 from siox.engineio.outputs import WebSocketSend
@@ -35,16 +33,6 @@ from siox.socketio.events import ConnectRequested, EventReceived
 from siox.socketio.parsers import resolve_parser
 
 MAX_PAYLOAD = 64
-
-
-@contextmanager
-def fast_paths(enabled: bool) -> Iterator[None]:
-    saved = siox.fastpaths.ENABLED
-    siox.fastpaths.ENABLED = enabled
-    try:
-        yield
-    finally:
-        siox.fastpaths.ENABLED = saved
 
 
 # Socket.IO packets (for the `SocketConnection` on top), random text, and sizes around the

@@ -10,28 +10,16 @@ backends.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from hypothesis import example, given, strategies as st
 
-import siox.fastpaths
+from fastswitch import fast_paths
 from siox.errors import InvalidPacket
 from siox.jsonbackend import OrjsonBackend, StdlibBackend
 from siox.parser import Decoder, Packet, PacketType, Parser
 from strategies import json_values
-
-
-@contextmanager
-def fast_paths(enabled: bool) -> Iterator[None]:
-    saved = siox.fastpaths.ENABLED
-    siox.fastpaths.ENABLED = enabled
-    try:
-        yield
-    finally:
-        siox.fastpaths.ENABLED = saved
 
 
 def outcome(parser: Parser, text: str) -> tuple[str, Any]:

@@ -9,14 +9,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
 import siox.fastpaths
+from fastswitch import fast_paths
 from siox.jsonbackend import get_backend
 from siox.parser import default
 from siox.parser.default import Decoder, Parser
@@ -24,17 +23,6 @@ from siox.parser.packet import PacketType
 from siox.socketio.connection import SocketConnection
 from siox.socketio.parsers import resolve_parser
 from strategies import json_values
-
-
-@contextmanager
-def fast_paths(enabled: bool) -> Iterator[None]:
-    saved = siox.fastpaths.ENABLED
-    siox.fastpaths.ENABLED = enabled
-    try:
-        yield
-    finally:
-        siox.fastpaths.ENABLED = saved
-
 
 messages = st.one_of(
     st.sampled_from(
