@@ -8,15 +8,20 @@ run; tests/soak/README.md gives the full-size values) and prints a one-line JSON
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import json
 import os
 import resource
+import sys
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 _PAGE = resource.getpagesize()
+_HERE = Path(__file__).resolve().parent
 
 
 def env_int(name: str, default: int) -> int:
@@ -112,3 +117,85 @@ def report(name: str, figures: dict[str, Any]) -> None:
     if target:
         with Path(target).open("a") as out:
             out.write(line + "\n")
+
+
+@dataclass
+class ShutdownServer:
+    """The graceful-shutdown test's server process (shutdown_server.py) and its port."""
+
+    process: asyncio.subprocess.Process
+    port: int
+    deadline: float
+    errors: str = ""
+
+    def check_clean_exit(self, exited: float) -> None:
+        """It exited within its deadline (plus a margin for load), cleanly, logging no error."""
+        assert exited < self.deadline + 2.0, exited
+        assert self.process.returncode == 0, (self.process.returncode, self.errors)
+        assert "Traceback" not in self.errors and "ERROR" not in self.errors, self.errors
+        assert "never retrieved" not in self.errors, self.errors
+
+
+@contextlib.asynccontextmanager
+async def shutdown_server(deadline: float, slow_ack_s: float = 60) -> AsyncIterator[ShutdownServer]:
+    """Run shutdown_server.py with ``deadline``; killed on the way out if still running.
+
+    On exit ``errors`` holds what the process wrote to stderr.
+    """
+    src = str(_HERE.parents[1] / "src")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(_HERE / "shutdown_server.py"),
+        str(deadline),
+        str(slow_ack_s),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    server: ShutdownServer | None = None
+    try:
+        port = int(await asyncio.wait_for(process.stdout.readline(), 15))
+        server = ShutdownServer(process, port, deadline)
+        yield server
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        errors = (await process.stderr.read()).decode()
+        if server is not None:
+            server.errors = errors
+
+
+async def numbered_ticker(server: Any, rate_hz: int, stop: asyncio.Event) -> int:
+    """Broadcast ``"n"`` with 1, 2, 3, ... at ``rate_hz`` until ``stop``; the last number sent.
+
+    Behind schedule (a busy loop) it sends the numbers it owes in a burst, so the rate holds on
+    average and the numbers stay consecutive.
+    """
+    n = 0
+    start = time.monotonic()
+    while not stop.is_set():
+        due = int((time.monotonic() - start) * rate_hz)
+        while n < due:
+            n += 1
+            await server.emit("n", n)
+        await asyncio.sleep(0.001)
+    return n
+
+
+async def settle(server: Any, sampler: Sampler, tries: int) -> dict[str, float]:
+    """Wait (up to ``tries`` x 0.1 s) until the server has no connection; the final sample.
+
+    Collects garbage first, so the sample's RSS, fds and tasks are what the server keeps.
+    """
+    for _ in range(tries):  # the server notices the last closes
+        if not server.connections:
+            break
+        await asyncio.sleep(0.1)
+    gc.collect()
+    await asyncio.sleep(0.5)
+    final = sampler.take()
+    await sampler.stop()
+    return final

@@ -10,38 +10,21 @@ Size (env): SIOX_SHUTDOWN_CLIENTS (60). Full size: 1,000.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 import time
-from pathlib import Path
 
 import siox
-from soak.soakkit import env_int, report
+from soak.soakkit import env_int, report, shutdown_server
 
 CLIENTS = env_int("SIOX_SHUTDOWN_CLIENTS", 60)
 DEADLINE = 3.0
-HERE = Path(__file__).resolve().parent
 
 
 async def test_shutdown_under_load_every_client_gets_a_reason_and_the_server_exits_in_time() -> (
     None
 ):
-    src = str(HERE.parents[1] / "src")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
-    server = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(HERE / "shutdown_server.py"),
-        str(DEADLINE),
-        "60",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
-    assert server.stdout is not None and server.stderr is not None
-    try:
-        port = int(await asyncio.wait_for(server.stdout.readline(), 15))
-        url = f"http://127.0.0.1:{port}"
+    async with shutdown_server(DEADLINE) as server:
+        url = f"http://127.0.0.1:{server.port}"
         reasons: dict[int, str] = {}
         clients: list[siox.Client] = []
         in_flight: list[asyncio.Task[object]] = []
@@ -66,19 +49,14 @@ async def test_shutdown_under_load_every_client_gets_a_reason_and_the_server_exi
         await asyncio.gather(*(join(i) for i in range(CLIENTS)))
         await asyncio.sleep(0.5)  # the acks are in flight
         started = time.monotonic()
-        server.send_signal(signal.SIGTERM)
+        server.process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(gone.wait(), DEADLINE + 10)
         seen_all = time.monotonic() - started
-        await asyncio.wait_for(server.wait(), DEADLINE + 10)
+        await asyncio.wait_for(server.process.wait(), DEADLINE + 10)
         exited = time.monotonic() - started
         outcomes = await asyncio.gather(*in_flight, return_exceptions=True)
         for client in clients:
             await client.close()
-    finally:
-        if server.returncode is None:
-            server.kill()
-            await server.wait()
-    errors = (await server.stderr.read()).decode()
     figures = {
         "clients": CLIENTS,
         "deadline_s": DEADLINE,
@@ -87,12 +65,9 @@ async def test_shutdown_under_load_every_client_gets_a_reason_and_the_server_exi
         "reasons": sorted(set(reasons.values())),
         "acks_failed": sum(isinstance(o, siox.NotConnected) for o in outcomes),
         "acks_other": sum(not isinstance(o, siox.NotConnected) for o in outcomes),
-        "stderr_bytes": len(errors),
+        "stderr_bytes": len(server.errors),
     }
     report("shutdown_under_load", figures)
     assert len(reasons) == CLIENTS, figures
     assert all(reasons.values()), figures
-    assert exited < DEADLINE + 2.0, figures
-    assert server.returncode == 0, (server.returncode, errors)
-    assert "Traceback" not in errors and "ERROR" not in errors, errors
-    assert "never retrieved" not in errors, errors
+    server.check_clean_exit(exited)

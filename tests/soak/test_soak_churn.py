@@ -17,7 +17,15 @@ from collections import Counter
 
 import siox
 from rawpeer import running
-from soak.soakkit import Sampler, env_int, open_fds, percentile, report, slope_per_minute
+from soak.soakkit import (
+    Sampler,
+    env_int,
+    open_fds,
+    percentile,
+    report,
+    settle,
+    slope_per_minute,
+)
 
 CLIENTS = env_int("SIOX_SOAK_CLIENTS", 40)
 SECONDS = env_int("SIOX_SOAK_SECONDS", 15)
@@ -77,14 +85,7 @@ async def test_soak_churn_loses_and_duplicates_no_ack_and_holds_resources_flat()
                     await client.close()
 
         await asyncio.gather(*(slot(i) for i in range(CLIENTS)))
-        for _ in range(50):  # the server notices the last closes
-            if not sio.connections:
-                break
-            await asyncio.sleep(0.1)
-        gc.collect()
-        await asyncio.sleep(0.5)
-        final = sampler.take()
-        await sampler.stop()
+        final = await settle(sio, sampler, 50)
 
     warm = SECONDS * 0.3
     rss = sampler.series("rss_mb", warm)

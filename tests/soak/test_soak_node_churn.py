@@ -23,7 +23,15 @@ import resource
 import siox
 from rawpeer import running
 from soak.loadgen import LoadGen, need_node
-from soak.soakkit import Sampler, env_int, open_fds, percentile, report, slope_per_minute
+from soak.soakkit import (
+    Sampler,
+    env_int,
+    open_fds,
+    percentile,
+    report,
+    settle,
+    slope_per_minute,
+)
 
 CLIENTS = env_int("SIOX_SOAK_NODE_CLIENTS", 150)
 SECONDS = env_int("SIOX_SOAK_NODE_SECONDS", 8)
@@ -72,14 +80,7 @@ async def test_node_churn_loses_and_duplicates_no_ack_and_holds_server_resources
                 peak = max(peak, len(sio.connections))
                 await asyncio.sleep(0.5)
             figures = await load.result(timeout=30)
-        for _ in range(100):  # the server notices the last closes
-            if not sio.connections:
-                break
-            await asyncio.sleep(0.1)
-        gc.collect()
-        await asyncio.sleep(0.5)
-        final = sampler.take()
-        await sampler.stop()
+        final = await settle(sio, sampler, 100)
         cpu = os.times()
 
     warm = SECONDS * 0.3

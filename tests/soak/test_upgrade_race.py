@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import time
 from collections import defaultdict
 
 import siox
 from rawpeer import running
-from soak.soakkit import env_float, env_int, report
+from soak.soakkit import env_float, env_int, numbered_ticker, report
 
 CLIENTS = env_int("SIOX_UPGRADE_CLIENTS", 20)
 SECONDS = env_float("SIOX_UPGRADE_SECONDS", 3.0)
@@ -41,17 +40,6 @@ async def test_upgrade_race_loses_duplicates_and_reorders_nothing_both_ways() ->
     async with running(sio) as port:
         url = f"http://127.0.0.1:{port}"
         stop = asyncio.Event()
-
-        async def ticker() -> int:
-            n = 0
-            start = time.monotonic()
-            while not stop.is_set():
-                due = int((time.monotonic() - start) * RATE_HZ)
-                while n < due:
-                    n += 1
-                    await sio.emit("n", n)
-                await asyncio.sleep(0.001)
-            return n
 
         received: dict[int, list[int]] = {}
         transports: dict[int, str | None] = {}
@@ -83,7 +71,7 @@ async def test_upgrade_race_loses_duplicates_and_reorders_nothing_both_ways() ->
             finally:
                 await connection.close()
 
-        tick = asyncio.create_task(ticker())
+        tick = asyncio.create_task(numbered_ticker(sio, RATE_HZ, stop))
         clients = asyncio.gather(*(client(i) for i in range(CLIENTS)))
         await asyncio.sleep(SECONDS)
         for _ in range(200):  # on a loaded machine some upgrades end late: keep emitting

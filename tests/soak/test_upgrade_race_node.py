@@ -19,13 +19,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-import time
 from collections import defaultdict
 
 import siox
 from rawpeer import running
 from soak.loadgen import LoadGen, need_node
-from soak.soakkit import Sampler, env_float, env_int, percentile, report
+from soak.soakkit import Sampler, env_float, env_int, numbered_ticker, percentile, report
 
 CLIENTS = env_int("SIOX_UPGRADE_NODE_CLIENTS", 100)
 SECONDS = env_float("SIOX_UPGRADE_NODE_SECONDS", 4.0)
@@ -63,19 +62,8 @@ async def test_node_upgrade_race_loses_duplicates_and_reorders_nothing_both_ways
         sampler.start()
         stop = asyncio.Event()
 
-        async def ticker() -> int:
-            n = 0
-            start = time.monotonic()
-            while not stop.is_set():
-                due = int((time.monotonic() - start) * RATE_HZ)
-                while n < due:
-                    n += 1
-                    await sio.emit("n", n)
-                await asyncio.sleep(0.001)
-            return n
-
         async with LoadGen("upgrade", f"http://127.0.0.1:{port}", CLIENTS, SECONDS, UP_MS) as load:
-            tick = asyncio.create_task(ticker())
+            tick = asyncio.create_task(numbered_ticker(sio, RATE_HZ, stop))
             await asyncio.sleep(SECONDS)
             upgraded_at = None
             for _ in range(1200):  # on a loaded machine some upgrades end late: keep emitting
