@@ -10,20 +10,23 @@ ended by their PID only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
+
+import pytest
 
 import siox
 from interop.server_process import free_port
-from workers.procs import HOST, WorkersServer, node_clients
+from workers.procs import HOST, WorkersServer, node_clients, terminate
 
 DEPLOY_DIR = Path(__file__).resolve().parent.parent.parent / "examples" / "deploy"
 WAIT = 10.0
@@ -84,14 +87,7 @@ class Balancer:
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL if it does not exit (by PID)."""
-        process = self.process
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(WAIT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        terminate(self.process)
         self.log.unlink(missing_ok=True)
 
 
@@ -168,6 +164,43 @@ def haproxy_binary() -> str | None:
     if found is None and os.access("/usr/sbin/haproxy", os.X_OK):
         found = "/usr/sbin/haproxy"
     return found
+
+
+def balancer_marks(binary: str | None, name: str) -> list[pytest.MarkDecorator]:
+    """The marks of a balancer's test module: a 90 s cap, interop, Node and ``binary`` needed."""
+    return [
+        pytest.mark.timeout(90),
+        pytest.mark.interop,
+        pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js"),
+        pytest.mark.skipif(
+            binary is None, reason=f"needs Debian's {name} (scripts/install installs it)"
+        ),
+    ]
+
+
+AnyBalancer = TypeVar("AnyBalancer", bound=Balancer)
+
+
+@contextlib.contextmanager
+def standalone_machines_behind(
+    make: Callable[[list[int]], AnyBalancer],
+) -> Iterator[tuple[AnyBalancer, list[WorkersServer], list[set[int]]]]:
+    """Two ``workers=2`` machines that know nothing of each other (no Redis) behind a balancer.
+
+    Yields the balancer (``make(ports)``, started), the machines and each machine's worker PIDs.
+    """
+    machines = [WorkersServer(2).start(), WorkersServer(2).start()]
+    try:
+        asyncio.run(wait_cluster(machines, 2))
+        pids = [{item["pid"] for item in asyncio.run(machine.stats())} for machine in machines]
+        balancer = make([machine.port for machine in machines]).start()
+        try:
+            yield balancer, machines, pids
+        finally:
+            balancer.stop()
+    finally:
+        for machine in machines:
+            machine.stop()
 
 
 async def stats_or_none(server: WorkersServer) -> list[dict[str, Any]]:

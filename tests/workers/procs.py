@@ -99,17 +99,20 @@ class WorkersServer:
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL if it does not exit (by PID)."""
-        process = self.process
-        if process is None or process.poll() is not None:
-            self.log.unlink(missing_ok=True)
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(WAIT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        terminate(self.process)
         self.log.unlink(missing_ok=True)
+
+
+def terminate(process: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM ``process`` (one this test started), then SIGKILL if it is still there after WAIT."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(WAIT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def alive(pid: int) -> bool:

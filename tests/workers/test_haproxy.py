@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -24,21 +23,16 @@ from siox.workers.ids import node_of
 from workers.balancers import (
     DEPLOY_DIR,
     Haproxy,
+    balancer_marks,
     clients_scenario,
     echoes,
     haproxy_binary,
+    standalone_machines_behind,
     wait_cluster,
 )
 from workers.procs import WorkersServer
 
-pytestmark = [
-    pytest.mark.timeout(90),
-    pytest.mark.interop,
-    pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js"),
-    pytest.mark.skipif(
-        haproxy_binary() is None, reason="needs Debian's haproxy (scripts/install installs it)"
-    ),
-]
+pytestmark = balancer_marks(haproxy_binary(), "haproxy")
 
 
 def total(stats: list[dict[str, Any]], key: str) -> int:
@@ -73,18 +67,9 @@ def round_robin(redis_machines: list[WorkersServer]) -> Iterator[Haproxy]:
 @pytest.fixture(scope="module")
 def sticky() -> Iterator[tuple[Haproxy, list[set[int]]]]:
     """sticky.cfg in front of two machines that know nothing of each other (no Redis)."""
-    machines = [WorkersServer(2).start(), WorkersServer(2).start()]
-    try:
-        asyncio.run(wait_cluster(machines, 2))
-        pids = [{item["pid"] for item in asyncio.run(machine.stats())} for machine in machines]
-        balancer = Haproxy("sticky.cfg", [machine.port for machine in machines]).start()
-        try:
-            yield balancer, pids
-        finally:
-            balancer.stop()
-    finally:
-        for machine in machines:
-            machine.stop()
+    with standalone_machines_behind(lambda ports: Haproxy("sticky.cfg", ports)) as found:
+        balancer, _, pids = found
+        yield balancer, pids
 
 
 async def test_round_robin_polling_sessions_work_with_requests_forwarded_between_machines(

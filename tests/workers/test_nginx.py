@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import shutil
 import socket
 from collections.abc import Iterator
 
@@ -19,37 +18,21 @@ from siox.options import EngineOptions
 from workers.balancers import (
     DEPLOY_DIR,
     Nginx,
+    balancer_marks,
     clients_scenario,
     echoes,
     nginx_binary,
-    wait_cluster,
+    standalone_machines_behind,
 )
 from workers.procs import HOST, WorkersServer
 
-pytestmark = [
-    pytest.mark.timeout(90),
-    pytest.mark.interop,
-    pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js"),
-    pytest.mark.skipif(
-        nginx_binary() is None, reason="needs Debian's nginx (scripts/install installs it)"
-    ),
-]
+pytestmark = balancer_marks(nginx_binary(), "nginx")
 
 
 @pytest.fixture(scope="module")
 def sticky() -> Iterator[tuple[Nginx, list[WorkersServer], list[set[int]]]]:
-    machines = [WorkersServer(2).start(), WorkersServer(2).start()]
-    try:
-        asyncio.run(wait_cluster(machines, 2))
-        pids = [{item["pid"] for item in asyncio.run(machine.stats())} for machine in machines]
-        balancer = Nginx("siox.conf", [machine.port for machine in machines]).start()
-        try:
-            yield balancer, machines, pids
-        finally:
-            balancer.stop()
-    finally:
-        for machine in machines:
-            machine.stop()
+    with standalone_machines_behind(lambda ports: Nginx("siox.conf", ports)) as found:
+        yield found
 
 
 def request(port: int, head: str, body: str = "", source: str = HOST) -> tuple[int, bytes]:
