@@ -4,8 +4,9 @@
         [--requests-timeout SECONDS] [--adapter KIND] [--recovery]
 
 ``KIND`` is ``classic`` (the default), ``sharded`` (dynamic), ``sharded-static``,
-``sharded-private`` (dynamic-private) or ``streams``; the key is the channel prefix (and the
-stream name).
+``sharded-private`` (dynamic-private), ``streams`` or ``streams-sharded`` (three streams, sharded
+Pub/Sub: npm's ``streamCount: 3, useShardedPubSub: true``); the key is the channel prefix (and
+the stream name).
 
 Clients drive the node with one event, ``ctl``, whose ack is the result (see `control`):
 ``count``, ``join``, ``set_data``, ``emit``, ``burst``, ``numbered``, ``emit_ack``, ``fetch``, ``remote``, ``join_all``,
@@ -61,9 +62,15 @@ def make_adapter(client: aioredis.Redis, kind: str, key: str, requests_timeout: 
     """The adapter factory of kind ``kind`` (see the module)."""
     if kind == "classic":
         return redis_adapter(client, key=key, requests_timeout=requests_timeout)
-    if kind == "streams":
+    if kind in ("streams", "streams-sharded"):
+        spread = kind == "streams-sharded"  # three streams and sharded Pub/Sub
         return redis_streams_adapter(
-            client, stream_name=key, channel_prefix=key, requests_timeout=requests_timeout
+            client,
+            stream_name=key,
+            channel_prefix=key,
+            requests_timeout=requests_timeout,
+            stream_count=3 if spread else 1,
+            use_sharded_pubsub=spread,
         )
     modes: dict[str, SubscriptionMode] = {
         "sharded": "dynamic",

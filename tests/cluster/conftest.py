@@ -49,8 +49,10 @@ def cluster(redis_url: str, cluster_key: str) -> Iterator[Callable[..., list[Nod
     finally:
         for node in started:
             node.close()
-        if "streams" in adapters:
-            redis.Redis.from_url(redis_url).delete(cluster_key)
+        if adapters & {"streams", "streams-sharded"}:
+            # the one stream, or the three of streams-sharded (numbered -2 to 2: see stream_for)
+            spread = [f"{cluster_key}-{i}" for i in range(-2, 3)]
+            redis.Redis.from_url(redis_url).delete(cluster_key, *spread)
 
 
 @pytest.fixture

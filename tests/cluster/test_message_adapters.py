@@ -1,5 +1,6 @@
 """The sharded and streams adapters: two nodes (siox + siox, siox + Node socket.io 4.8 with the
-npm adapter) on one Redis, every cluster-wide operation in both directions."""
+npm adapter) on one Redis, every cluster-wide operation in both directions (the streams adapter
+also spread over three streams with sharded Pub/Sub)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ PAIRS = [
     pytest.param(("siox", "siox"), id="siox+siox"),
     pytest.param(("siox", "node"), id="siox+node", marks=[needs_node, pytest.mark.interop]),
 ]
-ADAPTERS = ["sharded", "streams"]
+#: streams-sharded: the streams adapter with npm's streamCount 3 and useShardedPubSub on both sides
+ADAPTERS = ["sharded", "streams", "streams-sharded"]
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS)
@@ -96,7 +98,7 @@ async def test_two_nodes_are_one_cluster_in_both_directions(
     assert a.socket.connected
 
 
-@pytest.mark.parametrize("adapter", ["sharded", "sharded-static", "sharded-private", "streams"])
+@pytest.mark.parametrize("adapter", ["sharded", "sharded-static", "sharded-private", *ADAPTERS[1:]])
 @pytest.mark.parametrize("kinds", PAIRS)
 async def test_a_room_broadcast_reaches_exactly_its_members(
     cluster: Cluster, peers: Peers, adapter: str, kinds: tuple[str, str]

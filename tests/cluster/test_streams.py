@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import base64
+import json
+import random
 import shutil
+import subprocess
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +17,10 @@ import redis.asyncio as aioredis
 import siox
 from cluster.nodes import Node, Peer, settle
 from siox.adapters.redis import RedisStreamsEmitter, redis_streams_adapter
+from siox.adapters.streams import stream_for
 
 pytestmark = pytest.mark.cluster
+NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 
 Cluster = Callable[..., list[Node]]
 Peers = Callable[..., Awaitable[Peer]]
@@ -155,3 +161,63 @@ async def test_several_namespaces_share_one_stream_reader_and_get_each_entry_onc
         await clients[0].delete(cluster_key)
         for client in clients:
             await client.aclose()
+
+
+def test_a_namespace_picks_its_stream_as_npm_does_negative_hashes_included() -> None:
+    # values printed by npm @socket.io/redis-streams-adapter 0.3's computeStreamName
+    assert stream_for("/", "s", 1) == "s"
+    assert [stream_for(nsp, "s", 3) for nsp in ("/", "/chat", "/\U0001f600", "/zzzzzzzz")] == [
+        "s-2",
+        "s-1",
+        "s-0",
+        "s--1",
+    ]
+    assert stream_for("/abcdefgh", "s", 7) == "s-0"  # JavaScript's -0 prints as 0
+
+
+@pytest.mark.interop
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js")
+def test_stream_for_agrees_with_npm_hash_code_on_many_namespaces() -> None:
+    rng = random.Random(7)
+    alphabet = "abcXYZ09-_/é中\U0001f600"
+    names = [
+        "/" + "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40))) for _ in range(300)
+    ]
+    script = (
+        'const {hashCode} = require("@socket.io/redis-streams-adapter/dist/util");'
+        "const names = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+        "console.log(JSON.stringify(names.map((n) => [3, 5, 16].map((c) => "
+        "'s-' + (hashCode(n) % c)))));"
+    )
+    done = subprocess.run(
+        ["node", "-e", script], input=json.dumps(names), capture_output=True, text=True,
+        cwd=NODE_DIR, timeout=60, check=True,
+    )  # fmt: skip
+    expected = json.loads(done.stdout)
+    assert [[stream_for(n, "s", c) for c in (3, 5, 16)] for n in names] == expected
+
+
+@pytest.mark.parametrize("kinds", KINDS)
+async def test_with_three_streams_the_main_namespace_writes_to_its_own_stream_only(
+    cluster: Cluster, peers: Peers, redis_url: str, cluster_key: str, kinds: tuple[str, str]
+) -> None:
+    nodes = cluster(*kinds, adapter="streams-sharded")  # npm's streamCount 3, useShardedPubSub
+    a, b = await peers(nodes[0]), await peers(nodes[1])
+    await a.ctl("emit", event="from-a")
+    await b.ctl("emit", event="from-b")
+    for peer in (a, b):
+        assert await peer.wait_events("from-a", 1) == [()]
+        assert await peer.wait_events("from-b", 1) == [()]
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        home = stream_for("/", cluster_key, 3)
+        assert home == f"{cluster_key}-2"
+        assert await client.xlen(home) == 2  # one broadcast from each node
+        assert not await client.exists(cluster_key, f"{cluster_key}-0", f"{cluster_key}-1")
+        shard_subscribers = await client.execute_command(
+            "PUBSUB", "SHARDNUMSUB", f"{cluster_key}#/#"
+        )
+        assert int(shard_subscribers[1]) == 2  # both nodes, through SSUBSCRIBE
+        assert (await client.pubsub_numsub(f"{cluster_key}#/#"))[0][1] == 0
+    finally:
+        await client.aclose()

@@ -43,11 +43,12 @@ def recovery_state(peer: Peer) -> tuple[bool, bool]:
     return peer.socket.connected, peer.socket.recovered
 
 
+@pytest.mark.parametrize("adapter", ["streams", "streams-sharded"])
 @pytest.mark.parametrize("kinds", PAIRS)
 async def test_a_siox_client_recovers_its_session_on_the_other_node(
-    cluster: Cluster, peers: Peers, kinds: tuple[str, str]
+    cluster: Cluster, peers: Peers, kinds: tuple[str, str], adapter: str
 ) -> None:
-    first, second = cluster(*kinds, adapter="streams", recovery=True)
+    first, second = cluster(*kinds, adapter=adapter, recovery=True)
     client = await peers(first, True)
     helper = await peers(second)
     await client.ctl("join", room="r")

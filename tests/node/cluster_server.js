@@ -4,7 +4,7 @@
 // kinds of node alike.
 //
 //   node cluster_server.js --port P --redis URL --key KEY --name NAME [--requests-timeout S]
-//       [--adapter classic|sharded|sharded-static|sharded-private|streams] [--recovery]
+//       [--adapter classic|sharded|sharded-static|sharded-private|streams|streams-sharded] [--recovery]
 "use strict";
 
 const { createServer } = require("node:http");
@@ -28,6 +28,14 @@ const recovery = process.argv.includes("--recovery");
 function makeAdapter(pub, sub) {
   if (kind === "classic") return createAdapter(pub, sub, { key, requestsTimeout });
   if (kind === "streams") return streams.createAdapter(pub, { streamName: key, channelPrefix: key });
+  if (kind === "streams-sharded") {
+    return streams.createAdapter(pub, {
+      streamName: key,
+      channelPrefix: key,
+      streamCount: 3,
+      useShardedPubSub: true,
+    });
+  }
   const subscriptionMode = { sharded: "dynamic", "sharded-static": "static", "sharded-private": "dynamic-private" }[kind];
   return createShardedAdapter(pub, sub, { channelPrefix: key, subscriptionMode });
 }
@@ -83,7 +91,7 @@ async function main() {
   });
   // Let the adapter's subscriptions reach Redis before listening (the streams adapter's first
   // XREAD, from "$", runs on a client it connects first: give it longer).
-  await new Promise((resolve) => setTimeout(resolve, kind === "streams" ? 600 : 200));
+  await new Promise((resolve) => setTimeout(resolve, kind.startsWith("streams") ? 600 : 200));
   httpServer.listen(port, "127.0.0.1");
   const stop = () => {
     io.close();

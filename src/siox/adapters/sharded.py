@@ -69,6 +69,13 @@ class ShardedSubscriber(RedisSubscriber):
             ) from exc
         self._checked = True
 
+    async def numsub(self, channel: str) -> int:
+        """``PUBSUB SHARDNUMSUB channel``."""
+        reply = await self.client.execute_command(  # type: ignore[no-untyped-call]
+            "PUBSUB", "SHARDNUMSUB", channel
+        )
+        return int(reply[1]) if isinstance(reply, list) and len(reply) > 1 else 0
+
     async def subscribe(
         self, pattern: str, channels: Sequence[str], handler: MessageHandler
     ) -> None:
@@ -166,10 +173,7 @@ class ShardedRedisAdapter(MessageClusterAdapter):
     async def server_count(self) -> int:
         """``PUBSUB SHARDNUMSUB`` on the namespace channel (at least 1)."""
         await self.ready()
-        reply = await self.client.execute_command(  # type: ignore[no-untyped-call]
-            "PUBSUB", "SHARDNUMSUB", self.channel
-        )
-        self._servers = max(1, int(reply[1]) if isinstance(reply, list) and len(reply) > 1 else 0)
+        self._servers = max(1, await self.subscriber.numsub(self.channel))
         return self._servers
 
     # -- per-room subscriptions (dynamic modes) ---------------------------------------------------

@@ -4,7 +4,10 @@ socket.io-adapter's cluster messages (`siox.adapters.messages`): broadcasts with
 operations are appended to the stream (``XADD stream MAXLEN ~ max_len``) and read by every node
 with ``XREAD``; the others (broadcasts with acks, fetches, server-side emits) are published with
 ``@msgpack/msgpack`` on ``prefix#nsp#``, responses on ``prefix#nsp#<requester uid>#``; the server
-count is ``PUBSUB NUMSUB prefix#nsp#``.
+count is ``PUBSUB NUMSUB prefix#nsp#``. As npm's options ``streamCount`` and ``useShardedPubSub``:
+with ``stream_count > 1`` each namespace has one of ``stream_count`` streams (`stream_for`, the
+same hash as npm), and with ``use_sharded_pubsub`` the Pub/Sub side is sharded (``SSUBSCRIBE``,
+``SPUBLISH``, ``PUBSUB SHARDNUMSUB``; Redis 7.0+).
 
 Connection state recovery works **across nodes**: a broadcast's offset is its stream entry id,
 a disconnected socket's session is kept at ``sio:session:<pid>`` (msgpack, base64, expiring
@@ -34,7 +37,7 @@ from .messages import MessageType, decode_entry, decode_msgpack, encode_entry, e
 from .pubsub import OrderedPublisher, settle
 from .wire import WireError, check_data, options_from_wire, packet_from_wire
 
-__all__ = ["RedisStreamsAdapter", "StreamReader", "redis_streams_adapter"]
+__all__ = ["RedisStreamsAdapter", "StreamReader", "redis_streams_adapter", "stream_for"]
 
 logger = logging.getLogger("siox.cluster")
 
@@ -49,6 +52,25 @@ def _ephemeral(message: dict[str, Any]) -> bool:
     if message["type"] == MessageType.BROADCAST:
         return "requestId" in message["data"]
     return message["type"] in _EPHEMERAL
+
+
+def stream_for(nsp: str, stream_name: str, stream_count: int = 1) -> str:
+    """The stream namespace ``nsp`` uses among ``stream_count`` (npm's ``computeStreamName``).
+
+    One stream: ``stream_name``. Several: ``stream_name-i`` with ``i`` the JavaScript
+    ``hashCode(nsp) % stream_count`` (a 31-multiplier hash over UTF-16 code units, wrapped to
+    a signed 32-bit integer; ``%`` keeps the hash's sign, so ``i`` may be negative).
+    """
+    if stream_count == 1:
+        return stream_name
+    units = nsp.encode("utf-16-le", "surrogatepass")
+    code = 0
+    for index in range(0, len(units), 2):
+        code = (code * 31 + units[index] + (units[index + 1] << 8)) & 0xFFFFFFFF
+    if code >= 0x80000000:
+        code -= 0x100000000
+    remainder = abs(code) % stream_count
+    return f"{stream_name}-{-remainder if code < 0 else remainder}"
 
 
 def _next_offset(offset: str) -> str:
@@ -143,12 +165,15 @@ class RedisStreamsAdapter(MessageClusterAdapter):
         channel_prefix: str = "socket.io",
         max_len: int = 10_000,
         session_prefix: str = SESSION_PREFIX,
+        sharded: bool = False,
         **options: Any,
     ) -> None:
         super().__init__(local, **options)
         self.reader = reader
         self.pubsub = pubsub
         self.client: aioredis.Redis = reader.client
+        #: Pub/Sub through ``SPUBLISH`` / ``PUBSUB SHARDNUMSUB`` (npm's ``useShardedPubSub``)
+        self.sharded = sharded
         self.stream_name = reader.stream_name
         self.max_len = max_len
         self.session_prefix = session_prefix
@@ -204,9 +229,15 @@ class RedisStreamsAdapter(MessageClusterAdapter):
         except Exception:
             logger.exception("siox cluster: error on entry %s of %s", offset, self.stream_name)
 
+    async def _publish_raw(self, channel: str, payload: bytes) -> None:
+        if self.sharded:
+            await self.client.execute_command("SPUBLISH", channel, payload)  # type: ignore[no-untyped-call]
+        else:
+            await self.client.publish(channel, payload)
+
     async def _send(self, message: dict[str, Any]) -> str:
         if _ephemeral(message):
-            await self.client.publish(self.channel, encode_msgpack(message))
+            await self._publish_raw(self.channel, encode_msgpack(message))
             return ""
         if self._window is None:  # nobody needs the offset: appended in order, not awaited
             await self.reader.appender.publish(self.stream_name, encode_entry(message))
@@ -220,10 +251,10 @@ class RedisStreamsAdapter(MessageClusterAdapter):
         return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
 
     async def _send_response(self, requester: str, message: dict[str, Any]) -> None:
-        await self.client.publish(f"{self.channel}{requester}#", encode_msgpack(message))
+        await self._publish_raw(f"{self.channel}{requester}#", encode_msgpack(message))
 
     async def server_count(self) -> int:
-        """``PUBSUB NUMSUB`` on the namespace channel (at least 1)."""
+        """``PUBSUB NUMSUB`` (``SHARDNUMSUB`` when sharded) on the namespace channel (>= 1)."""
         await self.ready()
         self._servers = max(1, await self.pubsub.numsub(self.channel))
         return self._servers
@@ -330,6 +361,8 @@ def redis_streams_adapter(
     requests_timeout: float = 5.0,
     max_message_size: int = 8_000_000,
     max_disconnection_duration: float | None = None,
+    stream_count: int = 1,
+    use_sharded_pubsub: bool = False,
 ) -> Callable[[LocalSockets], RedisStreamsAdapter]:
     """The adapter factory for ``siox.Server(adapter=...)``: the Redis streams adapter.
 
@@ -346,21 +379,39 @@ def redis_streams_adapter(
         max_message_size: larger messages from Redis are logged and dropped (bytes).
         max_disconnection_duration: the recovery window (seconds); by default the server's
             ``connection_state_recovery`` window.
+        stream_count: how many streams the namespaces are spread over (npm's
+            ``streamCount``; each namespace keeps one, see `stream_for`, so its order holds).
+        use_sharded_pubsub: Pub/Sub with ``SSUBSCRIBE``/``SPUBLISH`` (npm's
+            ``useShardedPubSub``; Redis 7.0+, else `ShardedPubSubUnsupported` on first use).
+
+    Raises:
+        ValueError: ``stream_count`` below 1.
     """
     from .redis import RedisPubSub  # the shared Pub/Sub subscriber (and its client check)
+    from .sharded import ShardedSubscriber
 
-    pubsub = RedisPubSub(client)
-    reader = StreamReader(client, stream_name, read_count)
-    reader.max_len = max_len
+    if stream_count < 1:
+        raise ValueError("stream_count must be >= 1")
+    pubsub = ShardedSubscriber(client) if use_sharded_pubsub else RedisPubSub(client)
+    readers: dict[str, StreamReader] = {}
+
+    def reader_for(nsp: str) -> StreamReader:
+        name = stream_for(nsp, stream_name, stream_count)
+        reader = readers.get(name)
+        if reader is None:
+            reader = readers[name] = StreamReader(client, name, read_count)
+            reader.max_len = max_len
+        return reader
 
     def factory(local: LocalSockets) -> RedisStreamsAdapter:
         return RedisStreamsAdapter(
             local,
-            reader,
+            reader_for(local.name),
             pubsub,
             channel_prefix=channel_prefix,
             max_len=max_len,
             session_prefix=session_key_prefix,
+            sharded=use_sharded_pubsub,
             requests_timeout=requests_timeout,
             max_message_size=max_message_size,
             max_disconnection_duration=max_disconnection_duration,

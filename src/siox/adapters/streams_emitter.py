@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 from ..parser import Packet, PacketType
 from .emitter import _RESERVED, EMITTER_UID, Emitter, EmitterOperator
 from .messages import MessageType, encode_entry, encode_msgpack
+from .streams import stream_for
 from .wire import options_to_wire, packet_to_wire
 
 __all__ = ["RedisStreamsEmitter"]
@@ -85,6 +86,10 @@ class RedisStreamsEmitter(Emitter):
         channel_prefix: the servers' ``channel_prefix`` (server-side emits go there).
         nsp: the namespace (``"/"``).
         max_len: the stream is trimmed to about this many entries, as the servers do.
+        stream_count: the servers' ``stream_count`` (the namespace's stream is chosen as they
+            choose it).
+        use_sharded_pubsub: the servers' ``use_sharded_pubsub`` (server-side emits go out
+            with ``SPUBLISH``).
     """
 
     def __init__(
@@ -95,16 +100,22 @@ class RedisStreamsEmitter(Emitter):
         channel_prefix: str = "socket.io",
         nsp: str = "/",
         max_len: int = 10_000,
+        stream_count: int = 1,
+        use_sharded_pubsub: bool = False,
     ) -> None:
         from .redis_bus import check_client
 
         check_client(client)
+        if stream_count < 1:
+            raise ValueError("stream_count must be >= 1")
         self.client = client
         self.stream_name = stream_name
         self.channel_prefix = channel_prefix
         self.max_len = max_len
+        self.stream_count = stream_count
+        self.use_sharded_pubsub = use_sharded_pubsub
         super().__init__(client.publish, channel_prefix, nsp)
-        sink = _Sink(client, stream_name, max_len)
+        sink = _Sink(client, stream_for(self.nsp, stream_name, stream_count), max_len)
         self._all = StreamsEmitterOperator(client.publish, channel_prefix, self.nsp, sink=sink)
 
     def of(self, nsp: str) -> RedisStreamsEmitter:
@@ -115,10 +126,16 @@ class RedisStreamsEmitter(Emitter):
             channel_prefix=self.channel_prefix,
             nsp=nsp,
             max_len=self.max_len,
+            stream_count=self.stream_count,
+            use_sharded_pubsub=self.use_sharded_pubsub,
         )
 
     async def server_side_emit(self, event: str, *args: Any) -> None:
         """Send ``event`` to the ``on_server_side`` handlers of every server (no ack)."""
         message = {"uid": EMITTER_UID, "nsp": self.nsp, "type": int(MessageType.SERVER_SIDE_EMIT)}
         message["data"] = {"packet": [event, *args]}
-        await self.client.publish(f"{self.channel_prefix}#{self.nsp}#", encode_msgpack(message))
+        channel, payload = f"{self.channel_prefix}#{self.nsp}#", encode_msgpack(message)
+        if self.use_sharded_pubsub:
+            await self.client.execute_command("SPUBLISH", channel, payload)  # type: ignore[no-untyped-call]
+        else:
+            await self.client.publish(channel, payload)
