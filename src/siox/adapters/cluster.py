@@ -25,6 +25,7 @@ from ..parser import Packet
 from .base import AckCount, AckReply, BroadcastOptions, LocalSockets
 from .memory import InMemoryAdapter
 from .pubsub import MessageHandler, PubSub, new_uid, settle
+from .requesting import AckTally
 from .responder import ClusterResponder
 from .wire import (
     RequestType,
@@ -171,46 +172,24 @@ class ClusterAdapter(ClusterResponder):
         if opts.local:
             await super().broadcast_with_ack(packet, opts, on_count, on_reply)
             return
-        others = (self._servers or await self.server_count()) - 1
         rid = new_uid()
-        state = {"servers": 0, "expected": 0, "replies": 0}
-
-        def on_response(response: dict[str, Any]) -> None:
-            kind = response.get("type")
-            if kind == RequestType.BROADCAST_CLIENT_COUNT:
-                count, sids = response.get("clientCount"), response.get("sids", [])
-                if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-                    raise WireError("clientCount is not a count")
-                state["servers"] += 1
-                state["expected"] += count
-                known = (
-                    [sid for sid in sids if isinstance(sid, str)] if isinstance(sids, list) else []
-                )
-                on_count(count, known)
-            elif kind == RequestType.BROADCAST_ACK:
-                args = response.get("args")
-                if not isinstance(args, list):
-                    args = [response["packet"]] if "packet" in response else []
-                check_data(args)
-                sid = response.get("sid")
-                state["replies"] += 1
-                on_reply(sid if isinstance(sid, str) else "", args)
-
-        def expire() -> None:
-            if self._requests.pop(rid, None) is None:
-                return
-            for _ in range(max(0, others - state["servers"])):
-                on_count(0, ())
-            for _ in range(max(0, state["expected"] - state["replies"])):
-                on_reply("", None)
-
-        self._requests[rid] = on_response
         wire = {"uid": self.uid, "requestId": rid, "type": RequestType.BROADCAST}
         wire |= {"packet": packet_to_wire(packet), "opts": options_to_wire(opts)}
-        await self._publish(self.request_channel, encode_notepack(wire))
-        timeout = opts.timeout if opts.timeout is not None else self.requests_timeout
-        asyncio.get_running_loop().call_later(timeout, expire)
-        await super().broadcast_with_ack(packet, opts, on_count, on_reply)
+
+        async def send() -> None:
+            await self._publish(self.request_channel, encode_notepack(wire))
+
+        def read(response: dict[str, Any], tally: AckTally) -> None:
+            kind = response.get("type")
+            if kind == RequestType.BROADCAST_CLIENT_COUNT:
+                tally.count(response.get("clientCount"), response.get("sids", []))
+            elif kind == RequestType.BROADCAST_ACK:
+                args = response.get("args")
+                if not isinstance(args, list):  # the classic protocol: [] for no reply
+                    args = [response["packet"]] if "packet" in response else []
+                tally.reply(response.get("sid"), args)
+
+        await self._broadcast_with_acks(rid, send, read, packet, opts, on_count, on_reply)
 
     async def _request_fetch(
         self, opts: BroadcastOptions, expected: int, on_sockets: Callable[[Any], None]

@@ -10,7 +10,6 @@ checked and dropped with a log line when malformed; the caller's listener carrie
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -21,7 +20,7 @@ from .base import AckCount, AckReply, BroadcastOptions, LocalSockets
 from .memory import InMemoryAdapter
 from .messages import MessageType, new_node_uid
 from .remote import describe_socket
-from .requesting import RequestingAdapter
+from .requesting import AckTally, RequestingAdapter
 from .wire import (
     WireError,
     check_data,
@@ -236,43 +235,23 @@ class MessageClusterAdapter(RequestingAdapter):
         if opts.local:
             await super().broadcast_with_ack(packet, opts, on_count, on_reply)
             return
-        others = (self._servers or await self.server_count()) - 1
         rid = new_node_uid()
-        state = {"servers": 0, "expected": 0, "replies": 0}
+        wire = {"packet": packet_to_wire(packet), "requestId": rid, "opts": options_to_wire(opts)}
 
-        def on_response(response: dict[str, Any]) -> None:
+        async def send() -> None:
+            await self._publish(_T.BROADCAST, wire)
+
+        def read(response: dict[str, Any], tally: AckTally) -> None:
             kind, data = response.get("type"), response["data"]
             if kind == _T.BROADCAST_CLIENT_COUNT:
-                count, sids = data.get("clientCount"), data.get("sids")
-                if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-                    raise WireError("clientCount is not a count")
-                state["servers"] += 1
-                state["expected"] += count
-                known = [s for s in sids if isinstance(s, str)] if isinstance(sids, list) else []
-                on_count(count, known)
+                tally.count(data.get("clientCount"), data.get("sids"))
             elif kind == _T.BROADCAST_ACK:
                 args = data.get("args")
-                if not isinstance(args, list):
+                if not isinstance(args, list):  # socket.io-adapter: [packet] for one reply
                     args = [data.get("packet")]
-                check_data(args)
-                state["replies"] += 1
-                sid = data.get("sid")
-                on_reply(sid if isinstance(sid, str) else "", args)
+                tally.reply(data.get("sid"), args)
 
-        def expire() -> None:
-            if self._requests.pop(rid, None) is None:
-                return
-            for _ in range(max(0, others - state["servers"])):
-                on_count(0, ())
-            for _ in range(max(0, state["expected"] - state["replies"])):
-                on_reply("", None)
-
-        self._requests[rid] = on_response
-        wire = {"packet": packet_to_wire(packet), "requestId": rid, "opts": options_to_wire(opts)}
-        await self._publish(_T.BROADCAST, wire)
-        timeout = opts.timeout if opts.timeout is not None else self.requests_timeout
-        asyncio.get_running_loop().call_later(timeout, expire)
-        await super().broadcast_with_ack(packet, opts, on_count, on_reply)
+        await self._broadcast_with_acks(rid, send, read, packet, opts, on_count, on_reply)
 
     async def _ask(
         self, kind: MessageType, data: dict[str, Any], expected: int, on_data: Callable[[Any], None]

@@ -15,17 +15,65 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from .base import BroadcastOptions, FetchedSocket, LocalSockets
+from ..parser import Packet
+from .base import AckCount, AckReply, BroadcastOptions, FetchedSocket, LocalSockets
 from .memory import InMemoryAdapter
 from .remote import RemoteSocket
-from .wire import WireError
+from .wire import WireError, check_data
 
-__all__ = ["RequestingAdapter", "ResponseHandler"]
+__all__ = ["AckTally", "RequestingAdapter", "ResponseHandler"]
 
 logger = logging.getLogger("siox.cluster")
 
 #: ``handler(response)``: one response (a decoded map) to one of this node's requests.
 ResponseHandler = Callable[[dict[str, Any]], None]
+
+
+class AckTally:
+    """The other servers' side of one broadcast with acks: their counts and their clients' replies.
+
+    Each protocol reads its responses its own way and reports them here; at the timeout `expire`
+    stands in for the servers and replies that did not come (a count of 0, an empty reply), so
+    the caller's tally always completes.
+    """
+
+    __slots__ = ("expected", "on_count", "on_reply", "others", "replies", "servers")
+
+    def __init__(self, others: int, on_count: AckCount, on_reply: AckReply) -> None:
+        self.others = others
+        self.on_count = on_count
+        self.on_reply = on_reply
+        self.servers = self.expected = self.replies = 0
+
+    def count(self, count: Any, sids: Any) -> None:
+        """A server's number of clients the packet went to, and their ids.
+
+        Raises:
+            WireError: ``count`` is not a count.
+        """
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise WireError("clientCount is not a count")
+        self.servers += 1
+        self.expected += count
+        known = [s for s in sids if isinstance(s, str)] if isinstance(sids, list) else []
+        self.on_count(count, known)
+
+    def reply(self, sid: Any, args: list[Any]) -> None:
+        """One client's reply (``sid`` may be missing: older peers do not send it).
+
+        Raises:
+            WireError: ``args`` holds values that are not data.
+        """
+        check_data(args)
+        self.replies += 1
+        self.on_reply(sid if isinstance(sid, str) else "", args)
+
+    def expire(self) -> None:
+        """The timeout: a count of 0 per silent server, an empty reply per missing one."""
+        for _ in range(max(0, self.others - self.servers)):
+            self.on_count(0, ())
+        for _ in range(max(0, self.expected - self.replies)):
+            self.on_reply("", None)
 
 
 class RequestingAdapter(InMemoryAdapter):
@@ -109,6 +157,37 @@ class RequestingAdapter(InMemoryAdapter):
         finally:
             self._requests.pop(rid, None)
         return received
+
+    async def _broadcast_with_acks(
+        self,
+        rid: str,
+        send: Callable[[], Awaitable[None]],
+        read: Callable[[dict[str, Any], AckTally], None],
+        packet: Packet,
+        opts: BroadcastOptions,
+        on_count: AckCount,
+        on_reply: AckReply,
+    ) -> None:
+        """Broadcast with acks to every server and here.
+
+        ``send`` publishes the request, ``read`` reports each response (a count or a reply) to
+        the tally; at the timeout the request is dropped and what did not come is completed
+        (`AckTally.expire`).
+        """
+        tally = AckTally((self._servers or await self.server_count()) - 1, on_count, on_reply)
+
+        def on_response(response: dict[str, Any]) -> None:
+            read(response, tally)
+
+        def expire() -> None:
+            if self._requests.pop(rid, None) is not None:
+                tally.expire()
+
+        self._requests[rid] = on_response
+        await send()
+        timeout = opts.timeout if opts.timeout is not None else self.requests_timeout
+        asyncio.get_running_loop().call_later(timeout, expire)
+        await super().broadcast_with_ack(packet, opts, on_count, on_reply)
 
     async def _request_fetch(
         self, opts: BroadcastOptions, expected: int, on_sockets: Callable[[Any], None]
