@@ -421,6 +421,8 @@ class SessionCore:
             and not self._outputs
             and (type(data) is bytes or (type(data) is str and (data.isascii() or _utf8_ok(data))))
         ):
+            if type(data) is str:  # `encode_message` of text, inline: the per-message path
+                return "4" + data
             return encode_message(data, self._eio, self._b64)  # what `send` would queue
         self.send(data, volatile=volatile, compress=compress)
         return None

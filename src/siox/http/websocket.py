@@ -125,13 +125,13 @@ class WebSocketConnection(WebSocketSender):
         "_decompressor",
         "_header",
         "_is_server",
-        "_outgoing",
         "_random_bytes",
         "_threshold",
         "close_code",
         "deflate",
         "max_fragments",
         "max_message_size",
+        "outgoing",
         "role",
     )
 
@@ -154,7 +154,9 @@ class WebSocketConnection(WebSocketSender):
         self.close_code: int | None = None
 
         self._buffer = bytearray()
-        self._outgoing: list[bytes] = []
+        #: frames the connection made by itself (pongs, close replies) that `data_to_send` has
+        #: not taken yet: the I/O layer may test it (truthy) instead of calling after each read
+        self.outgoing: list[bytes] = []
         self._header: FrameHeader | None = None
         # A large frame whose payload is still arriving: the reads' parts as they came (no
         # reassembly buffer), its masking key and the bytes still missing (see `_collect`).
@@ -270,7 +272,8 @@ class WebSocketConnection(WebSocketSender):
         read (`_collect`), as the general path does once it has read the header.
         `receive_data` tries it only while `siox.fastpaths.ENABLED`.
         """
-        if self._header is not None or not self._assembler.idle:
+        # (`MessageAssembler.idle`, read without the property's call: the per-read path)
+        if self._header is not None or self._assembler._opcode is not None:
             return 0
         if type(data) is not bytes:
             data = bytes(data)  # slices of bytes are bytes: the masking keys need no copy
@@ -354,7 +357,7 @@ class WebSocketConnection(WebSocketSender):
         Returns:
             The bytes to write, possibly empty.
         """
-        outgoing = self._outgoing
+        outgoing = self.outgoing
         if not outgoing:  # the usual answer, asked after every read
             return b""
         out = b"".join(outgoing)
@@ -363,7 +366,7 @@ class WebSocketConnection(WebSocketSender):
 
     def _fail(self, code: int, reason: str, events: list[WebSocketEvent]) -> None:
         if self.state is _CO_OPEN:
-            self._outgoing.append(self._frame(_OP_CLOSE, encode_close_payload(code, reason)))
+            self.outgoing.append(self._frame(_OP_CLOSE, encode_close_payload(code, reason)))
         self.state = _CO_CLOSED
         self.close_code = code
         self._buffer.clear()
@@ -425,7 +428,7 @@ class WebSocketConnection(WebSocketSender):
     def _control_frame(self, opcode: int, payload: bytes, events: list[WebSocketEvent]) -> None:
         if opcode == _OP_PING:
             if self.state is _CO_OPEN:
-                self._outgoing.append(self._frame(_OP_PONG, payload))
+                self.outgoing.append(self._frame(_OP_PONG, payload))
             events.append(Ping(payload))
         elif opcode == _OP_PONG:
             events.append(Pong(payload))
@@ -433,7 +436,7 @@ class WebSocketConnection(WebSocketSender):
             code, reason = parse_close_payload(payload)
             if self.state is _CO_OPEN:
                 # Echo the (validated) code and reason, as npm ws does.
-                self._outgoing.append(self._frame(_OP_CLOSE, payload))
+                self.outgoing.append(self._frame(_OP_CLOSE, payload))
             self.state = _CO_CLOSED
             self.close_code = code
             self._buffer.clear()
