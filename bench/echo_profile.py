@@ -32,8 +32,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import handshake_profile  # noqa: E402
-from handshake_profile import Child, Client, _connect_all, _frame  # noqa: E402
+from handshake_profile import Child, Client, _connect_all, _frame
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAYLOADS = {
@@ -60,9 +59,7 @@ async def _run(args: argparse.Namespace, src: str, mode: str) -> dict[str, float
     child = Child(src, mode)
     payload = PAYLOADS[args.payload]
     try:
-        clients = await asyncio.wait_for(
-            _connect_all(child.port, args.clients, 100), args.timeout
-        )
+        clients = await asyncio.wait_for(_connect_all(child.port, args.clients, 100), args.timeout)
         await asyncio.wait_for(
             asyncio.gather(*(_echo(c, 5, args.window, payload) for c in clients)), args.timeout
         )
