@@ -417,7 +417,7 @@ class SessionCore:
             and self._ws is _TRANSPORT
             and self._state is _OPEN
             and not self._ws_paused
-            and not self._outbox
+            and not self._outbox._packets  # `Outbox.__len__`, without the call
             and not self._outputs
             and (type(data) is bytes or (type(data) is str and (data.isascii() or _utf8_ok(data))))
         ):

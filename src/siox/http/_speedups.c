@@ -1,8 +1,10 @@
 /* Optional compiled WebSocket masking (RFC 6455 section 5.3) for siox.http._mask.
  *
  * apply_mask(data, key) -> bytes: XOR data with the 4-byte key repeated; mask_join(parts, key)
- * the same for a payload that came in pieces. The pure-Python versions in _mask.py are the
- * fallbacks and the references; tests compare both.
+ * the same for a payload that came in pieces; unmask(data, start, end) and
+ * unmask_text(data, start, end) the payload data[start:end] of a frame in a read, its key the
+ * four bytes before it (as bytes, or decoded as UTF-8 text), without slicing first. The
+ * pure-Python versions in _mask.py are the fallbacks and the references; tests compare both.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -115,9 +117,99 @@ done:
     return result;
 }
 
+static void
+xor_key(const unsigned char *in, unsigned char *out, Py_ssize_t size, const unsigned char *k)
+{
+    Py_ssize_t i = 0;
+    uint64_t wide;
+    unsigned char pattern[8] = {k[0], k[1], k[2], k[3], k[0], k[1], k[2], k[3]};
+    memcpy(&wide, pattern, 8);
+    for (; i + 8 <= size; i += 8) {
+        uint64_t chunk;
+        memcpy(&chunk, in + i, 8);
+        chunk ^= wide;
+        memcpy(out + i, &chunk, 8);
+    }
+    for (; i < size; i++) {
+        out[i] = in[i] ^ k[i & 3];
+    }
+}
+
+/* The (data, start, end) arguments of unmask / unmask_text: data a bytes object, its masking
+ * key at data[start - 4:start], the payload data[start:end]. */
+static const unsigned char *
+frame_payload(PyObject *const *args, Py_ssize_t nargs, const char *name, Py_ssize_t *start,
+              Py_ssize_t *size)
+{
+    if (nargs != 3) {
+        PyErr_Format(PyExc_TypeError, "%s() takes 3 arguments (%zd given)", name, nargs);
+        return NULL;
+    }
+    if (!PyBytes_CheckExact(args[0])) {
+        PyErr_Format(PyExc_TypeError, "%s() needs bytes", name);
+        return NULL;
+    }
+    Py_ssize_t first = PyLong_AsSsize_t(args[1]);
+    if (first == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    Py_ssize_t end = PyLong_AsSsize_t(args[2]);
+    if (end == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (first < 4 || end < first || end > PyBytes_GET_SIZE(args[0])) {
+        PyErr_Format(PyExc_ValueError, "%s(): no masked payload at [%zd:%zd]", name, first, end);
+        return NULL;
+    }
+    *start = first;
+    *size = end - first;
+    return (const unsigned char *)PyBytes_AS_STRING(args[0]);
+}
+
+static PyObject *
+unmask(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t start, size;
+    const unsigned char *data = frame_payload(args, nargs, "unmask", &start, &size);
+    if (data == NULL) {
+        return NULL;
+    }
+    PyObject *result = PyBytes_FromStringAndSize(NULL, size);
+    if (result != NULL) {
+        xor_key(data + start, (unsigned char *)PyBytes_AS_STRING(result), size, data + start - 4);
+    }
+    return result;
+}
+
+static PyObject *
+unmask_text(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t start, size;
+    const unsigned char *data = frame_payload(args, nargs, "unmask_text", &start, &size);
+    if (data == NULL) {
+        return NULL;
+    }
+    unsigned char small[512];
+    unsigned char *plain = size <= (Py_ssize_t)sizeof(small) ? small : PyMem_Malloc(size);
+    if (plain == NULL) {
+        return PyErr_NoMemory();
+    }
+    xor_key(data + start, plain, size, data + start - 4);
+    /* strict UTF-8: the UnicodeDecodeError bytes.decode("utf-8") would raise */
+    PyObject *result = PyUnicode_DecodeUTF8((const char *)plain, size, NULL);
+    if (plain != small) {
+        PyMem_Free(plain);
+    }
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"apply_mask", apply_mask, METH_VARARGS, "XOR data with the 4-byte key repeated."},
     {"mask_join", mask_join, METH_VARARGS, "apply_mask of the parts joined, in one pass."},
+    {"unmask", (PyCFunction)(void (*)(void))unmask, METH_FASTCALL,
+     "apply_mask(data[start:end], data[start - 4:start]) without the slices."},
+    {"unmask_text", (PyCFunction)(void (*)(void))unmask_text, METH_FASTCALL,
+     "unmask(data, start, end).decode('utf-8') without the intermediate bytes."},
     {NULL, NULL, 0, NULL},
 };
 

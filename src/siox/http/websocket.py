@@ -34,7 +34,7 @@ from collections.abc import Callable
 from .. import fastpaths
 from ..errors import ProtocolError
 from ..options import DEFAULT_LIMITS
-from ._mask import apply_mask, mask_join
+from ._mask import apply_mask, mask_join, unmask, unmask_text
 from .deflate import DeflateParams, MessageCompressor, MessageDecompressor
 from .frames import (
     CloseCode,
@@ -317,22 +317,16 @@ class WebSocketConnection(WebSocketSender):
                     self._chunk_need = end - size
                     position = size
                 break
-            if not masked:
-                payload = data[start:end]
-            elif length < _LARGE_FRAME:
-                payload = apply_mask(data[start:end], data[start - 4 : start]) if length else b""
-            else:  # unmasked straight out of the read, no slice copied first
-                payload = apply_mask(memoryview(data)[start:end], data[start - 4 : start])
             if first == 0x81:
-                try:
-                    text = payload.decode("utf-8")
+                try:  # unmasked (and decoded) straight out of the read, no slices first
+                    text = unmask_text(data, start, end) if masked else data[start:end].decode()
                 except UnicodeDecodeError:
                     break  # the general path fails it with 1007
                 event: WebSocketEvent = _new(TextMessage)
                 _set_text(event, text)
             else:
                 event = _new(BinaryMessage)
-                _set_binary(event, payload)
+                _set_binary(event, unmask(data, start, end) if masked else data[start:end])
             events.append(event)
             position = end
         return position
