@@ -64,6 +64,16 @@ _new = object.__new__
 _set_text = vars(TextMessage)["data"].__set__
 _set_binary = vars(BinaryMessage)["data"].__set__
 
+# The compiled `_whole_frames` loop (`siox.http._speedups.scan_frames`), when built and allowed.
+scan_frames: Callable[[bytes, bool, int | None, list[WebSocketEvent]], int] | None = None
+if not os.environ.get("SIOX_NO_EXTENSIONS"):
+    try:
+        from ._speedups import configure_messages, scan_frames
+
+        configure_messages(TextMessage, BinaryMessage)
+    except ImportError:
+        scan_frames = None
+
 # Enum attribute access is slow on CPython 3.11: the per-frame code uses these.
 _CL_ABNORMAL = CloseCode.ABNORMAL
 _CL_PROTOCOL_ERROR = CloseCode.PROTOCOL_ERROR
@@ -282,7 +292,8 @@ class WebSocketConnection(WebSocketSender):
         mask_bit = 0x80 if masked else 0
         size = len(data)
         limit = self.max_message_size
-        position = 0
+        # The compiled loop takes the whole frames; this one the rest (or all, without it).
+        position = 0 if scan_frames is None else scan_frames(data, masked, limit, events)
         while position < size:
             if size - position < head:
                 break
@@ -292,18 +303,19 @@ class WebSocketConnection(WebSocketSender):
                 break
             length = second & 0x7F
             start = position + head
-            if length == 126:
-                if size - position < head + 2:
-                    break
-                length = (data[position + 2] << 8) | data[position + 3]
-                start += 2
-            elif length == 127:
-                if size - position < head + 8:
-                    break
-                length = int.from_bytes(data[position + 2 : position + 10], "big")
-                start += 8
-                if length >> 63:
-                    break  # the general path fails it with 1002
+            if length > 125:  # an extended length
+                if length == 126:
+                    if size - position < head + 2:
+                        break
+                    length = (data[position + 2] << 8) | data[position + 3]
+                    start += 2
+                else:
+                    if size - position < head + 8:
+                        break
+                    length = int.from_bytes(data[position + 2 : position + 10], "big")
+                    start += 8
+                    if length >> 63:
+                        break  # the general path fails it with 1002
             end = start + length
             if limit is not None and length > limit:
                 break

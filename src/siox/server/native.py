@@ -156,13 +156,12 @@ class HttpProtocol(asyncio.Protocol):
         if ws is not None:  # the WebSocket's reads: everything here, no call per layer
             self._in_read = True  # the writes this read causes leave together
             try:
-                events = ws.receive_data(data)
                 handle = self.handle
-                for event in events:
-                    kind = type(event)
+                for message in ws.receive_data(data):
+                    kind = type(message)
                     if kind is TextMessage or kind is BinaryMessage:
                         if handle is not None:
-                            handle.receive(event.data)  # type: ignore[union-attr]
+                            handle.receive(message.data)  # type: ignore[union-attr]
                     elif kind is CloseReceived or kind is ConnectionFailed:
                         self._write(ws.data_to_send())
                         self.handle = None
