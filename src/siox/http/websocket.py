@@ -288,12 +288,14 @@ class WebSocketConnection(WebSocketSender):
         if type(data) is not bytes:
             data = bytes(data)  # slices of bytes are bytes: the masking keys need no copy
         masked = self._is_server  # the peer is a client: its frames are masked
-        head = 6 if masked else 2
-        mask_bit = 0x80 if masked else 0
         size = len(data)
         limit = self.max_message_size
         # The compiled loop takes the whole frames; this one the rest (or all, without it).
         position = 0 if scan_frames is None else scan_frames(data, masked, limit, events)
+        if position == size:
+            return position
+        head = 6 if masked else 2
+        mask_bit = 0x80 if masked else 0
         while position < size:
             if size - position < head:
                 break
