@@ -68,7 +68,9 @@ def pure_unmask(data: bytes, start: int, end: int) -> bytes:
 
 def pure_unmask_text(data: bytes, start: int, end: int) -> str:
     """`pure_unmask` decoded as UTF-8 text (strict: `UnicodeDecodeError` as `bytes.decode`)."""
-    return pure_unmask(data, start, end).decode("utf-8")
+    if start < 4 or end < start or end > len(data):  # (`pure_unmask`, inline: one call less)
+        raise ValueError(f"unmask_text(): no masked payload at [{start}:{end}]")
+    return pure_apply_mask(data[start:end], data[start - 4 : start]).decode("utf-8")
 
 
 apply_mask = pure_apply_mask
