@@ -59,7 +59,10 @@ def _serve(mode: str) -> None:
         import uvloop
 
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    sio = siox.Server(cors_allowed_origins="*", max_http_buffer_size=100_000_000)
+    ping = float(os.environ.get("SIOX_PROFILE_PING_INTERVAL", "25"))  # (bench/echo_profile.py)
+    sio = siox.Server(
+        cors_allowed_origins="*", max_http_buffer_size=100_000_000, ping_interval=ping
+    )
 
     @sio.on("echo")
     def echo(socket: Any, *args: object) -> tuple[object, ...]:

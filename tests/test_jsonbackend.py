@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import json
 import uuid
 
 import pytest
@@ -141,3 +142,17 @@ def test_backends_agree_on_arbitrary_input(data: str | bytes) -> None:
         except InvalidPacket:
             answers.append("invalid")
     assert answers[0] == answers[1]
+
+
+@pytest.mark.parametrize("name", ["stdlib", "orjson"])
+def test_depth_limit_counts_brackets_however_long_the_strings_between_them(name: str) -> None:
+    filler = '"' + "x" * 3000 + '"'
+    deep = "[" * 33 + filler + "]" * 33
+    backend = get_backend(name, max_depth=32)
+    with pytest.raises(InvalidPacket):
+        backend.loads(deep)
+    with pytest.raises(InvalidPacket):
+        backend.loads(deep.encode())
+    # many brackets, none deep (inside strings, or side by side): accepted
+    assert backend.loads(json.dumps(["[{" * 100, [[1]] * 50, filler])) is not None
+    assert backend.loads(json.dumps([{"a": [1]}] * 40).encode()) is not None

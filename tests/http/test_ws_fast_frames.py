@@ -144,3 +144,71 @@ def test_bad_utf8_at_the_end_of_a_collected_text_frame_closes_with_1007() -> Non
         assert len(events) == 1
         assert isinstance(events[0], ConnectionFailed)
         assert events[0].code == 1007
+
+
+_FRAME = st.tuples(
+    st.sampled_from([Opcode.TEXT, Opcode.BINARY, Opcode.PING, Opcode.CONTINUATION]),
+    st.one_of(
+        st.binary(max_size=40),
+        st.text(max_size=20).map(lambda t: t.encode("utf-8", "surrogatepass")),
+        st.integers(120, 70_000).map(lambda n: b"ab\xc3\xa9" * (n // 4)),
+    ),
+    st.booleans(),  # FIN
+    st.booleans(),  # masked
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(_FRAME, min_size=1, max_size=6),
+    st.lists(st.integers(1, 300_000), max_size=4),
+    st.sampled_from([Role.SERVER, Role.CLIENT]),
+    st.sampled_from([None, 30, 1000, 70_000]),
+)
+def test_compiled_frame_scan_gives_the_pure_loops_and_the_general_paths_events(
+    frames: list[tuple[Opcode, bytes, bool, bool]],
+    cuts: list[int],
+    role: Role,
+    limit: int | None,
+) -> None:
+    """`_whole_frames`' compiled loop (`scan_frames`), its Python loop alone and the general
+    path read any stream (bad UTF-8, frames masked the wrong way, over the limit, control
+    frames, fragments, cut anywhere) into the same events, outgoing bytes and state."""
+    import siox.http.websocket as websocket
+
+    wire = b"".join(
+        encode_frame(opcode, payload, fin=fin, mask_key=KEY if masked else None)
+        for opcode, payload, fin, masked in frames
+    )
+    points = sorted({c % (len(wire) + 1) for c in cuts} | {0, len(wire)})
+    reads = [wire[a:b] for a, b in itertools.pairwise(points)]
+    compiled = websocket.scan_frames
+    results = []
+    for enabled, scan in ((True, compiled), (True, None), (False, None)):
+        saved = siox.fastpaths.ENABLED
+        siox.fastpaths.ENABLED = enabled
+        websocket.scan_frames = scan
+        try:
+            conn = WebSocketConnection(
+                role, max_message_size=limit, random_bytes=lambda n: b"\x07" * n
+            )
+            events = [event for read in reads for event in conn.receive_data(read)]
+            results.append((events, conn.data_to_send(), conn.state, conn.close_code))
+        finally:
+            siox.fastpaths.ENABLED = saved
+            websocket.scan_frames = compiled
+    assert results[0] == results[1] == results[2]
+
+
+def test_compiled_frame_scan_is_used_when_built() -> None:
+    import siox.http.websocket as websocket
+    from siox.http import _mask
+
+    if _mask.unmask is _mask.pure_unmask:
+        assert websocket.scan_frames is None
+        pytest.skip("the optional compiled speedups are not built here")
+    assert websocket.scan_frames is not None
+    events: list[WebSocketEvent] = []
+    read = encode_frame(Opcode.TEXT, b"hi", mask_key=KEY) + b"\x81"
+    assert websocket.scan_frames(read, True, None, events) == len(read) - 1
+    assert events == [TextMessage("hi")]

@@ -89,3 +89,50 @@ def test_compiled_mask_join_refuses_a_key_that_is_not_four_bytes() -> None:
         pytest.skip("the optional compiled speedups are not built here")
     with pytest.raises(ValueError):
         _mask.mask_join([b"abcdefgh"], b"abc")
+
+
+@given(
+    st.binary(max_size=5),
+    st.binary(min_size=4, max_size=4),
+    st.binary(max_size=1200),
+    st.binary(max_size=5),
+)
+def test_unmask_reads_a_payload_and_the_key_before_it_in_place(
+    before: bytes, key: bytes, payload: bytes, after: bytes
+) -> None:
+    from siox.http import _mask
+
+    data = before + key + reference_mask(payload, key) + after
+    start = len(before) + 4
+    end = start + len(payload)
+    for unmask in (_mask.unmask, _mask.pure_unmask):
+        assert unmask(data, start, end) == payload
+
+
+@given(st.text(max_size=700), st.binary(min_size=4, max_size=4))
+def test_unmask_text_decodes_utf8_like_bytes_decode(text: str, key: bytes) -> None:
+    import pytest
+
+    from siox.http import _mask
+
+    try:
+        encoded = text.encode()
+    except UnicodeEncodeError:  # lone surrogates: never valid UTF-8 on the wire
+        return
+    data = key + reference_mask(encoded, key)
+    for unmask_text in (_mask.unmask_text, _mask.pure_unmask_text):
+        assert unmask_text(data, 4, len(data)) == text
+        broken = key + reference_mask(encoded + b"\xff", key)
+        with pytest.raises(UnicodeDecodeError):
+            unmask_text(broken, 4, len(broken))
+
+
+def test_unmask_refuses_a_range_that_holds_no_masked_payload() -> None:
+    import pytest
+
+    from siox.http import _mask
+
+    for unmask in (_mask.unmask, _mask.unmask_text, _mask.pure_unmask, _mask.pure_unmask_text):
+        for start, end in ((3, 4), (6, 5), (4, 9)):
+            with pytest.raises(ValueError, match="no masked payload"):
+                unmask(b"12345678", start, end)

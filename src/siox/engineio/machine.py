@@ -417,10 +417,12 @@ class SessionCore:
             and self._ws is _TRANSPORT
             and self._state is _OPEN
             and not self._ws_paused
-            and not self._outbox
+            and not self._outbox._packets  # `Outbox.__len__`, without the call
             and not self._outputs
             and (type(data) is bytes or (type(data) is str and (data.isascii() or _utf8_ok(data))))
         ):
+            if type(data) is str:  # `encode_message` of text, inline: the per-message path
+                return "4" + data
             return encode_message(data, self._eio, self._b64)  # what `send` would queue
         self.send(data, volatile=volatile, compress=compress)
         return None

@@ -393,7 +393,10 @@ class EngineSession(SessionCore):
                 and len(frame) <= self.max_payload >> 2  # even at 4 bytes per character
             ):
                 kind = type(frame)
-                if (kind is str and frame[:1] == "4") or (kind is bytes and self._eio == 4):
+                # (``frame[0]``: no slice object; an empty text is no MESSAGE)
+                if (kind is str and frame and frame[0] == "4") or (
+                    kind is bytes and self._eio == 4
+                ):
                     data = frame[1:] if kind is str else frame
                     if direct and not self._events and not self._outputs:
                         return data

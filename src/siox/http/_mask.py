@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["apply_mask", "mask_join", "pure_apply_mask", "pure_mask_join"]
+__all__ = [
+    "apply_mask",
+    "mask_join",
+    "pure_apply_mask",
+    "pure_mask_join",
+    "pure_unmask",
+    "pure_unmask_text",
+    "unmask",
+    "unmask_text",
+]
 
 
 def pure_apply_mask(data: bytes | bytearray | memoryview, key: bytes) -> bytes:
@@ -43,11 +52,34 @@ def pure_mask_join(parts: list[bytes | memoryview], key: bytes) -> bytes:
     return pure_apply_mask(b"".join(parts), key)
 
 
+def pure_unmask(data: bytes, start: int, end: int) -> bytes:
+    """The payload ``data[start:end]`` of a masked frame in a read, unmasked.
+
+    Its masking key is the four bytes before it (``data[start - 4:start]``); the compiled
+    version reads both in place, without slicing.
+
+    Raises:
+        ValueError: no such payload (``start < 4``, ``end < start`` or past the data).
+    """
+    if start < 4 or end < start or end > len(data):
+        raise ValueError(f"unmask(): no masked payload at [{start}:{end}]")
+    return pure_apply_mask(data[start:end], data[start - 4 : start])
+
+
+def pure_unmask_text(data: bytes, start: int, end: int) -> str:
+    """`pure_unmask` decoded as UTF-8 text (strict: `UnicodeDecodeError` as `bytes.decode`)."""
+    if start < 4 or end < start or end > len(data):  # (`pure_unmask`, inline: one call less)
+        raise ValueError(f"unmask_text(): no masked payload at [{start}:{end}]")
+    return pure_apply_mask(data[start:end], data[start - 4 : start]).decode("utf-8")
+
+
 apply_mask = pure_apply_mask
 mask_join = pure_mask_join
+unmask = pure_unmask
+unmask_text = pure_unmask_text
 if not os.environ.get("SIOX_NO_EXTENSIONS"):
     try:
         # the compiled versions, when they were built
-        from ._speedups import apply_mask, mask_join
+        from ._speedups import apply_mask, mask_join, unmask, unmask_text
     except ImportError:
         pass

@@ -21,6 +21,7 @@ from ._mask import apply_mask
 __all__ = [
     "MAX_CLOSE_REASON_BYTES",
     "MAX_CONTROL_PAYLOAD",
+    "TEXT_HEADERS",
     "CloseCode",
     "FrameHeader",
     "Opcode",
@@ -86,7 +87,8 @@ _WIRE_CODES = frozenset({1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1
 
 
 #: Headers of unmasked FIN text frames with a 7-bit length, by length (the common case).
-_SMALL_TEXT_HEADERS = tuple(bytes((0x81, size)) for size in range(126))
+#: The header of an unmasked final text frame of ``size`` < 126 bytes: ``TEXT_HEADERS[size]``.
+TEXT_HEADERS = tuple(bytes((0x81, size)) for size in range(126))
 
 # Enum attribute access is slow on CPython 3.11: the per-frame code uses these.
 _CL_NO_STATUS = CloseCode.NO_STATUS
@@ -148,7 +150,7 @@ def frame_text(payload: bytes) -> bytes:
     """
     size = len(payload)
     if size < 126:
-        return _SMALL_TEXT_HEADERS[size] + payload
+        return TEXT_HEADERS[size] + payload
     return encode_frame(_OP_TEXT, payload)
 
 

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from .. import fastpaths
 from ..errors import ProtocolError
 from ..options import DEFAULT_LIMITS
-from ._mask import apply_mask, mask_join
+from ._mask import apply_mask, mask_join, unmask, unmask_text
 from .deflate import DeflateParams, MessageCompressor, MessageDecompressor
 from .frames import (
     CloseCode,
@@ -63,6 +63,16 @@ from .websocket_send import WebSocketSender
 _new = object.__new__
 _set_text = vars(TextMessage)["data"].__set__
 _set_binary = vars(BinaryMessage)["data"].__set__
+
+# The compiled `_whole_frames` loop (`siox.http._speedups.scan_frames`), when built and allowed.
+scan_frames: Callable[[bytes, bool, int | None, list[WebSocketEvent]], int] | None = None
+if not os.environ.get("SIOX_NO_EXTENSIONS"):
+    try:
+        from ._speedups import configure_messages, scan_frames
+
+        configure_messages(TextMessage, BinaryMessage)
+    except ImportError:
+        scan_frames = None
 
 # Enum attribute access is slow on CPython 3.11: the per-frame code uses these.
 _CL_ABNORMAL = CloseCode.ABNORMAL
@@ -125,13 +135,13 @@ class WebSocketConnection(WebSocketSender):
         "_decompressor",
         "_header",
         "_is_server",
-        "_outgoing",
         "_random_bytes",
         "_threshold",
         "close_code",
         "deflate",
         "max_fragments",
         "max_message_size",
+        "outgoing",
         "role",
     )
 
@@ -154,7 +164,9 @@ class WebSocketConnection(WebSocketSender):
         self.close_code: int | None = None
 
         self._buffer = bytearray()
-        self._outgoing: list[bytes] = []
+        #: frames the connection made by itself (pongs, close replies) that `data_to_send` has
+        #: not taken yet: the I/O layer may test it (truthy) instead of calling after each read
+        self.outgoing: list[bytes] = []
         self._header: FrameHeader | None = None
         # A large frame whose payload is still arriving: the reads' parts as they came (no
         # reassembly buffer), its masking key and the bytes still missing (see `_collect`).
@@ -270,16 +282,20 @@ class WebSocketConnection(WebSocketSender):
         read (`_collect`), as the general path does once it has read the header.
         `receive_data` tries it only while `siox.fastpaths.ENABLED`.
         """
-        if self._header is not None or not self._assembler.idle:
+        # (`MessageAssembler.idle`, read without the property's call: the per-read path)
+        if self._header is not None or self._assembler._opcode is not None:
             return 0
         if type(data) is not bytes:
             data = bytes(data)  # slices of bytes are bytes: the masking keys need no copy
         masked = self._is_server  # the peer is a client: its frames are masked
-        head = 6 if masked else 2
-        mask_bit = 0x80 if masked else 0
         size = len(data)
         limit = self.max_message_size
-        position = 0
+        # The compiled loop takes the whole frames; this one the rest (or all, without it).
+        position = 0 if scan_frames is None else scan_frames(data, masked, limit, events)
+        if position == size:
+            return position
+        head = 6 if masked else 2
+        mask_bit = 0x80 if masked else 0
         while position < size:
             if size - position < head:
                 break
@@ -289,18 +305,19 @@ class WebSocketConnection(WebSocketSender):
                 break
             length = second & 0x7F
             start = position + head
-            if length == 126:
-                if size - position < head + 2:
-                    break
-                length = (data[position + 2] << 8) | data[position + 3]
-                start += 2
-            elif length == 127:
-                if size - position < head + 8:
-                    break
-                length = int.from_bytes(data[position + 2 : position + 10], "big")
-                start += 8
-                if length >> 63:
-                    break  # the general path fails it with 1002
+            if length > 125:  # an extended length
+                if length == 126:
+                    if size - position < head + 2:
+                        break
+                    length = (data[position + 2] << 8) | data[position + 3]
+                    start += 2
+                else:
+                    if size - position < head + 8:
+                        break
+                    length = int.from_bytes(data[position + 2 : position + 10], "big")
+                    start += 8
+                    if length >> 63:
+                        break  # the general path fails it with 1002
             end = start + length
             if limit is not None and length > limit:
                 break
@@ -314,22 +331,16 @@ class WebSocketConnection(WebSocketSender):
                     self._chunk_need = end - size
                     position = size
                 break
-            if not masked:
-                payload = data[start:end]
-            elif length < _LARGE_FRAME:
-                payload = apply_mask(data[start:end], data[start - 4 : start]) if length else b""
-            else:  # unmasked straight out of the read, no slice copied first
-                payload = apply_mask(memoryview(data)[start:end], data[start - 4 : start])
             if first == 0x81:
-                try:
-                    text = payload.decode("utf-8")
+                try:  # unmasked (and decoded) straight out of the read, no slices first
+                    text = unmask_text(data, start, end) if masked else data[start:end].decode()
                 except UnicodeDecodeError:
                     break  # the general path fails it with 1007
                 event: WebSocketEvent = _new(TextMessage)
                 _set_text(event, text)
             else:
                 event = _new(BinaryMessage)
-                _set_binary(event, payload)
+                _set_binary(event, unmask(data, start, end) if masked else data[start:end])
             events.append(event)
             position = end
         return position
@@ -354,7 +365,7 @@ class WebSocketConnection(WebSocketSender):
         Returns:
             The bytes to write, possibly empty.
         """
-        outgoing = self._outgoing
+        outgoing = self.outgoing
         if not outgoing:  # the usual answer, asked after every read
             return b""
         out = b"".join(outgoing)
@@ -363,7 +374,7 @@ class WebSocketConnection(WebSocketSender):
 
     def _fail(self, code: int, reason: str, events: list[WebSocketEvent]) -> None:
         if self.state is _CO_OPEN:
-            self._outgoing.append(self._frame(_OP_CLOSE, encode_close_payload(code, reason)))
+            self.outgoing.append(self._frame(_OP_CLOSE, encode_close_payload(code, reason)))
         self.state = _CO_CLOSED
         self.close_code = code
         self._buffer.clear()
@@ -425,7 +436,7 @@ class WebSocketConnection(WebSocketSender):
     def _control_frame(self, opcode: int, payload: bytes, events: list[WebSocketEvent]) -> None:
         if opcode == _OP_PING:
             if self.state is _CO_OPEN:
-                self._outgoing.append(self._frame(_OP_PONG, payload))
+                self.outgoing.append(self._frame(_OP_PONG, payload))
             events.append(Ping(payload))
         elif opcode == _OP_PONG:
             events.append(Pong(payload))
@@ -433,7 +444,7 @@ class WebSocketConnection(WebSocketSender):
             code, reason = parse_close_payload(payload)
             if self.state is _CO_OPEN:
                 # Echo the (validated) code and reason, as npm ws does.
-                self._outgoing.append(self._frame(_OP_CLOSE, payload))
+                self.outgoing.append(self._frame(_OP_CLOSE, payload))
             self.state = _CO_CLOSED
             self.close_code = code
             self._buffer.clear()

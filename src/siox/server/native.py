@@ -153,8 +153,29 @@ class HttpProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         """asyncio.Protocol callback."""
         ws = self.ws
-        if ws is not None:
-            self._ws_data(ws, data)
+        if ws is not None:  # the WebSocket's reads: everything here, no call per layer
+            self._in_read = True  # the writes this read causes leave together
+            try:
+                handle = self.handle
+                for message in ws.receive_data(data):
+                    kind = type(message)
+                    if kind is TextMessage or kind is BinaryMessage:
+                        if handle is not None:
+                            handle.receive(message.data)  # type: ignore[union-attr]
+                    elif kind is CloseReceived or kind is ConnectionFailed:
+                        self._write(ws.data_to_send())
+                        self.handle = None
+                        if handle is not None:
+                            handle.closed()
+                        self._close()
+                        break
+                else:
+                    if ws.outgoing:  # pongs: tested without a call
+                        self.queue_write(ws.data_to_send())
+            finally:
+                self._in_read = False
+            if self._out:
+                self._flush_out()
             return
         parser = self.parser
         if parser is None:
@@ -522,35 +543,7 @@ class HttpProtocol(asyncio.Protocol):
         if self._out and not batching:
             self._flush_out()
         if rest:
-            self._ws_data(self.ws, rest)
-
-    def _ws_data(self, ws: WebSocketConnection, data: bytes) -> None:
-        self._in_read = True
-        try:
-            self._ws_events(ws, data)
-        finally:
-            self._in_read = False
-        if self._out:
-            self._flush_out()
-
-    def _ws_events(self, ws: WebSocketConnection, data: bytes) -> None:
-        events = ws.receive_data(data)
-        handle = self.handle
-        for event in events:
-            kind = type(event)
-            if kind is TextMessage or kind is BinaryMessage:
-                if handle is not None:
-                    handle.receive(event.data)  # type: ignore[union-attr]
-            elif kind is CloseReceived or kind is ConnectionFailed:
-                self._write(ws.data_to_send())
-                self.handle = None
-                if handle is not None:
-                    handle.closed()
-                self._close()
-                return
-        outgoing = ws.data_to_send()
-        if outgoing:
-            self.queue_write(outgoing)
+            self.data_received(rest)
 
     def close_websocket(self, code: int) -> None:
         """Close the WebSocket (the engine detached it)."""

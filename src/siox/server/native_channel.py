@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
-from ..http.frames import binary_header, frame_binary, frame_text
+from ..http.frames import TEXT_HEADERS, binary_header, frame_binary, frame_text
 from ..http.websocket import WebSocketConnection
 from ..http.websocket_events import ConnectionState
 
@@ -59,7 +59,11 @@ class NativeChannel:
         # An uncompressed frame (RSV1 clear) is valid with or without permessage-deflate.
         if (self.plain or not compress) and ws.state is _OPEN:
             if isinstance(data, str):
-                protocol.queue_write(frame_text(data.encode()))
+                payload = data.encode()
+                size = len(payload)  # `frame_text`, inline for a small message
+                protocol.queue_write(
+                    TEXT_HEADERS[size] + payload if size < 126 else frame_text(payload)
+                )
             elif type(data) is bytes and len(data) >= _VECTORED_SIZE:
                 protocol.queue_write(binary_header(len(data)))
                 protocol.queue_write(data, large=True)

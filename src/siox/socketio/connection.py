@@ -144,7 +144,8 @@ class SocketConnection:
             fastpaths.ENABLED
             and parse_text is not None
             and type(data) is str
-            and not self._decoder.reconstructing  # type: ignore[attr-defined]
+            # the default `Decoder`'s ``reconstructing``, without the property's call
+            and self._decoder._header is None  # type: ignore[attr-defined]
         ):
             # Fast path (`siox.fastpaths`): a text EVENT/ACK for a joined namespace becomes its
             # event without a `Packet`; `_server_event` and `_client_event` would give the same
