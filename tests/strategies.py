@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import strategies as st
+from hypothesis import assume, strategies as st
 
-from siox.parser import Packet, PacketType
+from siox.parser import DEFAULT_MAX_ATTACHMENTS, Packet, PacketType
 from siox.parser.packet import RESERVED_EVENTS
 
 # Text including astral characters, but no lone surrogates (not valid UTF-8 on the wire).
@@ -29,6 +29,16 @@ def json_values(binary: bool = False, depth: int = 4) -> st.SearchStrategy[Any]:
         ),
         max_leaves=12,
     )
+
+
+def _binaries(value: Any) -> int:
+    if isinstance(value, bytes):
+        return 1
+    if isinstance(value, list):
+        return sum(_binaries(item) for item in value)
+    if isinstance(value, dict):
+        return sum(_binaries(item) for item in value.values())
+    return 0
 
 
 event_names = text.filter(lambda s: s not in RESERVED_EVENTS)
@@ -54,6 +64,7 @@ def packets(draw: st.DrawFn, binary: bool = True) -> Packet:
         )
         return Packet(PacketType.CONNECT_ERROR, nsp, data)
     args = draw(st.lists(json_values(binary=binary), max_size=4))
+    assume(_binaries(args) <= DEFAULT_MAX_ATTACHMENTS)  # what a default decoder accepts
     if kind == "event":
         return Packet(PacketType.EVENT, nsp, [draw(event_names), *args], draw(ack_ids))
     return Packet(PacketType.ACK, nsp, args, draw(st.integers(0, 2**53 - 1)))
