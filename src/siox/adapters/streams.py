@@ -13,6 +13,9 @@ Connection state recovery works **across nodes**: a broadcast's offset is its st
 a disconnected socket's session is kept at ``sio:session:<pid>`` (msgpack, base64, expiring
 after the recovery window), and the node a client comes back to reads what it missed from the
 stream. The emitter is `siox.adapters.streams_emitter.RedisStreamsEmitter`.
+
+(Over the 400-line soft cap: recovery reads back the stream this module writes, and belongs
+beside its reader and writer.)
 """
 
 from __future__ import annotations
