@@ -69,6 +69,7 @@ _EVENTS = ("connect", "message", "disconnect", "connection_error")
 _TEXT = "text/plain; charset=UTF-8"
 _ENGINE = DEFAULT_ENGINE_OPTIONS
 _LIMITS = DEFAULT_LIMITS
+_WEBSOCKET = Transport.WEBSOCKET  # (an Enum class attribute is a slow lookup on Python 3.11)
 
 
 class WebSocketPlan:
@@ -456,7 +457,7 @@ class EngineServer:
             close_timeout=self.close_timeout,
             max_payload=self.max_http_buffer_size,
             max_buffer_size=self.max_buffer_size,
-            allow_upgrades=self.allow_upgrades and Transport.WEBSOCKET in self.transports,
+            allow_upgrades=self.allow_upgrades and _WEBSOCKET in self.transports,
         )
         socket = EngineSocket(self, core, request, _query(request), time.time(), jsonp_index)
         self.sessions[sid] = socket
