@@ -90,14 +90,9 @@ class EngineSocket:
         # read it. Until then its parts wait in a tuple of strings and an untracked dict,
         # which the garbage collector stops visiting (not the request: its ``receive`` may
         # hold a front end's objects).
-        self._handshake = (
-            request.headers,
-            request.address,
-            request.secure,
-            request.path,
-            request.query_string,
-            issued,
-        )
+        query_string = request.query_string
+        url = request.path + ("?" + query_string if query_string else "")
+        self._handshake = (request.headers, request.address, request.secure, url, issued)
         self._request: RequestInfo | None = None
         self._loop = loop = server.session_timers()
         # The loop's clock for the per-message path: the standard loop's ``time()`` is
@@ -130,13 +125,13 @@ class EngineSocket:
         """What the handshake request told about the client."""
         info = self._request
         if info is None:
-            headers, address, secure, path, query_string, issued = self._handshake
+            headers, address, secure, url, issued = self._handshake
             info = self._request = RequestInfo(
                 headers=headers,
                 query=self.query,
                 address=address,
                 secure=secure,
-                url=path + ("?" + query_string if query_string else ""),
+                url=url,
                 issued=issued,
             )
         return info
