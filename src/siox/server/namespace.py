@@ -114,18 +114,22 @@ class Namespace:
         """``socket`` is being connected (middlewares, connect handler): keep the namespace.
 
         Held weakly: a connection abandoned half-way (its transport closed) is forgotten with
-        its socket.
+        its socket. Only a dynamic child namespace is ever removed (`left`): the others keep
+        no such set.
         """
-        self._connecting.add(socket)
+        if self.parent is not None:
+            self._connecting.add(socket)
 
     def attach(self, socket: Socket) -> None:
         """``socket`` is connected: one of this namespace's local sockets."""
-        self._connecting.discard(socket)
+        if self.parent is not None:
+            self._connecting.discard(socket)
         self.local_sockets.by_id[socket.id] = socket
 
     def detach(self, socket: Socket) -> None:
         """``socket`` is gone from this namespace's local sockets."""
-        self._connecting.discard(socket)
+        if self.parent is not None:
+            self._connecting.discard(socket)
         by_id = self.local_sockets.by_id
         if by_id.get(socket.id) is socket:
             del by_id[socket.id]
