@@ -202,10 +202,7 @@ def error_document(error: ProtocolError) -> str | None:
 
 
 def new_sid() -> str:
-    """A new session id: 20 URL-safe characters from 120 random bits.
-
-    ``secrets.token_urlsafe(15)`` without its Python layers: ``os.urandom``, base64, no padding.
-    """
+    """A new session id: 20 URL-safe characters, 120 bits of ``os.urandom`` in base64."""
     return binascii.b2a_base64(os.urandom(_SID_BYTES), newline=False).translate(_URL_SAFE).decode()
 
 

@@ -111,25 +111,21 @@ class Namespace:
         return self.local_sockets.by_id
 
     def connecting(self, socket: Socket) -> None:
-        """``socket`` is being connected (middlewares, connect handler): keep the namespace.
+        """``socket`` is being connected: a dynamic child namespace is kept until it is done.
 
-        Held weakly: a connection abandoned half-way (its transport closed) is forgotten with
-        its socket. Only a dynamic child namespace is ever removed (`left`): the others keep
-        no such set.
+        Held weakly: a connection abandoned half-way is forgotten with its socket.
         """
-        if self.parent is not None:
+        if self.parent is not None:  # (only a dynamic child is ever removed: `left`)
             self._connecting.add(socket)
 
     def attach(self, socket: Socket) -> None:
         """``socket`` is connected: one of this namespace's local sockets."""
-        if self.parent is not None:
-            self._connecting.discard(socket)
+        self._connecting.discard(socket)
         self.local_sockets.by_id[socket.id] = socket
 
     def detach(self, socket: Socket) -> None:
         """``socket`` is gone from this namespace's local sockets."""
-        if self.parent is not None:
-            self._connecting.discard(socket)
+        self._connecting.discard(socket)
         by_id = self.local_sockets.by_id
         if by_id.get(socket.id) is socket:
             del by_id[socket.id]
