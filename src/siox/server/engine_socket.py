@@ -56,6 +56,7 @@ class EngineSocket:
         "_drops_logged",
         "_get_callback",
         "_handshake",
+        "_headers",
         "_loop",
         "_pump",
         "_ready",
@@ -87,12 +88,14 @@ class EngineSocket:
         #: The JSONP callback index of a v3 session opened with ``j`` (siox.server.jsonp).
         self.jsonp_index = jsonp_index
         # `request` (a `RequestInfo`) is made when it is first read; most connections never
-        # read it. Until then its parts wait in a tuple of strings and an untracked dict,
-        # which the garbage collector stops visiting (not the request: its ``receive`` may
-        # hold a front end's objects).
+        # read it. Until then its parts wait here: the headers (a dict of strings, which the
+        # garbage collector does not track) and a tuple of atomic values (which it stops
+        # tracking at its first collection). Not the request: its ``receive`` may hold a
+        # front end's objects.
         query_string = request.query_string
         url = request.path + ("?" + query_string if query_string else "")
-        self._handshake = (request.headers, request.address, request.secure, url, issued)
+        self._headers = request.headers
+        self._handshake = (request.address, request.secure, url, issued)
         self._request: RequestInfo | None = None
         self._loop = loop = server.session_timers()
         # The loop's clock for the per-message path: the standard loop's ``time()`` is
@@ -125,9 +128,9 @@ class EngineSocket:
         """What the handshake request told about the client."""
         info = self._request
         if info is None:
-            headers, address, secure, url, issued = self._handshake
+            address, secure, url, issued = self._handshake
             info = self._request = RequestInfo(
-                headers=headers,
+                headers=self._headers,
                 query=self.query,
                 address=address,
                 secure=secure,
