@@ -35,6 +35,10 @@ class HeartbeatRole(Enum):
     CLIENT = "client"
 
 
+_SERVER = HeartbeatRole.SERVER
+_CLIENT = HeartbeatRole.CLIENT
+
+
 class HeartbeatAction(Enum):
     """What a session must do after the heartbeat saw a packet or a deadline."""
 
@@ -82,14 +86,14 @@ class Heartbeat:
 
     @property
     def _we_ping(self) -> bool:
-        return (self.role is HeartbeatRole.SERVER) == (self.eio == 4)
+        return (self.role is _SERVER) == (self.eio == 4)
 
     def start(self, now: float) -> None:
         """Arm the deadlines at the end of the handshake."""
         self._active = True
         if self._we_ping:
             self.ping_at = now + self.interval
-        if self.role is HeartbeatRole.CLIENT or self.eio == 3:
+        if self.role is _CLIENT or self.eio == 3:
             self.deadline = now + self.interval + self.timeout
 
     def stop(self) -> None:

@@ -130,6 +130,8 @@ def text_exceeds(frame: str | bytes, limit: int) -> bool:
 
 
 _CLOSED = State.CLOSED
+_OPENING = State.OPENING
+_FORCED_CLOSE = CloseReason.FORCED_CLOSE
 _OPEN = State.OPEN
 _POLLING = Transport.POLLING
 _MESSAGE_TYPE = EnginePacketType.MESSAGE
@@ -191,11 +193,11 @@ class SessionCore:
             raise ValueError("max_payload must be > 0 and max_buffer_size >= 0")
         self._eio = eio
         self._b64 = b64
-        self._transport = Transport(transport)
+        self._transport = transport if type(transport) is Transport else Transport(transport)
         self.upgrade_timeout = upgrade_timeout
         self.close_timeout = close_timeout
         self.max_payload = max_payload
-        self._state = State.OPENING
+        self._state = _OPENING
         self._events: list[Event] = []
         self._outputs: list[Output] = []
         self._outbox = Outbox(max_buffer_size)
@@ -205,7 +207,7 @@ class SessionCore:
         self._upgrade_deadline: float | None = None
         self._close_deadline: float | None = None
         self._noop_at: float | None = None
-        self._close_reason = CloseReason.FORCED_CLOSE
+        self._close_reason = _FORCED_CLOSE
         #: ``key(data)`` of a message that may replace a queued one with the same key (latest
         #: wins, for state-like messages), or None for plain FIFO (`Outbox.push`).
         self.conflation_key: Callable[[str | bytes], Hashable | None] | None = None

@@ -98,6 +98,10 @@ _OPEN = State.OPEN
 _new = object.__new__
 _set_message_data = vars(MessageReceived)["data"].__set__
 _POLLING = Transport.POLLING
+_WEBSOCKET = Transport.WEBSOCKET
+_SERVER = HeartbeatRole.SERVER
+_HANDSHAKE = Trigger.HANDSHAKE
+_OPEN_PACKET = EnginePacketType.OPEN
 _PROBE = WebSocketRole.PROBE
 _TRANSPORT = WebSocketRole.TRANSPORT
 
@@ -145,15 +149,13 @@ class EngineSession(SessionCore):
             transport, eio, b64, upgrade_timeout, close_timeout, max_payload, max_buffer_size
         )
         self.sid = sid
-        self._allow_upgrades = allow_upgrades and self._transport is Transport.POLLING
+        self._allow_upgrades = allow_upgrades and self._transport is _POLLING
         self._polling = PollingChannel(eio, b64, max_payload)
         self._probed = False
         self._corked = False
         upgrades = ("websocket",) if self._allow_upgrades else ()
-        self._heartbeat = heartbeat = Heartbeat(
-            HeartbeatRole.SERVER, eio, ping_interval, ping_timeout
-        )
-        if self._transport is Transport.WEBSOCKET:
+        self._heartbeat = heartbeat = Heartbeat(_SERVER, eio, ping_interval, ping_timeout)
+        if self._transport is _WEBSOCKET:
             self._ws = _TRANSPORT
         data = build_open_data(
             sid,
@@ -162,8 +164,8 @@ class EngineSession(SessionCore):
             ping_timeout=ping_timeout,
             max_payload=max_payload,
         )
-        self._outbox.push(EnginePacket(_T.OPEN, data))
-        self._move(Trigger.HANDSHAKE)
+        self._outbox.push(EnginePacket(_OPEN_PACKET, data))
+        self._move(_HANDSHAKE)
         heartbeat.start(now)
         self._events.append(
             Opened(sid, self._transport, upgrades, ping_interval, ping_timeout, max_payload)

@@ -20,13 +20,14 @@ import base64
 import binascii
 import hashlib
 import os
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from ..errors import HandshakeError, ProtocolError
 from .deflate import DeflateOptions, DeflateParams, accept_offer, accept_response, build_offer
 from .http11_events import header_value
-from .messages import Headers, write_request, write_response
+from .messages import Headers, header_lines, write_request, write_response
 
 __all__ = [
     "WEBSOCKET_GUID",
@@ -42,6 +43,19 @@ __all__ = [
 WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 RawHeaders = Sequence[tuple[bytes, bytes]]
+
+# A valid key is 16 bytes in base64: 22 base64 characters and two pad characters.
+_KEY = re.compile(r"[A-Za-z0-9+/]{22}==")
+# What `accept_upgrade` reads of a request, gathered in one pass over its headers.
+_UPGRADE_HEADERS = frozenset(
+    (b"upgrade", b"connection", b"sec-websocket-version", b"sec-websocket-key",
+     b"sec-websocket-extensions", b"sec-websocket-protocol", b"origin")
+)  # fmt: skip
+# The 101's status line and the headers every accepted upgrade has, up to the accept value.
+_SWITCHING = (
+    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Accept: "
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +73,14 @@ class UpgradeResult:
     subprotocol: str | None
     origin: str | None = None
     response: bytes = b""
+
+
+# `UpgradeResult(...)` without the frozen dataclass's ``__init__``: the slots filled through
+# their descriptors, a third of the cost.
+_new = object.__new__
+_set_deflate, _set_subprotocol, _set_origin, _set_response = (
+    vars(UpgradeResult)[field].__set__ for field in ("deflate", "subprotocol", "origin", "response")
+)
 
 
 def header_tokens(headers: RawHeaders, name: bytes) -> list[str]:
@@ -101,16 +123,24 @@ def accept_key(key: str) -> str:
         base64(SHA-1(key + GUID)).
     """
     digest = hashlib.sha1((key + WEBSOCKET_GUID).encode("ascii"), usedforsecurity=False).digest()
-    return base64.b64encode(digest).decode("ascii")
+    return binascii.b2a_base64(digest, newline=False).decode("ascii")
 
 
 def _valid_key(key: str | None) -> bool:
-    if key is None or len(key) != 24:
-        return False
-    try:
-        return len(base64.b64decode(key.encode("ascii"), validate=True)) == 16
-    except (binascii.Error, UnicodeEncodeError):
-        return False
+    """Whether ``key`` is base64 for 16 bytes (as ``b64decode(key, validate=True)`` checks)."""
+    return key is not None and _KEY.fullmatch(key) is not None
+
+
+def _tokens(value: bytes | None) -> list[str]:
+    """`header_tokens` of a header's (comma-joined) value."""
+    if value is None:
+        return []
+    text = value.decode("latin-1")
+    return [token for part in text.split(",") if (token := part.strip(" \t").lower())]
+
+
+def _text(value: bytes | None) -> str | None:
+    return None if value is None else value.decode("latin-1")
 
 
 def accept_upgrade(
@@ -140,32 +170,35 @@ def accept_upgrade(
     """
     if method != "GET":
         raise HandshakeError("WebSocket upgrade must use GET")
-    if "websocket" not in header_tokens(headers, b"upgrade"):
+    # Every header read here, in one pass: each one's values joined with commas (as
+    # `header_value` joins them).
+    found: dict[bytes, bytes] = {}
+    for name, value in headers:
+        if name in _UPGRADE_HEADERS:
+            found[name] = found[name] + b"," + value if name in found else value
+    if "websocket" not in _tokens(found.get(b"upgrade")):
         raise HandshakeError("missing Upgrade: websocket")
-    if "upgrade" not in header_tokens(headers, b"connection"):
+    if "upgrade" not in _tokens(found.get(b"connection")):
         raise HandshakeError("missing Connection: upgrade")
-    version = header_value(headers, b"sec-websocket-version")
+    version = _text(found.get(b"sec-websocket-version"))
     if version is None:
         raise HandshakeError("missing Sec-WebSocket-Version")
     if version.strip(" \t") != "13":
         raise HandshakeError("unsupported Sec-WebSocket-Version", http_status=426)
-    key = header_value(headers, b"sec-websocket-key")
+    key = _text(found.get(b"sec-websocket-key"))
     if key is None or not _valid_key(key := key.strip(" \t")):
         raise HandshakeError("missing or invalid Sec-WebSocket-Key")
-    response_headers: list[tuple[str | bytes, str | bytes]] = [
-        ("Upgrade", "websocket"),
-        ("Connection", "Upgrade"),
-        ("Sec-WebSocket-Accept", accept_key(key)),
-    ]
+    # After Upgrade, Connection and Sec-WebSocket-Accept (`_SWITCHING`): the 101's other headers.
+    response_headers: list[tuple[str | bytes, str | bytes]] = []
     agreed: DeflateParams | None = None
     if deflate is not None:
-        offers = header_value(headers, b"sec-websocket-extensions")
+        offers = _text(found.get(b"sec-websocket-extensions"))
         accepted = accept_offer([offers], deflate) if offers is not None else None
         if accepted is not None:
             agreed, extension_header = accepted
             response_headers.append(("Sec-WebSocket-Extensions", extension_header))
     subprotocol = None
-    requested = header_value(headers, b"sec-websocket-protocol") if subprotocols else None
+    requested = _text(found.get(b"sec-websocket-protocol")) if subprotocols else None
     offered = {part.strip(" \t") for part in requested.split(",")} if requested else set()
     for candidate in subprotocols:
         if candidate in offered:
@@ -173,12 +206,13 @@ def accept_upgrade(
             response_headers.append(("Sec-WebSocket-Protocol", candidate))
             break
     response_headers.extend(extra_headers)
-    return UpgradeResult(
-        deflate=agreed,
-        subprotocol=subprotocol,
-        origin=header_value(headers, b"origin"),
-        response=write_response(101, response_headers, include_length=False),
-    )
+    accept = accept_key(key).encode("ascii")
+    result = _new(UpgradeResult)
+    _set_deflate(result, agreed)
+    _set_subprotocol(result, subprotocol)
+    _set_origin(result, _text(found.get(b"origin")))
+    _set_response(result, b"%b%b\r\n%b\r\n" % (_SWITCHING, accept, header_lines(response_headers)))
+    return result
 
 
 def rejection_response(error: ProtocolError, *, extra_headers: Headers = ()) -> bytes:

@@ -73,6 +73,25 @@ class ParserState(Enum):
     FAILED = "failed"  # an HttpError was emitted; takes no more input
 
 
+# The states as module constants: an attribute of an Enum class is a slow lookup on Python 3.11
+# (its metaclass defines ``__getattr__``), and the parser reads them on every message.
+_IDLE = ParserState.IDLE
+_HEAD = ParserState.HEAD
+_BODY = ParserState.BODY
+_UPGRADED = ParserState.UPGRADED
+_FAILED = ParserState.FAILED
+_DONE = (_UPGRADED, _FAILED)
+_IN_HEAD = (_IDLE, _HEAD)
+
+# `Request(...)` without the frozen dataclass's ``__init__`` (one ``object.__setattr__`` per
+# field): its slots are filled through their descriptors, a third of the cost.
+_new = object.__new__
+_set_method, _set_target, _set_headers, _set_version, _set_keep_alive, _set_upgrade = (
+    vars(Request)[field].__set__
+    for field in ("method", "target", "headers", "http_version", "keep_alive", "upgrade")
+)
+
+
 class _Stop(Exception):
     """Raised inside a callback to stop llhttp after a limit was crossed."""
 
@@ -93,7 +112,7 @@ class _MessageParser:
         self.max_header_size = max_header_size
         self.max_body_size = max_body_size
         self.request_timeout = request_timeout
-        self.state = ParserState.IDLE
+        self.state = _IDLE
         self._events: list[HttpEvent] = []
         self._head_bytes = 0
         self._completed = False  # a message ended during the current feed_data call
@@ -110,7 +129,7 @@ class _MessageParser:
     # llhttp callbacks (called from inside feed_data)
 
     def on_message_begin(self) -> None:
-        self.state = ParserState.HEAD
+        self.state = _HEAD
         self._head_bytes = self._body_bytes = 0
         self._start = []
         self._headers = []
@@ -125,7 +144,7 @@ class _MessageParser:
         self._headers.append((name, value.strip(b" \t")))
 
     def on_headers_complete(self) -> None:
-        self.state = ParserState.BODY
+        self.state = _BODY
         headers = tuple(self._headers)
         self._events.append(self._head_event(headers))
         limit = self.max_body_size
@@ -141,7 +160,7 @@ class _MessageParser:
         self._events.append(Body(data))
 
     def on_message_complete(self) -> None:
-        self.state = ParserState.IDLE
+        self.state = _IDLE
         self._deadline = None
         self._head_bytes = 0
         self._completed = True
@@ -156,7 +175,7 @@ class _MessageParser:
         raise _Stop(message)
 
     def _fail(self, status: int, message: str) -> None:
-        self.state = ParserState.FAILED
+        self.state = _FAILED
         self._deadline = None
         self._events.append(HttpError(status, message))
 
@@ -177,7 +196,7 @@ class _MessageParser:
         Raises:
             RuntimeError: Called after `SwitchedProtocols` (misuse; nothing the peer sends raises).
         """
-        if self.state is ParserState.UPGRADED:
+        if self.state is _UPGRADED:
             raise RuntimeError("the connection was upgraded: its bytes belong to the new protocol")
         if now is not None:
             self._now = now
@@ -188,8 +207,8 @@ class _MessageParser:
             else memoryview(data).cast("B")
         )
         pos = 0
-        while pos < len(view) and self.state not in (ParserState.UPGRADED, ParserState.FAILED):
-            in_head = self.state in (ParserState.IDLE, ParserState.HEAD)
+        while pos < len(view) and self.state not in _DONE:
+            in_head = self.state in _IN_HEAD
             end = pos + (self.max_header_size - self._head_bytes) if in_head else len(view)
             piece = view[pos:end]
             self._completed = False
@@ -197,7 +216,7 @@ class _MessageParser:
                 self._parser.feed_data(piece)
             except httptools.HttpParserUpgrade as exc:
                 offset = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
-                self.state = ParserState.UPGRADED
+                self.state = _UPGRADED
                 self._deadline = None
                 self._events.append(SwitchedProtocols(bytes(piece[offset:]) + bytes(view[end:])))
                 break
@@ -206,7 +225,7 @@ class _MessageParser:
                     self._fail(400, f"malformed HTTP: {exc}")
                 break
             pos += len(piece)
-            if self.state is ParserState.HEAD:
+            if self.state is _HEAD:
                 # The whole piece belongs to this head unless a pipelined message ended inside
                 # it; then the new head's share is unknown and left uncounted (at most one
                 # piece, so never more than twice the limit is buffered).
@@ -224,10 +243,10 @@ class _MessageParser:
             `EndOfMessage` for a response body delimited by the close, `HttpError` 400 when a
             message was cut short, otherwise nothing.
         """
-        if self.state is ParserState.BODY and self._eof_body:
-            self.state = ParserState.IDLE
+        if self.state is _BODY and self._eof_body:
+            self.state = _IDLE
             return [EndOfMessage()]
-        if self.state in (ParserState.HEAD, ParserState.BODY):
+        if self.state in (_HEAD, _BODY):
             self._fail(400, "connection closed in the middle of a message")
             events, self._events = self._events, []
             return events
@@ -276,14 +295,14 @@ class RequestParser(_MessageParser):
 
     def _head_event(self, headers: RawHeaders) -> HttpEvent:
         parser = self._parser
-        return Request(
-            method=parser.get_method().decode("ascii", "replace"),
-            target=b"".join(self._start).decode("latin-1"),
-            headers=headers,
-            http_version=parser.get_http_version(),
-            keep_alive=parser.should_keep_alive(),
-            upgrade=parser.should_upgrade(),
-        )
+        request = _new(Request)
+        _set_method(request, parser.get_method().decode("ascii", "replace"))
+        _set_target(request, b"".join(self._start).decode("latin-1"))
+        _set_headers(request, headers)
+        _set_version(request, parser.get_http_version())
+        _set_keep_alive(request, parser.should_keep_alive())
+        _set_upgrade(request, parser.should_upgrade())
+        return request
 
 
 class ResponseParser(_MessageParser):

@@ -86,6 +86,7 @@ _OP_CONTINUATION = Opcode.CONTINUATION
 _OP_PING = Opcode.PING
 _OP_PONG = Opcode.PONG
 _OP_TEXT = Opcode.TEXT
+_SERVER = Role.SERVER
 
 #: A data frame whose payload is at least this long and not yet whole is collected read by
 #: read and unmasked once, into its final bytes, rather than copied into the read buffer.
@@ -159,7 +160,7 @@ class WebSocketConnection(WebSocketSender):
         self.max_fragments = max_fragments
         self.deflate = deflate
         self._random_bytes = random_bytes
-        self._is_server = role is Role.SERVER
+        self._is_server = role is _SERVER
         self.state = _CO_OPEN
         self.close_code: int | None = None
 

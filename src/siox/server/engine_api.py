@@ -13,9 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..engineio.handshake import ExistingSession, NewSession
+from ..engineio.session import EngineSession
+from .http_types import HttpRequest
 from .outgoing import Outgoing
 
-__all__ = ["EngineApp", "EngineConnection", "RequestInfo", "Timers"]
+__all__ = ["EngineApp", "EngineConnection", "RequestInfo", "Timers", "WebSocketPlan"]
 
 
 class Timers(Protocol):
@@ -113,3 +116,26 @@ class EngineApp(Protocol):
     def engine_closed(self, conn: EngineConnection, reason: str) -> None:
         """The session ended, with the reference's reason string."""
         ...
+
+
+class WebSocketPlan:
+    """A WebSocket request the engine agreed to take (`EngineServer.check_websocket`)."""
+
+    __slots__ = ("decision", "headers", "query", "request", "sid")
+
+    def __init__(
+        self,
+        request: HttpRequest,
+        decision: NewSession | ExistingSession[EngineSession] | None,
+        sid: str | None = None,
+        headers: list[tuple[str, str]] | None = None,
+        query: dict[str, str] | None = None,
+    ) -> None:
+        self.request = request
+        self.decision = decision
+        #: the sid a new session will get (chosen early so the 101 can carry the cookie)
+        self.sid = sid
+        #: extra headers for the 101 response
+        self.headers = headers or []
+        #: the request's query parameters, when already parsed
+        self.query = query

@@ -49,7 +49,7 @@ from ..options import (
 from .client_bundle import ClientBundle
 from .cors import CorsPolicy
 from .eager import TASK_POINT
-from .engine_api import Timers
+from .engine_api import Timers, WebSocketPlan
 from .engine_socket import EngineSocket, WebSocketHandle
 from .guard import EngineGuard
 from .http_compression import compress_body
@@ -69,26 +69,7 @@ _EVENTS = ("connect", "message", "disconnect", "connection_error")
 _TEXT = "text/plain; charset=UTF-8"
 _ENGINE = DEFAULT_ENGINE_OPTIONS
 _LIMITS = DEFAULT_LIMITS
-
-
-class WebSocketPlan:
-    """A WebSocket request the engine agreed to take (`EngineServer.check_websocket`)."""
-
-    __slots__ = ("decision", "headers", "request", "sid")
-
-    def __init__(
-        self,
-        request: HttpRequest,
-        decision: NewSession | ExistingSession[EngineSession] | None,
-        sid: str | None = None,
-        headers: list[tuple[str, str]] | None = None,
-    ) -> None:
-        self.request = request
-        self.decision = decision
-        #: the sid a new session will get (chosen early so the 101 can carry the cookie)
-        self.sid = sid
-        #: extra headers for the 101 response
-        self.headers = headers or []
+_WEBSOCKET = Transport.WEBSOCKET  # (an Enum class attribute is a slow lookup on Python 3.11)
 
 
 def _query(request: HttpRequest) -> dict[str, str]:
@@ -396,13 +377,13 @@ class EngineServer:
             return None
 
     def _validate(
-        self, request: HttpRequest, *, is_upgrade: bool
+        self, request: HttpRequest, *, is_upgrade: bool, query: dict[str, str] | None = None
     ) -> NewSession | ExistingSession[EngineSession]:
         if not self.cors.allows(request.headers, request.secure):
             raise handshake_error(EngineErrorCode.BAD_REQUEST)
         decision = validate_request(
             request.method,
-            _query(request),
+            _query(request) if query is None else query,
             request.headers,
             is_websocket_upgrade=is_upgrade,
             sessions=self._cores,
@@ -428,7 +409,11 @@ class EngineServer:
             raise forbidden()
 
     def _new_session(
-        self, request: HttpRequest, decision: NewSession, sid: str | None = None
+        self,
+        request: HttpRequest,
+        decision: NewSession,
+        sid: str | None = None,
+        query: dict[str, str] | None = None,
     ) -> EngineSocket:
         clock = self.session_timers()
         sid = sid or new_sid()
@@ -456,9 +441,11 @@ class EngineServer:
             close_timeout=self.close_timeout,
             max_payload=self.max_http_buffer_size,
             max_buffer_size=self.max_buffer_size,
-            allow_upgrades=self.allow_upgrades and Transport.WEBSOCKET in self.transports,
+            allow_upgrades=self.allow_upgrades and _WEBSOCKET in self.transports,
         )
-        socket = EngineSocket(self, core, request, _query(request), time.time(), jsonp_index)
+        if query is None:
+            query = _query(request)
+        socket = EngineSocket(self, core, request, query, time.time(), jsonp_index)
         self.sessions[sid] = socket
         self._cores[sid] = core
         guard = self.guard
@@ -517,11 +504,12 @@ class EngineServer:
     async def check_websocket(self, request: HttpRequest) -> WebSocketPlan | HttpResponse:
         """Decide on a WebSocket request before the front end accepts it."""
         try:
-            decision = self._validate(request, is_upgrade=True)
+            query = _query(request)  # (parsed once: the new session keeps it)
+            decision = self._validate(request, is_upgrade=True, query=query)
             if isinstance(decision, NewSession):
                 await self._allowed(request)
                 sid = await self._new_sid(request)
-                return WebSocketPlan(request, decision, sid, self._cookie_headers(sid))
+                return WebSocketPlan(request, decision, sid, self._cookie_headers(sid), query)
             return WebSocketPlan(request, decision)
         except ProtocolError as error:
             if error.eio_error == EngineErrorCode.BAD_REQUEST and self._live_sid(request):
@@ -546,7 +534,7 @@ class EngineServer:
             channel.close(1000)
             return WebSocketHandle(None, channel)
         if isinstance(decision, NewSession):
-            socket = self._new_session(plan.request, decision, plan.sid)
+            socket = self._new_session(plan.request, decision, plan.sid, plan.query)
             return socket.attach_transport_websocket(channel)
         b64 = bool(_query(plan.request).get("b64"))
         return self.sessions[decision.sid].attach_probe_websocket(channel, b64=b64)

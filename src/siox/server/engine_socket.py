@@ -55,16 +55,18 @@ class EngineSocket:
         "_closed",
         "_drops_logged",
         "_get_callback",
+        "_handshake",
+        "_headers",
         "_loop",
         "_pump",
         "_ready",
         "_receive_ws",
         "_received",
+        "_request",
         "close_description",
         "core",
         "jsonp_index",
         "query",
-        "request",
         "server",
         "sid",
     )
@@ -85,14 +87,16 @@ class EngineSocket:
         self.query = query
         #: The JSONP callback index of a v3 session opened with ``j`` (siox.server.jsonp).
         self.jsonp_index = jsonp_index
-        self.request = RequestInfo(
-            headers=request.headers,
-            query=query,
-            address=request.address,
-            secure=request.secure,
-            url=request.path + ("?" + request.query_string if request.query_string else ""),
-            issued=issued,
-        )
+        # `request` (a `RequestInfo`) is made when it is first read; most connections never
+        # read it. Until then its parts wait here: the headers (a dict of strings, which the
+        # garbage collector does not track) and a tuple of atomic values (which it stops
+        # tracking at its first collection). Not the request: its ``receive`` may hold a
+        # front end's objects.
+        query_string = request.query_string
+        url = request.path + ("?" + query_string if query_string else "")
+        self._headers = request.headers
+        self._handshake = (request.address, request.secure, url, issued)
+        self._request: RequestInfo | None = None
         self._loop = loop = server.session_timers()
         # The loop's clock for the per-message path: the standard loop's ``time()`` is
         # ``time.monotonic()`` behind a Python call, so call that directly when it is the one
@@ -118,6 +122,22 @@ class EngineSocket:
         return f"<EngineSocket {self.sid} {self.transport} closed={self._closed}>"
 
     # -- EngineConnection -------------------------------------------------------------------------
+
+    @property
+    def request(self) -> RequestInfo:
+        """What the handshake request told about the client."""
+        info = self._request
+        if info is None:
+            address, secure, url, issued = self._handshake
+            info = self._request = RequestInfo(
+                headers=self._headers,
+                query=self.query,
+                address=address,
+                secure=secure,
+                url=url,
+                issued=issued,
+            )
+        return info
 
     @property
     def eio(self) -> int:

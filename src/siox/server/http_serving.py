@@ -31,6 +31,7 @@ from typing import Any
 from .. import fastpaths
 from ..http.http11 import EndOfMessage, Request
 from ..http.messages import write_response, write_response_head
+from ..http.query import split_target
 from .engine_server import EngineServer
 from .engine_socket import EngineSocket
 from .headers import decode_headers
@@ -98,10 +99,11 @@ def engine_request(
     head: Request, address: str, secure: bool, body: RequestBody | None
 ) -> HttpRequest:
     """The engine's `HttpRequest` for a parsed request head."""
+    path, query = split_target(head.target)  # (what ``head.path`` and ``head.query`` give)
     return HttpRequest(
         head.method,
-        head.path,
-        head.query,
+        path,
+        query,
         header_dict(head),
         address,
         secure,

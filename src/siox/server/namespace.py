@@ -111,12 +111,12 @@ class Namespace:
         return self.local_sockets.by_id
 
     def connecting(self, socket: Socket) -> None:
-        """``socket`` is being connected (middlewares, connect handler): keep the namespace.
+        """``socket`` is being connected: a dynamic child namespace is kept until it is done.
 
-        Held weakly: a connection abandoned half-way (its transport closed) is forgotten with
-        its socket.
+        Held weakly: a connection abandoned half-way is forgotten with its socket.
         """
-        self._connecting.add(socket)
+        if self.parent is not None:  # (only a dynamic child is ever removed: `left`)
+            self._connecting.add(socket)
 
     def attach(self, socket: Socket) -> None:
         """``socket`` is connected: one of this namespace's local sockets."""

@@ -48,6 +48,7 @@ logger = logging.getLogger("siox")
 _OPEN = ConnectionState.OPEN
 _IDLE = http11.ParserState.IDLE
 _POLLING = Transport.POLLING
+_SERVER = Role.SERVER
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -522,7 +523,7 @@ class HttpProtocol(asyncio.Protocol):
             self._watchdog = None
         self.parser = None  # the connection speaks WebSocket from now on: free the HTTP parser
         self.ws = WebSocketConnection(
-            Role.SERVER,
+            _SERVER,
             max_message_size=self.engine.max_http_buffer_size,
             max_fragments=self.engine.max_fragments,
             deflate=deflate,

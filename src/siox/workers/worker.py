@@ -16,7 +16,7 @@ from ..adapters.base import LocalSockets
 from ..adapters.cluster import ClusterAdapter
 from ..server.engine_server import EngineServer
 from ..server.http_types import HttpRequest
-from ..server.serve import Serving
+from ..server.serve import Serving, freeze_startup_objects
 from ..server.server import Server
 from .forward import EngineBridge, channel_of
 from .handoff import HandoffInbox, HandoffRouter, link_path
@@ -144,6 +144,7 @@ def worker_main(config: WorkerConfig, index: int, slot: int, ready_fd: int) -> N
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         serving = await serving.start()
+        freeze_startup_objects()
 
         def retire() -> None:
             if serving.server is not None:
