@@ -20,6 +20,7 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import pytest
@@ -67,10 +68,10 @@ weird_scalars = st.sampled_from(
         uuid.UUID(int=5),
     ]
 )
-binaries = (
+binaries: st.SearchStrategy[Any] = (
     st.binary(max_size=8)
     | st.binary(max_size=8).map(bytearray)
-    | st.binary(max_size=8).map(memoryview)
+    | st.binary(max_size=8).map(lambda b: memoryview(b))
 )
 leaves = json_scalars | weird_scalars | binaries
 values = st.recursive(
@@ -83,7 +84,7 @@ values = st.recursive(
     ),
     max_leaves=10,
 )
-names = (
+names: st.SearchStrategy[Any] = (
     st.sampled_from(sorted(RESERVED_EVENTS))
     | text
     | st.integers(-5, 5)
@@ -147,15 +148,17 @@ def test_encoding_is_the_same_compiled_pure_and_general(
             results.append(
                 (
                     outcome(lambda: parser.encode_fields(ptype, nsp, data, ack_id)),
-                    outcome(lambda packet=packet: parser.encode(packet)),
+                    outcome(partial(parser.encode, packet)),
                 )
             )
     same(results)
 
 
 heads = st.sampled_from(
-    ["2", "3", "5", "6", "0", "21", "31", "2/chat,", "51-", "61-", "52-", "5-", "50-"]
-    + ["511-", "5999999999-", "51-/a,", "612-4", "5²-", "5 1-", "51", "500000000001-"]
+    [
+        *["2", "3", "5", "6", "0", "21", "31", "2/chat,", "51-", "61-", "52-", "5-", "50-"],
+        *["511-", "5999999999-", "51-/a,", "612-4", "5²-", "5 1-", "51", "500000000001-"],
+    ]
 )
 ids = st.sampled_from(
     ["", "0", "7", "017", "9007199254740991", "9007199254740992", "99999999999999999"]
@@ -218,7 +221,7 @@ def test_parsing_is_the_same_compiled_pure_and_general(
 
 
 def feed_all(decoder: Decoder, frames: list[Any]) -> list[tuple[Any, ...]]:
-    return [outcome(lambda frame=frame: decoder.feed(frame)) for frame in frames]
+    return [outcome(partial(decoder.feed, frame)) for frame in frames]
 
 
 @given(texts, configs, st.lists(st.binary(max_size=3), max_size=3))
@@ -249,8 +252,9 @@ def test_binary_packets_round_trip_the_same_compiled_pure_and_general(
         decoder = Decoder(parser=parser)
         if name == "pure":
             decoder._codec = None
+        packet = Packet(PacketType.EVENT, "/", data, ack_id)
         with mode(parser, name):
-            encoded = outcome(lambda: parser.encode(Packet(PacketType.EVENT, "/", data, ack_id)))
+            encoded = outcome(partial(parser.encode, packet))
             fed = feed_all(decoder, encoded[1]) if encoded[0] == "ok" else []
         results.append((encoded, fed))
     same(results)
@@ -294,7 +298,7 @@ def test_the_compiled_reconstruct_matches_the_pure_one(data: Any) -> None:
     results = []
     for fn in (reconstruct, pure_reconstruct):
         copied = copy.deepcopy(data)
-        results.append((outcome(lambda fn=fn, copied=copied: fn(copied, attachments)), copied))
+        results.append((outcome(partial(fn, copied, attachments)), copied))
     same(results)
 
 

@@ -131,6 +131,92 @@ new(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return new_packet(args);
 }
 
+/* Packet.__init__(self, type, nsp="/", data=None, id=None), as the Python one in packet.py */
+static PyObject *field_names[4];
+
+static PyObject *
+packet_init(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *values[4] = {NULL, str_slash, Py_None, Py_None};
+    int given[4] = {0, 0, 0, 0};
+    /* CPython's order: positionals, then keywords (unexpected, repeated), then too many
+     * positionals, then missing ones */
+    for (Py_ssize_t i = 0; i < nargs && i < 4; i++) {
+        values[i] = args[i];
+        given[i] = 1;
+    }
+    Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    for (Py_ssize_t k = 0; k < nkw; k++) {
+        PyObject *name = PyTuple_GET_ITEM(kwnames, k);
+        int index = -1;
+        for (int i = 0; i < 4 && index < 0; i++) {
+            if (name == field_names[i]) {
+                index = i;
+            }
+        }
+        for (int i = 0; i < 4 && index < 0; i++) {
+            int equal = PyObject_RichCompareBool(name, field_names[i], Py_EQ);
+            if (equal < 0) {
+                return NULL;
+            }
+            if (equal) {
+                index = i;
+            }
+        }
+        if (index < 0) {
+            PyErr_Format(PyExc_TypeError,
+                         "Packet.__init__() got an unexpected keyword argument '%S'", name);
+            return NULL;
+        }
+        if (given[index]) {
+            PyErr_Format(PyExc_TypeError,
+                         "Packet.__init__() got multiple values for argument '%S'", name);
+            return NULL;
+        }
+        values[index] = args[nargs + k];
+        given[index] = 1;
+    }
+    if (nargs > 4) {
+        PyErr_Format(PyExc_TypeError,
+                     "Packet.__init__() takes from 2 to 5 positional arguments but %zd were given",
+                     nargs + 1);
+        return NULL;
+    }
+    if (values[0] == NULL) {
+        PyErr_SetString(PyExc_TypeError,
+                        "Packet.__init__() missing 1 required positional argument: 'type'");
+        return NULL;
+    }
+    store(self, values);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef packet_init_def = {
+    "__init__", (PyCFunction)(void (*)(void))packet_init, METH_FASTCALL | METH_KEYWORDS,
+    "__init__($self, /, type, nsp='/', data=None, id=None)\n--\n\n"
+    "Fill the four fields (compiled).",
+};
+
+/* init() -> the compiled Packet.__init__, a method descriptor of the configured class. */
+static PyObject *
+init(PyObject *module, PyObject *unused)
+{
+    if (packet_type == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "configure was not called");
+        return NULL;
+    }
+    if (field_names[0] == NULL) {
+        const char *names[4] = {"type", "nsp", "data", "id"};
+        for (int i = 0; i < 4; i++) {
+            field_names[i] = PyUnicode_InternFromString(names[i]);
+            if (field_names[i] == NULL) {
+                return NULL;
+            }
+        }
+    }
+    return PyDescr_NewMethod(packet_type, &packet_init_def);
+}
+
 static PyObject *
 configure_parser(PyObject *module, PyObject *args)
 {
@@ -143,14 +229,6 @@ configure_parser(PyObject *module, PyObject *args)
     if (PyTuple_GET_SIZE(types) != 7) {
         PyErr_SetString(PyExc_ValueError, "configure_parser needs the seven packet types");
         return NULL;
-    }
-    if (str_placeholder == NULL) {
-        str_placeholder = PyUnicode_InternFromString("_placeholder");
-        str_num = PyUnicode_InternFromString("num");
-        str_slash = PyUnicode_InternFromString("/");
-        if (str_placeholder == NULL || str_num == NULL || str_slash == NULL) {
-            return NULL;
-        }
     }
     for (int i = 0; i < 7; i++) {
         Py_INCREF(PyTuple_GET_ITEM(types, i));
@@ -954,6 +1032,7 @@ static PyMethodDef methods[] = {
     {"configure_parser", configure_parser, METH_VARARGS,
      "Hand over the packet types, reserved names, hooks and error class."},
     {"fill", (PyCFunction)(void (*)(void))fill, METH_FASTCALL, "Store four slot values."},
+    {"init", init, METH_NOARGS, "The compiled __init__ of the configured class."},
     {"new", (PyCFunction)(void (*)(void))new, METH_FASTCALL, "A new instance, slots filled."},
     {"reconstruct", (PyCFunction)(void (*)(void))reconstruct, METH_FASTCALL,
      "Put the attachments where the placeholders are (binary.reconstruct)."},
@@ -968,6 +1047,12 @@ PyMODINIT_FUNC
 PyInit__speedups(void)
 {
     if (PyType_Ready(&CollectorType) < 0 || PyType_Ready(&CodecType) < 0) {
+        return NULL;
+    }
+    str_placeholder = PyUnicode_InternFromString("_placeholder");
+    str_num = PyUnicode_InternFromString("num");
+    str_slash = PyUnicode_InternFromString("/");
+    if (str_placeholder == NULL || str_num == NULL || str_slash == NULL) {
         return NULL;
     }
     PyObject *m = PyModule_Create(&module);

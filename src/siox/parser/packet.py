@@ -15,6 +15,7 @@ __all__ = [
     "Packet",
     "PacketType",
     "make_packet",
+    "pure_init",
     "pure_make_packet",
 ]
 
@@ -96,6 +97,8 @@ def pure_make_packet(ptype: PacketType, nsp: str, data: Any, ack_id: int | None)
     return packet
 
 
+#: The Python ``Packet.__init__`` (the compiled one replaces it when the speedups are built).
+pure_init = Packet.__init__
 _fill: Callable[[Packet, PacketType, str, Any, int | None], None] = pure_fill
 make_packet: Callable[[PacketType, str, Any, int | None], Packet] = pure_make_packet
 #: The optional compiled helpers (`siox.parser._speedups`), or None: not built, or
@@ -110,4 +113,6 @@ if not os.environ.get("SIOX_NO_EXTENSIONS"):
         _speedups.configure(Packet, ("type", "nsp", "data", "id"))
         _fill = _speedups.fill
         make_packet = _speedups.new
+        # The same __init__ compiled (a method descriptor: no Python frame per packet).
+        Packet.__init__ = _speedups.init()  # type: ignore[method-assign]
         COMPILED = _speedups
