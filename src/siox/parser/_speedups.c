@@ -197,9 +197,32 @@ static PyMethodDef packet_init_def = {
     "Fill the four fields (compiled).",
 };
 
-/* init() -> the compiled Packet.__init__, a method descriptor of the configured class. */
+/* Packet(...) itself: allocate and fill, as type.__call__ would through object.__new__ and
+ * the __init__ above, without the argument tuple and the slot lookups. */
 static PyObject *
-init(PyObject *module, PyObject *unused)
+packet_vectorcall(PyObject *type, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    if (type != (PyObject *)packet_type) { /* not installed on anything else; be safe */
+        PyErr_SetString(PyExc_TypeError, "the compiled constructor belongs to Packet");
+        return NULL;
+    }
+    PyObject *obj = packet_type->tp_alloc(packet_type, 0);
+    if (obj == NULL) {
+        return NULL;
+    }
+    PyObject *done = packet_init(obj, args, PyVectorcall_NARGS(nargsf), kwnames);
+    if (done == NULL) {
+        Py_DECREF(obj);
+        return NULL;
+    }
+    Py_DECREF(done);
+    return obj;
+}
+
+/* install_init() -> None: the compiled Packet.__init__ (a method descriptor of the configured
+ * class, for subclasses and explicit calls) and the class's vectorcall. */
+static PyObject *
+install_init(PyObject *module, PyObject *unused)
 {
     if (packet_type == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "configure was not called");
@@ -214,7 +237,18 @@ init(PyObject *module, PyObject *unused)
             }
         }
     }
-    return PyDescr_NewMethod(packet_type, &packet_init_def);
+    PyObject *descr = PyDescr_NewMethod(packet_type, &packet_init_def);
+    if (descr == NULL) {
+        return NULL;
+    }
+    int failed = PyObject_SetAttrString((PyObject *)packet_type, "__init__", descr);
+    Py_DECREF(descr);
+    if (failed) {
+        return NULL;
+    }
+    /* after __init__ is set (setting it may reset the field); never inherited by subclasses */
+    packet_type->tp_vectorcall = packet_vectorcall;
+    Py_RETURN_NONE;
 }
 
 static PyObject *
@@ -1032,7 +1066,8 @@ static PyMethodDef methods[] = {
     {"configure_parser", configure_parser, METH_VARARGS,
      "Hand over the packet types, reserved names, hooks and error class."},
     {"fill", (PyCFunction)(void (*)(void))fill, METH_FASTCALL, "Store four slot values."},
-    {"init", init, METH_NOARGS, "The compiled __init__ of the configured class."},
+    {"install_init", install_init, METH_NOARGS,
+     "Install the compiled __init__ and constructor on the configured class."},
     {"new", (PyCFunction)(void (*)(void))new, METH_FASTCALL, "A new instance, slots filled."},
     {"reconstruct", (PyCFunction)(void (*)(void))reconstruct, METH_FASTCALL,
      "Put the attachments where the placeholders are (binary.reconstruct)."},

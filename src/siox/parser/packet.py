@@ -113,6 +113,7 @@ if not os.environ.get("SIOX_NO_EXTENSIONS"):
         _speedups.configure(Packet, ("type", "nsp", "data", "id"))
         _fill = _speedups.fill
         make_packet = _speedups.new
-        # The same __init__ compiled (a method descriptor: no Python frame per packet).
-        Packet.__init__ = _speedups.init()  # type: ignore[method-assign]
+        # The same __init__ compiled (no Python frame per packet), and ``Packet(...)`` calls
+        # that go straight to it (no argument tuple, no slot lookups).
+        _speedups.install_init()
         COMPILED = _speedups
