@@ -3,7 +3,8 @@
 For each shape of $SIOX_BENCH_SHAPES and each operation (encode, decode, as parser_bench.py
 defines them), runs the operation N and 5N times in a fresh interpreter under ``valgrind
 --tool=callgrind`` and prints the difference of the instruction counts divided by 4N (start-up
-and warm-up cancel out). Wall-clock rates on a shared machine are noisy; these counts are not.
+and warm-up cancel out). Wall-clock rates on a shared machine are noisy; these counts vary by a
+few percent only (memory layout).
 
 Usage: .venv/bin/python bench/parser_callgrind.py [SRC_DIR]   (default: this checkout's src)
 """
@@ -61,6 +62,7 @@ def instructions(src: str, shapes: str, shape: str, op: str, count: int) -> int:
         text=True,
         timeout=600,
         check=True,
+        env=dict(os.environ, PYTHONHASHSEED="0"),
     )
     match = re.search(r"Collected : (\d+)", done.stderr)
     assert match, done.stderr
