@@ -202,9 +202,29 @@ static PyMethodDef packet_init_def = {
 static PyObject *
 packet_vectorcall(PyObject *type, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
-    if (type != (PyObject *)packet_type) { /* not installed on anything else; be safe */
-        PyErr_SetString(PyExc_TypeError, "the compiled constructor belongs to Packet");
-        return NULL;
+    if (type != (PyObject *)packet_type) {
+        /* an earlier Packet class (its module reloaded): type.__call__ as usual */
+        Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+        Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+        PyObject *tuple = PyTuple_New(nargs);
+        PyObject *kwargs = nkw ? PyDict_New() : NULL;
+        PyObject *result = NULL;
+        if (tuple != NULL && (nkw == 0 || kwargs != NULL)) {
+            for (Py_ssize_t i = 0; i < nargs; i++) {
+                Py_INCREF(args[i]);
+                PyTuple_SET_ITEM(tuple, i, args[i]);
+            }
+            int failed = 0;
+            for (Py_ssize_t k = 0; k < nkw && !failed; k++) {
+                failed = PyDict_SetItem(kwargs, PyTuple_GET_ITEM(kwnames, k), args[nargs + k]);
+            }
+            if (!failed) {
+                result = PyType_Type.tp_call(type, tuple, kwargs);
+            }
+        }
+        Py_XDECREF(tuple);
+        Py_XDECREF(kwargs);
+        return result;
     }
     PyObject *obj = packet_type->tp_alloc(packet_type, 0);
     if (obj == NULL) {
@@ -562,9 +582,13 @@ codec_encode(PyObject *obj, PyObject *const *args, Py_ssize_t nargs)
         }
         PyObject *name = PyList_GET_ITEM(data, 0);
         if (PyUnicode_CheckExact(name)) {
-            long protocol = PyLong_AsLong(args[4]);
+            int overflow;
+            long protocol = PyLong_AsLongAndOverflow(args[4], &overflow);
             if (protocol == -1 && PyErr_Occurred()) {
                 return NULL;
+            }
+            if (overflow) { /* nothing any parser is configured with */
+                DECLINE();
             }
             if (protocol >= 5) {
                 int found = PySet_Contains(reserved, name);
@@ -784,9 +808,13 @@ codec_parse(PyObject *obj, PyObject *const *args, Py_ssize_t nargs)
     else {
         DECLINE();
     }
-    long protocol = PyLong_AsLong(args[1]);
+    int overflow;
+    long protocol = PyLong_AsLongAndOverflow(args[1], &overflow);
     if (protocol == -1 && PyErr_Occurred()) {
         return NULL;
+    }
+    if (overflow) { /* nothing any parser is configured with */
+        DECLINE();
     }
     PyObject *json = PyUnicode_Substring(text, bracket, size);
     if (json == NULL) {
