@@ -337,6 +337,24 @@ def test_the_compiled_paths_keep_no_references() -> None:
     assert (sys.getrefcount(data), sys.getrefcount(blob), sys.getrefcount(text)) == before
 
 
+def test_a_subclass_override_is_not_bypassed_by_the_compiled_paths() -> None:
+    calls = []
+
+    class Counting(Parser):
+        def encode_fields(self, *fields: Any) -> list[str | bytes]:
+            calls.append("encode_fields")
+            return super().encode_fields(*fields)
+
+        def parse_text(self, text: str) -> Any:
+            calls.append("parse_text")
+            return super().parse_text(text)
+
+    parser = Counting()
+    assert parser.encode(Packet(PacketType.EVENT, "/", ["a"])) == ['2["a"]']
+    assert Decoder(parser=parser).feed('2["a"]') == [Packet(PacketType.EVENT, "/", ["a"])]
+    assert calls == ["encode_fields", "parse_text"]
+
+
 def test_only_an_orjson_backend_gets_the_compiled_paths() -> None:
     assert Parser(json=StdlibBackend())._codec is None
     assert (Parser()._codec is None) == (COMPILED is None)

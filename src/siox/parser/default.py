@@ -136,7 +136,12 @@ class Parser:
         self.protocol = protocol
         self.max_attachments = max_attachments
         self._json = get_backend(json, max_depth=max_depth)
-        self._codec = _codec_for(self._json)
+        cls = type(self)
+        # `encode` and `Decoder.feed` call the compiled branches directly: not past an override.
+        plain = cls is Parser or (
+            cls.encode_fields is Parser.encode_fields and cls.parse_text is Parser.parse_text
+        )
+        self._codec = _codec_for(self._json) if plain else None
 
     @property
     def json(self) -> JsonBackend:
@@ -399,7 +404,7 @@ class Decoder:
             protocol=protocol, json=json, max_attachments=max_attachments, max_depth=max_depth
         )
         self._parse = self._parser.parse_text
-        self._codec = self._parser._codec
+        self._codec: Codec | None = getattr(self._parser, "_codec", None)
         self._header: tuple[PacketType, str, Any, int | None, int] | None = None
         self._expected = 0
         self._attachments: list[bytes] = []
