@@ -70,7 +70,10 @@ if COMPILED is not None:
 
 
 def _codec_for(backend: JsonBackend) -> Codec | None:
-    """The compiled fast paths for ``backend`` (exactly an `OrjsonBackend`), or None."""
+    """The compiled fast paths for ``backend`` (exactly an `OrjsonBackend`), or None.
+
+    The backend's orjson functions and ``max_depth`` are read here, once per `Parser`.
+    """
     if COMPILED is None or type(backend) is not OrjsonBackend:
         return None
     codec: Codec = COMPILED.Codec(
