@@ -14,6 +14,7 @@ from pathlib import Path
 
 import siox
 import siox.http._mask as mask
+import siox.parser.packet as packet
 
 
 async def round_trip() -> None:
@@ -42,12 +43,15 @@ def main() -> None:
         raise SystemExit(f"siox imported from {where}, not from the virtualenv {sys.prefix}")
     asyncio.run(round_trip())
     loaded = mask.apply_mask is not mask.pure_apply_mask
+    parser_loaded = packet.COMPILED is not None
     print(
         f"siox {siox.__version__}: round trips OK (polling, websocket, upgrade); "
-        f"C speedup siox.http._speedups {'loaded' if loaded else 'not loaded (pure Python)'}"
+        f"C speedup siox.http._speedups {'loaded' if loaded else 'not loaded (pure Python)'}, "
+        f"siox.parser._speedups {'loaded' if parser_loaded else 'not loaded (pure Python)'}"
     )
-    if loaded != (options.expect_speedups == "yes"):
-        raise SystemExit(f"expected the speedup {'' if loaded else 'not '}to be absent")
+    for name, found in (("siox.http", loaded), ("siox.parser", parser_loaded)):
+        if found != (options.expect_speedups == "yes"):
+            raise SystemExit(f"expected the {name} speedup {'' if found else 'not '}to be absent")
 
 
 if __name__ == "__main__":

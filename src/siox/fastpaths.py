@@ -33,9 +33,10 @@ The fast paths (docs/design.md, "The per-message path", says where each sits):
   connection decoded and handed to its receiver, as a WebSocket message is;
 * `siox.socketio.connection.SocketConnection.receive`: a text EVENT/ACK without `Packet`
   (either role);
-* `siox.parser.default.Parser.encode_fields`: an EVENT/ACK of the main namespace;
+* `siox.parser.default.Parser.encode_fields`: an EVENT/ACK of the main namespace (compiled when
+  the optional speedups are built, and then also called by `Parser.encode` directly);
 * `siox.parser.default.Parser.parse_text`: an EVENT/ACK text (binary header or not) of the main
-  namespace;
+  namespace (compiled likewise, and then also called by `Decoder.feed` directly);
 * `siox.server.driver.ConnectionDriver.dispatch`: a handler called inline when nothing is
   queued before it and no event middleware applies (otherwise: on the ordered runner);
 * `siox.engineio.query.parse_query`: a handshake query with nothing to unquote.

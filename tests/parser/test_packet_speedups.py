@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 from hypothesis import given, strategies as st
 
 from siox.parser import packet as packet_module
-from siox.parser.packet import Packet, PacketType, make_packet, pure_make_packet
+from siox.parser.packet import Packet, PacketType, make_packet, pure_init, pure_make_packet
 
 compiled = pytest.mark.skipif(
     make_packet is pure_make_packet, reason="the optional compiled speedups are not built here"
@@ -78,3 +80,41 @@ def test_without_extensions_the_pure_helpers_are_used() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "Packet(type=<PacketType.EVENT: 2>, nsp='/', data=[1], id=2)" in out.stdout
+
+
+def build(init: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    packet: Packet = object.__new__(Packet)
+    try:
+        init(packet, *args, **kwargs)
+    except TypeError as exc:
+        return ("error", str(exc))
+    return ("ok", packet.type, packet.nsp, packet.data, packet.id)
+
+
+fields = st.sampled_from(["type", "nsp", "data", "id", "ID", "other"])
+
+
+@given(
+    st.lists(st.sampled_from([PacketType.EVENT, "/x", [1], 4, None]), max_size=6).map(tuple),
+    st.dictionaries(fields, st.sampled_from([PacketType.ACK, "/y", None, 7]), max_size=3),
+)
+def test_the_compiled_init_fills_and_refuses_as_the_python_one(
+    args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    expected = build(pure_init, args, kwargs)
+    assert build(Packet.__init__, args, kwargs) == expected
+    assert construct(args, kwargs) == expected
+
+
+def construct(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    try:
+        packet = Packet(*args, **kwargs)
+    except TypeError as exc:
+        return ("error", str(exc))
+    return ("ok", packet.type, packet.nsp, packet.data, packet.id)
+
+
+@compiled
+def test_the_compiled_init_is_the_class_init() -> None:
+    assert Packet.__init__ is not pure_init
+    assert str(inspect.signature(Packet)) == "(type, nsp='/', data=None, id=None)"

@@ -7,11 +7,13 @@ depth-first, left to right (arrays by index, objects by key order), as socket.io
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import InvalidPacket
+from .packet import COMPILED
 
-__all__ = ["BINARY_TYPES", "deconstruct", "has_binary", "reconstruct"]
+__all__ = ["BINARY_TYPES", "deconstruct", "has_binary", "pure_reconstruct", "reconstruct"]
 
 #: The Python types that count as binary data.
 BINARY_TYPES = (bytes, bytearray, memoryview)
@@ -45,8 +47,10 @@ def deconstruct(data: Any, attachments: list[bytes]) -> Any:
     return data
 
 
-def reconstruct(data: Any, attachments: list[bytes]) -> Any:
+def pure_reconstruct(data: Any, attachments: list[bytes]) -> Any:
     """Put the attachments back where the placeholders are (in place for containers).
+
+    The pure-Python `reconstruct`: the reference of the compiled one, and its fallback.
 
     Raises:
         InvalidPacket: a placeholder whose ``num`` is not an integer index of ``attachments``
@@ -55,7 +59,7 @@ def reconstruct(data: Any, attachments: list[bytes]) -> Any:
     if isinstance(data, list):
         for index, item in enumerate(data):
             if isinstance(item, (list, dict)):
-                data[index] = reconstruct(item, attachments)
+                data[index] = pure_reconstruct(item, attachments)
         return data
     if isinstance(data, dict):
         if data.get("_placeholder") is True:
@@ -65,6 +69,14 @@ def reconstruct(data: Any, attachments: list[bytes]) -> Any:
             return attachments[num]
         for key, value in data.items():
             if isinstance(value, (list, dict)):
-                data[key] = reconstruct(value, attachments)
+                data[key] = pure_reconstruct(value, attachments)
         return data
     return data
+
+
+#: `pure_reconstruct`, compiled when the optional speedups are built (`siox.parser._speedups`;
+#: it walks the exact lists and dicts a JSON decoder builds and hands any other container to
+#: `pure_reconstruct`); `siox.parser.default` configures it.
+reconstruct: Callable[[Any, list[bytes]], Any] = pure_reconstruct
+if COMPILED is not None:
+    reconstruct = COMPILED.reconstruct

@@ -19,6 +19,11 @@ Validation is the reference decoder's, plus the stricter rules api.md lists:
 * a placeholder ``num`` is an ``int`` (not ``bool``, not ``float``) indexing the attachments;
 * JSON nesting depth and number range are limited by the JSON backend (`siox.jsonbackend`).
 
+The fast paths of `Parser.encode_fields` and `Parser.parse_text` have compiled versions (a
+`siox.parser._speedups.Codec`, for an exact `OrjsonBackend`, when the optional speedups are
+built): they answer the same usual packets and hand everything else, errors included, back to
+the general path. `Parser.encode` and `Decoder.feed` call them directly (one Python call fewer).
+
 (Over the 400-line soft cap: the fast paths of `Parser.encode_fields` and `Parser.parse_text`
 sit inside the methods whose general paths they shortcut, and `Decoder` shares that parse.)
 """
@@ -26,14 +31,17 @@ sit inside the methods whose general paths they shortcut, and `Decoder` shares t
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import fastpaths
 from ..errors import InvalidPacket
-from ..jsonbackend import JsonBackend, get_backend
+from ..jsonbackend import JsonBackend, OrjsonBackend, _default, get_backend
 from ..options import DEFAULT_LIMITS
-from .binary import BINARY_TYPES, reconstruct
-from .packet import RESERVED_EVENTS, Packet, PacketType, make_packet
+from .binary import BINARY_TYPES, pure_reconstruct, reconstruct
+from .packet import COMPILED, RESERVED_EVENTS, Packet, PacketType, make_packet
+
+if TYPE_CHECKING:
+    from ._speedups import Codec
 
 __all__ = ["DEFAULT_MAX_ATTACHMENTS", "MAX_ACK_ID", "Decoder", "Parser"]
 
@@ -53,6 +61,25 @@ _PREFIX = tuple(str(t.value) for t in PacketType)
 _BINARY_OF = (None, None, _BINARY_EVENT, _BINARY_ACK, None, _BINARY_EVENT, _BINARY_ACK)
 #: type -> the same type without binary
 _PLAIN_OF = (_CONNECT, _DISCONNECT, _EVENT, _ACK, _CONNECT_ERROR, _EVENT, _ACK)
+
+
+if COMPILED is not None:
+    COMPILED.configure_parser(
+        _TYPES, RESERVED_EVENTS, _default, BINARY_TYPES, pure_reconstruct, InvalidPacket
+    )
+
+
+def _codec_for(backend: JsonBackend) -> Codec | None:
+    """The compiled fast paths for ``backend`` (exactly an `OrjsonBackend`), or None.
+
+    The backend's orjson functions and ``max_depth`` are read here, once per `Parser`.
+    """
+    if COMPILED is None or type(backend) is not OrjsonBackend:
+        return None
+    codec: Codec = COMPILED.Codec(
+        backend._orjson_dumps, backend._orjson_loads, backend._option, backend.max_depth
+    )
+    return codec
 
 
 def _packet_type(value: Any) -> PacketType:
@@ -95,7 +122,7 @@ class Parser:
         max_depth: JSON nesting limit (default: the backend's default, 32).
     """
 
-    __slots__ = ("_json", "max_attachments", "protocol")
+    __slots__ = ("_codec", "_json", "max_attachments", "protocol")
 
     def __init__(
         self,
@@ -112,6 +139,12 @@ class Parser:
         self.protocol = protocol
         self.max_attachments = max_attachments
         self._json = get_backend(json, max_depth=max_depth)
+        cls = type(self)
+        # `encode` and `Decoder.feed` call the compiled branches directly: not past an override.
+        plain = cls is Parser or (
+            cls.encode_fields is Parser.encode_fields and cls.parse_text is Parser.parse_text
+        )
+        self._codec = _codec_for(self._json) if plain else None
 
     @property
     def json(self) -> JsonBackend:
@@ -128,13 +161,25 @@ class Parser:
             TypeError: ``data`` holds values that are not JSON data or binary.
             ValueError: the packet cannot be valid on the wire (bad namespace, ack id, payload).
         """
+        if fastpaths.ENABLED and (codec := self._codec) is not None:
+            # The compiled fast branch of `encode_fields`, without that call (`siox.fastpaths`).
+            frames = codec.encode(packet.type, packet.nsp, packet.data, packet.id, self.protocol)
+            if frames is not None:
+                return frames
         return self.encode_fields(packet.type, packet.nsp, packet.data, packet.id)
 
     def encode_fields(
         self, ptype: PacketType, nsp: str, data: Any, ack_id: int | None
     ) -> list[str | bytes]:
         """`encode` for a packet given by its fields (no `Packet` object needed)."""
-        if (
+        codec = self._codec if fastpaths.ENABLED else None
+        if codec is not None:
+            # Fast path (`siox.fastpaths`), compiled: the branch below in C, or None for
+            # anything it does not answer (errors included), which the general path takes.
+            encoded = codec.encode(ptype, nsp, data, ack_id, self.protocol)
+            if encoded is not None:
+                return encoded
+        elif (
             fastpaths.ENABLED
             and (ptype is _EVENT or ptype is _ACK)
             and nsp == "/"
@@ -219,8 +264,19 @@ class Parser:
         """Decode a text packet into ``(type, nsp, data, id, attachment count)``."""
         if type(text) is not str:
             raise InvalidPacket("a text packet must be a str")
+        codec = self._codec if fastpaths.ENABLED else None
+        if codec is not None:
+            # Fast path (`siox.fastpaths`), compiled: the branch below in C, or None for
+            # anything it does not answer (errors included), which the general path takes.
+            fields = codec.parse(text, self.protocol, self.max_attachments, False)
+            if fields is not None:
+                return fields  # type: ignore[no-any-return]
         head = text[:1]
-        if fastpaths.ENABLED and (head == "2" or head == "3" or head == "5" or head == "6"):
+        if (
+            codec is None
+            and fastpaths.ENABLED
+            and (head == "2" or head == "3" or head == "5" or head == "6")
+        ):
             # Fast path (`siox.fastpaths`), the usual packet: an EVENT or ACK of the main
             # namespace (binary or not), with or without an ack id, the JSON array right
             # after. Anything else (and any payload the rule refuses) goes on to the general
@@ -336,7 +392,7 @@ class Decoder:
         parser: use this `Parser`'s configuration instead of the arguments above.
     """
 
-    __slots__ = ("_attachments", "_expected", "_header", "_parse", "_parser")
+    __slots__ = ("_attachments", "_codec", "_expected", "_header", "_parse", "_parser")
 
     def __init__(
         self,
@@ -351,6 +407,7 @@ class Decoder:
             protocol=protocol, json=json, max_attachments=max_attachments, max_depth=max_depth
         )
         self._parse = self._parser.parse_text
+        self._codec: Codec | None = getattr(self._parser, "_codec", None)
         self._header: tuple[PacketType, str, Any, int | None, int] | None = None
         self._expected = 0
         self._attachments: list[bytes] = []
@@ -394,19 +451,34 @@ class Decoder:
             if self._header is not None:
                 self.reset()
                 raise InvalidPacket("got plaintext data when reconstructing a packet")
+            if fastpaths.ENABLED and (codec := self._codec) is not None:
+                # The compiled fast branch of `Parser.parse_text`, without that call: the
+                # packet as a one-item list, a binary header as parse_text's tuple, or None.
+                parser = self._parser
+                found = codec.parse(chunk, parser.protocol, parser.max_attachments, True)
+                if type(found) is list:
+                    return found
+                if found is not None:
+                    self._header = found
+                    self._expected = found[4]
+                    return []
             header = self._parse(chunk)
             if not header[4]:
                 return [make_packet(header[0], header[1], header[2], header[3])]
             return self.feed_parsed(header)
         if not isinstance(chunk, BINARY_TYPES):
             raise TypeError(f"feed() takes str or bytes, not {type(chunk).__name__}")
-        if self._header is None:
+        pending = self._header
+        if pending is None:
             raise InvalidPacket("got binary data when not reconstructing a packet")
-        self._attachments.append(chunk if type(chunk) is bytes else bytes(chunk))
-        if len(self._attachments) < self._expected:
+        buffers = self._attachments
+        buffers.append(chunk if type(chunk) is bytes else bytes(chunk))
+        if len(buffers) < self._expected:
             return []
-        (ptype, nsp, data, ack_id, _), buffers = self._header, self._attachments
-        self.reset()
+        ptype, nsp, data, ack_id, _ = pending
+        self._header = None  # `reset`, inline
+        self._expected = 0
+        self._attachments = []
         data = reconstruct(data, buffers)
         if self._parser.protocol >= 5:
             ptype = _PLAIN_OF[ptype]

@@ -6,9 +6,18 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
+from types import ModuleType
 from typing import Any, cast
 
-__all__ = ["RESERVED_EVENTS", "Packet", "PacketType", "make_packet", "pure_make_packet"]
+__all__ = [
+    "COMPILED",
+    "RESERVED_EVENTS",
+    "Packet",
+    "PacketType",
+    "make_packet",
+    "pure_init",
+    "pure_make_packet",
+]
 
 
 class PacketType(IntEnum):
@@ -88,8 +97,13 @@ def pure_make_packet(ptype: PacketType, nsp: str, data: Any, ack_id: int | None)
     return packet
 
 
+#: The Python ``Packet.__init__`` (the compiled one replaces it when the speedups are built).
+pure_init = Packet.__init__
 _fill: Callable[[Packet, PacketType, str, Any, int | None], None] = pure_fill
 make_packet: Callable[[PacketType, str, Any, int | None], Packet] = pure_make_packet
+#: The optional compiled helpers (`siox.parser._speedups`), or None: not built, or
+#: ``SIOX_NO_EXTENSIONS`` set.
+COMPILED: ModuleType | None = None
 if not os.environ.get("SIOX_NO_EXTENSIONS"):
     try:
         from . import _speedups  # the compiled helpers, when they were built
@@ -99,3 +113,7 @@ if not os.environ.get("SIOX_NO_EXTENSIONS"):
         _speedups.configure(Packet, ("type", "nsp", "data", "id"))
         _fill = _speedups.fill
         make_packet = _speedups.new
+        # The same __init__ compiled (no Python frame per packet), and ``Packet(...)`` calls
+        # that go straight to it (no argument tuple, no slot lookups).
+        _speedups.install_init()
+        COMPILED = _speedups
