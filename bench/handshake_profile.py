@@ -9,7 +9,8 @@ the window of each phase:
 
 * ``calls``: Python-level function calls (cProfile, builtins included) per handshake / message;
 * ``alloc``: memory blocks and bytes still allocated (tracemalloc, after ``gc.collect()``) per
-  connection after the connect phase, and per message after the echo phase;
+  connection after the connect phase, and per message after the echo phase; ``gc_tracked``:
+  the growth of the objects the garbage collector tracks (what a full collection walks);
 * ``callgrind``: instructions executed by the server process (valgrind callgrind, counters
   zeroed at the start of the window and dumped at its end) per handshake / message;
 * ``rss``: the server's VmRSS growth 1 s after the last connect, divided by N.
@@ -99,6 +100,7 @@ def _serve(mode: str) -> None:
                         tracemalloc.start(int(os.environ.get("SIOX_PROFILE_FRAMES", "1")))
                         state["before"] = tracemalloc.take_snapshot()
                         state["before_snapshot"] = state["before"]
+                        state["gc"] = len(gc.get_objects())
                     elif mode == "rss":
                         state["rss"] = rss_kib()
                     print("ok", flush=True)
@@ -126,6 +128,7 @@ def _serve(mode: str) -> None:
                         diff = after.compare_to(state.pop("before"), "filename")
                         result["blocks"] = sum(d.count_diff for d in diff)
                         result["bytes"] = sum(d.size_diff for d in diff)
+                        result["gc_tracked"] = len(gc.get_objects()) - state.pop("gc")
                         top = int(os.environ.get("SIOX_PROFILE_TOP", "0"))
                         if top:
                             lines = after.compare_to(state["before_snapshot"], "lineno")

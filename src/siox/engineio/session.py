@@ -104,6 +104,9 @@ _HANDSHAKE = Trigger.HANDSHAKE
 _OPEN_PACKET = EnginePacketType.OPEN
 _PROBE = WebSocketRole.PROBE
 _TRANSPORT = WebSocketRole.TRANSPORT
+#: The polling state of every session that has not polled (no GET held, no POST): shared, so a
+#: WebSocket session allocates none; only read (its feed_post/end_post raise before writing).
+_NO_POLLING = PollingChannel(4, False, 1)
 
 
 class EngineSession(SessionCore):
@@ -150,7 +153,11 @@ class EngineSession(SessionCore):
         )
         self.sid = sid
         self._allow_upgrades = allow_upgrades and self._transport is _POLLING
-        self._polling = PollingChannel(eio, b64, max_payload)
+        # A WebSocket session's polling state is the shared idle channel (never mutated: a real
+        # one replaces it before a GET or POST is taken; see `_open_polling`).
+        self._polling = (
+            PollingChannel(eio, b64, max_payload) if self._transport is _POLLING else _NO_POLLING
+        )
         self._probed = False
         self._corked = False
         upgrades = ("websocket",) if self._allow_upgrades else ()
@@ -194,7 +201,7 @@ class EngineSession(SessionCore):
         """
         self._check_polling(now)
         try:
-            self._polling.hold_get()
+            self._open_polling().hold_get()
         except ProtocolError as exc:
             self._refused(exc)
             raise
@@ -228,7 +235,7 @@ class EngineSession(SessionCore):
         """
         self._check_polling(now)
         try:
-            self._polling.begin_post(content_type)
+            self._open_polling().begin_post(content_type)
         except ProtocolError as exc:
             self._refused(exc)
             raise
@@ -318,6 +325,13 @@ class EngineSession(SessionCore):
         self.handle_timer(now)
         if self._state is State.CLOSED:
             raise handshake_error(EngineErrorCode.UNKNOWN_SID)
+
+    def _open_polling(self) -> PollingChannel:
+        """This session's own polling channel (created in place of the shared idle one)."""
+        polling = self._polling
+        if polling is _NO_POLLING:
+            polling = self._polling = PollingChannel(self._eio, self._b64, self.max_payload)
+        return polling
 
     def _check_polling(self, now: float) -> None:
         self._check_open(now)
@@ -544,6 +558,7 @@ class EngineSession(SessionCore):
         if self._polling.get_pending:
             self._release_get([EnginePacket(_T.CLOSE)])
         self._detach_websocket(ws_code)
-        self._polling.reset()
+        if self._polling is not _NO_POLLING:
+            self._polling.reset()
         self._probed = False
         self._finish(reason, description)

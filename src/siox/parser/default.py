@@ -410,7 +410,7 @@ class Decoder:
         self._codec: Codec | None = getattr(self._parser, "_codec", None)
         self._header: tuple[PacketType, str, Any, int | None, int] | None = None
         self._expected = 0
-        self._attachments: list[bytes] = []
+        self._attachments: list[bytes] | None = None  # created by the first attachment
 
     @property
     def reconstructing(self) -> bool:
@@ -421,7 +421,7 @@ class Decoder:
         """Drop any partly received binary packet."""
         self._header = None
         self._expected = 0
-        self._attachments = []
+        self._attachments = None
 
     def feed_parsed(self, header: tuple[PacketType, str, Any, int | None, int]) -> list[Packet]:
         """`feed` of a text message that this decoder's parser's `Parser.parse_text` read.
@@ -472,13 +472,15 @@ class Decoder:
         if pending is None:
             raise InvalidPacket("got binary data when not reconstructing a packet")
         buffers = self._attachments
+        if buffers is None:
+            buffers = self._attachments = []
         buffers.append(chunk if type(chunk) is bytes else bytes(chunk))
         if len(buffers) < self._expected:
             return []
         ptype, nsp, data, ack_id, _ = pending
         self._header = None  # `reset`, inline
         self._expected = 0
-        self._attachments = []
+        self._attachments = None
         data = reconstruct(data, buffers)
         if self._parser.protocol >= 5:
             ptype = _PLAIN_OF[ptype]
