@@ -101,6 +101,8 @@ def _serve(mode: str) -> None:
                         state["before"] = tracemalloc.take_snapshot()
                         state["before_snapshot"] = state["before"]
                         state["gc"] = len(gc.get_objects())
+                        if os.environ.get("SIOX_PROFILE_TOP"):
+                            state["gc_ids"] = {id(o) for o in gc.get_objects()}
                     elif mode == "rss":
                         state["rss"] = rss_kib()
                     print("ok", flush=True)
@@ -134,6 +136,13 @@ def _serve(mode: str) -> None:
                             lines = after.compare_to(state["before_snapshot"], "lineno")
                             for stat in lines[:top]:
                                 print(stat, file=sys.stderr)
+                            import collections
+
+                            seen = state.pop("gc_ids")
+                            kinds = collections.Counter(
+                                type(o).__qualname__ for o in gc.get_objects() if id(o) not in seen
+                            )
+                            print("gc-tracked, new:", kinds.most_common(top), file=sys.stderr)
                         tracemalloc.stop()
                     elif mode == "rss":
                         result["rss_kib"] = rss_kib() - state.pop("rss")

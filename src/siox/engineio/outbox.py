@@ -44,9 +44,11 @@ class Outbox:
         if limit < 0:
             raise ValueError(f"the outgoing buffer limit must be >= 0, not {limit!r}")
         # Lists, not deques: an idle session's empty deque costs ~700 bytes, a list ~56, and
-        # packets leave in bulk (take_all swaps the list; take_batch deletes one prefix).
-        self._packets: list[EnginePacket] = []
-        self._sizes: list[int] = []
+        # packets leave in bulk (take_all swaps the list; take_batch deletes one prefix). While
+        # nothing was queued since the last take_all, both are the empty tuple: an idle session
+        # keeps no list (nor anything for the garbage collector to walk); push creates them.
+        self._packets: list[EnginePacket] | tuple[()] = ()
+        self._sizes: list[int] | tuple[()] = ()
         self.limit = limit
         self.size = 0
         # Conflation (created on first use): key -> absolute index of its queued packet;
@@ -76,8 +78,14 @@ class Outbox:
             if self._keys is None:
                 self._keys = {}
             self._keys[key] = self._base + len(self._packets)
-        self._packets.append(packet)
-        self._sizes.append(size)
+        packets = self._packets
+        sizes = self._sizes
+        if packets and sizes:  # lists (the empty tuple is false)
+            packets.append(packet)
+            sizes.append(size)
+        else:
+            self._packets = [packet]
+            self._sizes = [size]
         self.size += size
 
     def replace(self, key: Hashable, packet: EnginePacket, size: int) -> bool:
@@ -92,12 +100,14 @@ class Outbox:
         if where is None:
             return False
         index = where - self._base
-        if not 0 <= index < len(self._packets):
+        packets = self._packets
+        sizes = self._sizes
+        if not (packets and sizes and 0 <= index < len(packets)):
             del keys[key]  # already sent
             return False
-        self.size += size - self._sizes[index]
-        self._packets[index] = packet
-        self._sizes[index] = size
+        self.size += size - sizes[index]
+        packets[index] = packet
+        sizes[index] = size
         return True
 
     def _taken(self, count: int) -> None:
@@ -108,8 +118,9 @@ class Outbox:
     def take_all(self) -> list[EnginePacket]:
         """Remove and return every queued packet, oldest first."""
         packets = self._packets
-        self._packets = []
-        self._sizes = []
+        if not packets:
+            return []
+        self._packets = self._sizes = ()
         self.size = 0
         self._taken(len(packets))
         return packets
@@ -138,10 +149,14 @@ class Outbox:
                 break
             total += cost
             taken += 1
-        batch = self._packets[:taken]
-        self.size -= sum(self._sizes[:taken])
-        del self._packets[:taken]
-        del self._sizes[:taken]
+        packets = self._packets
+        sizes = self._sizes
+        if not (packets and sizes):
+            return []
+        batch = packets[:taken]
+        self.size -= sum(sizes[:taken])
+        del packets[:taken]
+        del sizes[:taken]
         self._taken(taken)
         return batch
 

@@ -63,8 +63,10 @@ class MessageAssembler:
         self._decompressor = decompressor
         self._opcode: int | None = None  # of the message in progress, None between messages
         self._compressed = False
-        self._parts: list[bytes] = []
-        self._text_parts: list[str] = []
+        # The fragments of the message in progress (created by its first fragment: most
+        # connections only ever see whole single-frame messages, which need none).
+        self._parts: list[bytes] | None = None
+        self._text_parts: list[str] | None = None
         self._utf8: codecs.IncrementalDecoder | None = None
         self._size = 0
         self._wire_size = 0
@@ -124,17 +126,23 @@ class MessageAssembler:
             else:
                 if self._utf8 is None:
                     self._utf8 = _Utf8Decoder()
-                self._text_parts.append(_decode_utf8(payload, self._utf8, final=header.fin))
+                text_parts = self._text_parts
+                if text_parts is None:
+                    text_parts = self._text_parts = []
+                text_parts.append(_decode_utf8(payload, self._utf8, final=header.fin))
                 if not header.fin:
                     return None
-                message = TextMessage("".join(self._text_parts))
+                message = TextMessage("".join(text_parts))
         elif header.fin and not self._parts:
             message = BinaryMessage(payload)
         else:
-            self._parts.append(payload)
+            parts = self._parts
+            if parts is None:
+                parts = self._parts = []
+            parts.append(payload)
             if not header.fin:
                 return None
-            message = BinaryMessage(b"".join(self._parts))
+            message = BinaryMessage(b"".join(parts))
         self.reset()
         return message
 
@@ -147,8 +155,8 @@ class MessageAssembler:
         """Forget the message in progress (after it completed, or when the connection failed)."""
         self._opcode = None
         self._compressed = False
-        self._parts.clear()
-        self._text_parts.clear()
+        self._parts = None
+        self._text_parts = None
         self._utf8 = None
         self._size = self._wire_size = self._fragments = 0
 
