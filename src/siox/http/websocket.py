@@ -167,7 +167,8 @@ class WebSocketConnection(WebSocketSender):
         self._buffer = bytearray()
         #: frames the connection made by itself (pongs, close replies) that `data_to_send` has
         #: not taken yet: the I/O layer may test it (truthy) instead of calling after each read
-        self.outgoing: list[bytes] = []
+        #: (the empty tuple while there are none: most connections never make one)
+        self.outgoing: list[bytes] | tuple[()] = ()
         self._header: FrameHeader | None = None
         # A large frame whose payload is still arriving: the reads' parts as they came (no
         # reassembly buffer), its masking key and the bytes still missing (see `_collect`).
@@ -369,13 +370,19 @@ class WebSocketConnection(WebSocketSender):
         outgoing = self.outgoing
         if not outgoing:  # the usual answer, asked after every read
             return b""
-        out = b"".join(outgoing)
-        outgoing.clear()
-        return out
+        self.outgoing = ()
+        return b"".join(outgoing)
+
+    def _queue_own(self, frame: bytes) -> None:
+        outgoing = self.outgoing
+        if outgoing:
+            outgoing.append(frame)
+        else:
+            self.outgoing = [frame]
 
     def _fail(self, code: int, reason: str, events: list[WebSocketEvent]) -> None:
         if self.state is _CO_OPEN:
-            self.outgoing.append(self._frame(_OP_CLOSE, encode_close_payload(code, reason)))
+            self._queue_own(self._frame(_OP_CLOSE, encode_close_payload(code, reason)))
         self.state = _CO_CLOSED
         self.close_code = code
         self._buffer.clear()
@@ -437,7 +444,7 @@ class WebSocketConnection(WebSocketSender):
     def _control_frame(self, opcode: int, payload: bytes, events: list[WebSocketEvent]) -> None:
         if opcode == _OP_PING:
             if self.state is _CO_OPEN:
-                self.outgoing.append(self._frame(_OP_PONG, payload))
+                self._queue_own(self._frame(_OP_PONG, payload))
             events.append(Ping(payload))
         elif opcode == _OP_PONG:
             events.append(Pong(payload))
@@ -445,7 +452,7 @@ class WebSocketConnection(WebSocketSender):
             code, reason = parse_close_payload(payload)
             if self.state is _CO_OPEN:
                 # Echo the (validated) code and reason, as npm ws does.
-                self.outgoing.append(self._frame(_OP_CLOSE, payload))
+                self._queue_own(self._frame(_OP_CLOSE, payload))
             self.state = _CO_CLOSED
             self.close_code = code
             self._buffer.clear()
