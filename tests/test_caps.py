@@ -78,6 +78,21 @@ def test_outbox_replace_after_a_partial_take() -> None:
     assert [p.data for p in outbox.take_all()] == ["4"]
 
 
+def test_an_outbox_emptied_any_way_queues_again_in_order() -> None:
+    outbox = Outbox(1000)
+    assert outbox.take_all() == [] and outbox.take_batch(10, eio=4, b64=False) == []
+    assert len(outbox) == 0 and outbox.peek() == () and outbox.size == 0
+    for _ in range(2):  # emptied by take_all, then by take_batch
+        outbox.push(_message("a"), 2, key="k")
+        outbox.push(_message("b"), 2)
+        assert outbox.peek() == (_message("a"), _message("b")) and outbox.size == 4
+        assert [p.data for p in outbox.take_all()] == ["a", "b"]
+        assert not outbox.replace("k", _message("c"), 2) and outbox.size == 0
+        outbox.push(_message("d"), 2)
+        assert [p.data for p in outbox.take_batch(100, eio=4, b64=False)] == ["d"]
+        assert len(outbox) == 0 and outbox.size == 0
+
+
 @pytest.mark.parametrize(
     ("message", "key"),
     [
