@@ -4,10 +4,11 @@ The input is a program: each byte picks an operation on a server `EngineSession`
 client `ClientSession` (polling GET and POST bodies, WebSocket attach, probe and messages,
 transport closes, sends, pauses, timers with the clock moved forward by an amount the input
 chooses, closes); the bytes that follow feed it. After each operation the outputs and events
-are collected as a driver does (``drain()``, or ``data_to_send()`` and ``events_received()``). Only `ProtocolError` refusals (which the
-session documents) may escape; after every step the session must stay consistent: a closed
-session has nothing left to send but its last outputs, the clock never runs backwards, and
-`Closed` is reported at most once. See fuzzkit for how to run it.
+are collected as a driver does (``drain()``, or ``data_to_send()`` and ``events_received()``).
+Only `ProtocolError` refusals (which the session documents) may escape; after every step the
+session must stay consistent: a closed session has nothing left to send but its last outputs,
+the clock never runs backwards, and `Closed` is reported at most once. See fuzzkit for how to
+run it.
 """
 
 from __future__ import annotations
