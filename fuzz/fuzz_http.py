@@ -18,13 +18,18 @@ from siox.engineio.session import EngineSession
 from siox.errors import ProtocolError
 from siox.http.deflate import DeflateOptions
 from siox.http.handshake import accept_upgrade, is_websocket_upgrade
-from siox.http.http11 import RequestParser
+from siox.http.http11 import ParserState, RequestParser
 from siox.http.http11_events import Request
 
 _SESSIONS = {"abc": EngineSession("abc", transport=Transport.POLLING, now=0.0)}
 _DEFLATE = DeflateOptions()
+_DONE = (ParserState.UPGRADED, ParserState.FAILED)  # the parser takes no more input
+# At most this many reads per input: a long input is read in longer pieces (cuts still fall
+# anywhere), so one input costs O(pieces) parser calls, not O(bytes).
+_MAX_READS = 64
 
-# The first byte of an input is how many bytes each read takes (1 to 64); the request follows.
+# The first byte of an input is how many bytes each read takes (1 to 64, more for an input over
+# 64 reads long); the request follows.
 SEEDS = [
     b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: a\r\n\r\n",
     b"POST /socket.io/?EIO=4&transport=polling&sid=abc HTTP/1.1\r\nHost: a\r\n"
@@ -68,7 +73,7 @@ def _decide(head: Request) -> None:
 def check(data: bytes) -> None:
     if not data:
         return
-    step = 1 + data[0] % 64
+    step = max(1 + data[0] % 64, -(-(len(data) - 1) // _MAX_READS))
     parser = RequestParser(max_header_size=2048, max_body_size=4096, request_timeout=5.0)
     now = 0.0
     for at in range(1, len(data), step):
@@ -76,7 +81,7 @@ def check(data: bytes) -> None:
         for event in parser.receive_data(data[at : at + step], now):
             if isinstance(event, Request):
                 _decide(event)
-        if parser.state.name in ("UPGRADED", "FAILED"):
+        if parser.state in _DONE:
             return
     parser.handle_timer(now + 10)
     parser.receive_eof()

@@ -3,13 +3,17 @@
 The input is a program: each byte picks an operation on a server `EngineSession` and a
 client `ClientSession` (polling GET and POST bodies, WebSocket attach, probe and messages,
 transport closes, sends, pauses, timers with the clock moved forward by an amount the input
-chooses, closes); the bytes that follow feed it. Only `ProtocolError` refusals (which the
-session documents) may escape; after every step the session must stay consistent: a closed
-session has nothing left to send but its last outputs, the clock never runs backwards, and
-`Closed` is reported at most once. See fuzzkit for how to run it.
+chooses, closes); the bytes that follow feed it. After each operation the outputs and events
+are collected as a driver does (``drain()``, or ``data_to_send()`` and ``events_received()``).
+Only `ProtocolError` refusals (which the session documents) may escape; after every step the
+session must stay consistent: a closed session has nothing left to send but its last outputs,
+the clock never runs backwards, and `Closed` is reported at most once. See fuzzkit for how to
+run it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from fuzzkit import main
 
@@ -28,10 +32,8 @@ SEEDS = [
 ]
 
 _OPS = 17
-
-
-def _take(data: bytes, at: int, size: int) -> tuple[bytes, int]:
-    return data[at : at + size], at + size
+_TRANSPORTS = (Transport.POLLING, Transport.WEBSOCKET)
+_TEXT_OPS = frozenset((4, 7, 13, 14))  # the operations that take the chunk as text
 
 
 def check(data: bytes) -> None:
@@ -52,8 +54,9 @@ def check(data: bytes) -> None:
         op = data[at] % _OPS
         at += 1
         size = data[at] % 32 if at < len(data) else 0
-        chunk, at = _take(data, at + 1, size)
-        text = chunk.decode("utf-8", "replace")
+        chunk = data[at + 1 : at + 1 + size]
+        at += 1 + size
+        text = chunk.decode("utf-8", "replace") if op in _TEXT_OPS else ""
         try:
             if op == 0:
                 server.polling_get(now)
@@ -68,7 +71,7 @@ def check(data: bytes) -> None:
             elif op == 5:
                 server.receive_ws_frame(chunk, now, direct=bool(size & 1))
             elif op == 6:
-                server.transport_closed(Transport(("polling", "websocket")[size & 1]), now)
+                server.transport_closed(_TRANSPORTS[size & 1], now)
             elif op == 7:
                 server.send(text.replace("\x1e", ""), volatile=bool(size & 1))
             elif op == 8:
@@ -103,12 +106,24 @@ def check(data: bytes) -> None:
         except ValueError:  # documented for send(): a lone surrogate, a separator
             if op not in (7, 12, 14):
                 raise
-        server.data_to_send()
-        for output in client.data_to_send():
+        server_events: Sequence[object]
+        client_outputs: Sequence[object]
+        if at & 1:  # the driver's pump: both queues in one call (None: both empty)
+            drained = server.drain()
+            server_events = drained[1] if drained is not None else ()
+            drained_client = client.drain()
+            client_outputs = drained_client[0] if drained_client is not None else ()
+        else:
+            server.data_to_send()
+            server_events = server.events_received()
+            client_outputs = client.data_to_send()
+            client.events_received()
+        for output in client_outputs:
             if isinstance(output, PollRequest):
                 client_get = True
-        closed_reports += sum(isinstance(e, Closed) for e in server.events_received())
-        client.events_received()
+        for event in server_events:
+            if isinstance(event, Closed):
+                closed_reports += 1
         assert closed_reports <= 1
         if server.closed:
             assert server.buffered_amount == 0
