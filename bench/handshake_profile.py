@@ -24,7 +24,8 @@ Comparing two trees (``--src`` another checkout's ``src``) gives A/B ratios from
 Every phase is bounded (``--timeout`` seconds); the child is stopped by its PID. To see where
 it goes, the child prints to stderr: ``SIOX_PROFILE_TOP=N`` the N top functions (``calls``;
 order ``SIOX_PROFILE_SORT``, default ncalls; callers of ``SIOX_PROFILE_CALLERS``) or the N
-top allocation sites (``alloc``; ``SIOX_PROFILE_FRAMES`` frames deep).
+top allocation sites (``alloc``; ``SIOX_PROFILE_FRAMES`` frames deep); ``SIOX_CALLGRIND_KEEP=FILE``
+keeps the window's callgrind dump (``callgrind_annotate FILE``).
 """
 
 from __future__ import annotations
@@ -288,7 +289,11 @@ class Child:
         for _ in range(600):  # the dump is written by the server process: wait for it
             fresh = sorted(set(os.listdir(self.dumps)) - before)
             if fresh:
-                with open(os.path.join(self.dumps, fresh[-1])) as dump:
+                dumped = os.path.join(self.dumps, fresh[-1])
+                keep = os.environ.get("SIOX_CALLGRIND_KEEP")
+                if keep:  # for callgrind_annotate: where the instructions went
+                    shutil.copy(dumped, keep)
+                with open(dumped) as dump:
                     for line in dump:
                         if line.startswith(("totals:", "summary:")):
                             return int(line.split()[1])

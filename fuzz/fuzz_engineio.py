@@ -157,11 +157,11 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
 
 def _run_atheris(argv: list[str]) -> None:
     atheris = importlib.import_module("atheris")
-    from fuzzkit import instrument_siox
+    from fuzzkit import in_own_chunk, instrument_siox
 
     instrument_siox()  # coverage of siox's Python code guides the search
     atheris.Setup(argv, run_one)
-    atheris.Fuzz()
+    in_own_chunk(atheris.Fuzz)
 
 
 def _run_hypothesis(runs: int, seed: int | None, mutants: int) -> int:

@@ -294,11 +294,11 @@ def main() -> None:
         args = parser.parse_args()
         run_hypothesis(args.runs, args.seed)
         return
-    from fuzzkit import instrument_siox
+    from fuzzkit import in_own_chunk, instrument_siox
 
     instrument_siox()  # coverage of siox's Python code guides the search
     atheris.Setup(sys.argv, test_one_input)
-    atheris.Fuzz()
+    in_own_chunk(atheris.Fuzz)
 
 
 if __name__ == "__main__":

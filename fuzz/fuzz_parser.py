@@ -134,11 +134,11 @@ def atheris_main() -> None:  # pragma: no cover - needs atheris
         binary = [provider.ConsumeBytes(16) for _ in range(provider.ConsumeIntInRange(0, 3))]
         check(text, binary)
 
-    from fuzzkit import instrument_siox
+    from fuzzkit import in_own_chunk, instrument_siox
 
     instrument_siox()  # coverage of siox's Python code guides the search
     atheris.Setup(sys.argv, target)
-    atheris.Fuzz()
+    in_own_chunk(atheris.Fuzz)
 
 
 def loop_main(runs: int, seed: int) -> None:

@@ -15,6 +15,7 @@ import random
 import sys
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 TOKENS = [b"\x00", b"\xff", b"\x80", b"\x7f", b"\r\n", b"\x1e", b":", b"{", b"}", b"[", b"]"]
 
@@ -58,6 +59,30 @@ def instrument_siox() -> int:
     return count
 
 
+# CPython 3.11 keeps Python frames on a stack of 16 KiB chunks and frees a chunk as soon as the
+# first frame in it returns. A target whose calls for one input cross a chunk's end (the msgpack
+# checks recurse ~100 frames deep) then maps and unmaps a chunk per input, several times for a
+# deep one: 29 % of `fuzz_msgpack.py`'s CPU time went to the kernel that way. `in_own_chunk`
+# runs the fuzzer under a frame of 64 KiB (that many local slots): too large for a 64 KiB chunk
+# with CPython's margin, it starts a 128 KiB chunk that stays for the whole run, with ~64 KiB
+# free above it for each input's calls (mmap calls per input 8.6 -> 1.1, system time 4.6 -> 0.8 s
+# for the same 60,000 msgpack inputs).
+_SPACER_SLOTS = 8000
+_SPACER_SOURCE = (
+    "def spacer(run):\n"
+    "    if run is None:\n"
+    f"        {' = '.join(f'v{i}' for i in range(_SPACER_SLOTS))} = 0\n"
+    "    run()\n"
+)
+
+
+def in_own_chunk(run: Callable[[], object]) -> None:
+    """Call ``run`` (``atheris.Fuzz``) from a frame that holds a data-stack chunk of its own."""
+    namespace: dict[str, Any] = {}
+    exec(_SPACER_SOURCE, namespace)
+    namespace["spacer"](run)
+
+
 def loop_main(
     check: Callable[[bytes], object], seeds: Sequence[bytes], runs: int, seed: int
 ) -> None:
@@ -85,4 +110,4 @@ def main(check: Callable[[bytes], object], seeds: Sequence[bytes], doc: str | No
         return
     instrument_siox()  # siox is imported already: coverage of its Python code
     atheris.Setup(sys.argv, check)
-    atheris.Fuzz()
+    in_own_chunk(atheris.Fuzz)
