@@ -34,6 +34,7 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import inspect
 import json
 import os
 import shutil
@@ -140,8 +141,14 @@ def _serve(mode: str) -> None:
                             import collections
 
                             seen = state.pop("gc_ids")
+
+                            def kind(o: Any) -> str:  # a bound method: whose
+                                if inspect.ismethod(o):
+                                    return f"method {o.__func__.__qualname__}"
+                                return str(type(o).__qualname__)
+
                             kinds = collections.Counter(
-                                type(o).__qualname__ for o in gc.get_objects() if id(o) not in seen
+                                kind(o) for o in gc.get_objects() if id(o) not in seen
                             )
                             print("gc-tracked, new:", kinds.most_common(top), file=sys.stderr)
                         tracemalloc.stop()
