@@ -13,7 +13,9 @@ the window of each phase:
   the growth of the objects the garbage collector tracks (what a full collection walks);
 * ``callgrind``: instructions executed by the server process (valgrind callgrind, counters
   zeroed at the start of the window and dumped at its end) per handshake / message;
-* ``rss``: the server's VmRSS growth 1 s after the last connect, divided by N.
+* ``rss``: the server's VmRSS growth 1 s after the last connect, divided by N;
+* ``cpu``: the server's user and system CPU time (getrusage) per handshake / message: the
+  system part is mostly the loopback TCP work of its writes (timed, so noisier than the rest).
 
 Comparing two trees (``--src`` another checkout's ``src``) gives A/B ratios from one run:
 
@@ -25,7 +27,7 @@ Every phase is bounded (``--timeout`` seconds); the child is stopped by its PID.
 it goes, the child prints to stderr: ``SIOX_PROFILE_TOP=N`` the N top functions (``calls``;
 order ``SIOX_PROFILE_SORT``, default ncalls; callers of ``SIOX_PROFILE_CALLERS``) or the N
 top allocation sites (``alloc``; ``SIOX_PROFILE_FRAMES`` frames deep); ``SIOX_CALLGRIND_KEEP=FILE``
-keeps the window's callgrind dump (``callgrind_annotate FILE``).
+keeps each window's callgrind dump (``callgrind_annotate FILE.1``: the first window).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import contextlib
 import inspect
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -107,6 +110,8 @@ def _serve(mode: str) -> None:
                             state["gc_ids"] = {id(o) for o in gc.get_objects()}
                     elif mode == "rss":
                         state["rss"] = rss_kib()
+                    elif mode == "cpu":
+                        state["cpu"] = resource.getrusage(resource.RUSAGE_SELF)
                     print("ok", flush=True)
                 elif line == "end":
                     result: dict[str, Any] = {}
@@ -154,6 +159,10 @@ def _serve(mode: str) -> None:
                         tracemalloc.stop()
                     elif mode == "rss":
                         result["rss_kib"] = rss_kib() - state.pop("rss")
+                    elif mode == "cpu":  # microseconds of CPU time, the kernel's part apart
+                        usage, before = resource.getrusage(resource.RUSAGE_SELF), state.pop("cpu")
+                        result["user_us"] = (usage.ru_utime - before.ru_utime) * 1e6
+                        result["system_us"] = (usage.ru_stime - before.ru_stime) * 1e6
                     print(json.dumps(result), flush=True)
 
             loop.add_reader(sys.stdin.fileno(), command)
@@ -257,6 +266,7 @@ class Child:
                 f"--callgrind-out-file={os.path.join(self.dumps, 'out')}", *command,
             ]  # fmt: skip
         self.mode = mode
+        self.kept = 0
         self.process = subprocess.Popen(
             command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=None if os.environ.get("SIOX_PROFILE_TOP") else subprocess.DEVNULL, text=True,
@@ -298,8 +308,9 @@ class Child:
             if fresh:
                 dumped = os.path.join(self.dumps, fresh[-1])
                 keep = os.environ.get("SIOX_CALLGRIND_KEEP")
-                if keep:  # for callgrind_annotate: where the instructions went
-                    shutil.copy(dumped, keep)
+                if keep:  # for callgrind_annotate: FILE.1 the first window (connect), FILE.2...
+                    self.kept += 1
+                    shutil.copy(dumped, f"{keep}.{self.kept}")
                 with open(dumped) as dump:
                     for line in dump:
                         if line.startswith(("totals:", "summary:")):
@@ -357,7 +368,7 @@ def main() -> None:
     parser.add_argument("--src", default=os.path.join(ROOT, "src"), help="the siox tree to measure")
     parser.add_argument("--connections", type=int, default=1000)
     parser.add_argument("--messages", type=int, default=10000)
-    parser.add_argument("--measure", default="calls,alloc", help="calls,alloc,callgrind,rss")
+    parser.add_argument("--measure", default="calls,alloc", help="calls,alloc,callgrind,rss,cpu")
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
