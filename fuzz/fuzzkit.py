@@ -76,11 +76,16 @@ _SPACER_SOURCE = (
 )
 
 
+_spacers: list[Callable[[Callable[[], object]], None]] = []
+
+
 def in_own_chunk(run: Callable[[], object]) -> None:
     """Call ``run`` (``atheris.Fuzz``) from a frame that holds a data-stack chunk of its own."""
-    namespace: dict[str, Any] = {}
-    exec(_SPACER_SOURCE, namespace)
-    namespace["spacer"](run)
+    if not _spacers:  # compiled once (8,000 assignments take a moment)
+        namespace: dict[str, Any] = {}
+        exec(_SPACER_SOURCE, namespace)
+        _spacers.append(namespace["spacer"])
+    _spacers[0](run)
 
 
 def loop_main(

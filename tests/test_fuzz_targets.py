@@ -63,3 +63,45 @@ def test_fuzz_target_runs_clean_on_seeded_mutations(target: str) -> None:
     )
     assert done.returncode == 0, done.stderr[-4000:]
     assert "no failure" in done.stdout
+
+
+# A call chain deeper than one 16 KiB frame chunk: 200 frames of a function with a few locals.
+_DEEP_CALLS = """
+import resource, sys
+import fuzzkit
+
+def down(n, a=0, b=0, c=0, d=0):
+    return down(n - 1, a, b, c, d) if n else 0
+
+def inputs():
+    for _ in range(2000):
+        down(200)
+
+def faults(run):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    run()
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+inputs()  # warm: whatever the first run maps for good
+fuzzkit.in_own_chunk(lambda: None)  # and the spacer compiled
+bare = faults(inputs)
+held = faults(lambda: fuzzkit.in_own_chunk(inputs))
+print(bare, held)
+"""
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="frame chunks came with CPython 3.11")
+def test_fuzzer_frames_stay_in_one_data_stack_chunk() -> None:
+    # Without `in_own_chunk` each deep input maps a fresh chunk (its pages fault in again);
+    # under it the chain fits in the chunk its spacer frame holds for the whole run.
+    done = subprocess.run(
+        [sys.executable, "-c", _DEEP_CALLS],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    bare, held = map(int, done.stdout.split())
+    assert bare >= 2000, (bare, held)  # at least a page per input without it
+    assert held < bare // 10, (bare, held)
