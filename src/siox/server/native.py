@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import fastpaths
-from ..engineio.handshake import Transport
+from ..engineio.handshake import NewSession, Transport
 from ..errors import ProtocolError
 from ..http import http11
 from ..http.handshake import accept_upgrade, rejection_response
@@ -528,10 +528,17 @@ class HttpProtocol(asyncio.Protocol):
             max_fragments=self.engine.max_fragments,
             deflate=deflate,
         )
-        # The 101 leaves on its own, before the open packet, as Node's server writes them: a
-        # client (npm ws) that gets both in one read may report the message before a listener
-        # its 'open' handler adds exists (the engine.io-protocol suite's v3 WebSocket tests).
-        self._write(response)
+        decision = plan.decision
+        if type(decision) is NewSession and decision.eio >= 4:
+            # The 101 and the open packet leave in one write (a send less per connection).
+            self._out.append(response)
+        else:
+            # On v3 the 101 leaves on its own, as Node's server writes them: a client (npm ws)
+            # that gets both in one read may report the open packet before a listener its
+            # 'open' handler adds exists, and a v3 server sends nothing after it until the
+            # client speaks (the engine.io-protocol suite's v3 WebSocket tests wait that way;
+            # on v4 the server's first ping comes anyway).
+            self._write(response)
         batching, self._in_read = self._in_read, True
         try:
             # Uncompressed server frames are valid with or without permessage-deflate.
