@@ -34,6 +34,13 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": path}
 
 
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter with siox and fuzz/ importable."""
+    return subprocess.run(
+        [sys.executable, "-c", code], env=_env(), capture_output=True, text=True, timeout=120
+    )
+
+
 @pytest.mark.skipif(not HAVE_ATHERIS, reason="atheris is not installed (Python < 3.12 only)")
 @pytest.mark.parametrize("target", TARGETS)
 def test_fuzz_target_runs_clean_under_atheris(target: str, tmp_path: Path) -> None:
@@ -53,13 +60,8 @@ def test_fuzz_target_runs_clean_under_atheris(target: str, tmp_path: Path) -> No
 
 @pytest.mark.parametrize("target", KIT_TARGETS)
 def test_fuzz_target_runs_clean_on_seeded_mutations(target: str) -> None:
-    code = f"import fuzzkit, {target} as t\nfuzzkit.loop_main(t.check, t.SEEDS, 3000, 14)\n"
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
+    done = _python(
+        f"import fuzzkit, {target} as t\nfuzzkit.loop_main(t.check, t.SEEDS, 3000, 14)\n"
     )
     assert done.returncode == 0, done.stderr[-4000:]
     assert "no failure" in done.stdout
@@ -94,13 +96,7 @@ print(bare, held)
 def test_fuzzer_frames_stay_in_one_data_stack_chunk() -> None:
     # Without `in_own_chunk` each deep input maps a fresh chunk (its pages fault in again);
     # under it the chain fits in the chunk its spacer frame holds for the whole run.
-    done = subprocess.run(
-        [sys.executable, "-c", _DEEP_CALLS],
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = _python(_DEEP_CALLS)
     assert done.returncode == 0, done.stderr[-4000:]
     bare, held = map(int, done.stdout.split())
     assert bare >= 2000, (bare, held)  # at least a page per input without it

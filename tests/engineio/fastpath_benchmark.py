@@ -21,6 +21,8 @@ Frames are written to an in-memory channel that only counts them.
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import time
 import timeit
 from typing import Any
@@ -29,6 +31,9 @@ import siox
 from siox.http.frames import Opcode, encode_frame
 from siox.http.websocket import Role, WebSocketConnection
 from siox.server.http_types import HttpRequest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run by hand
+from memory_transport import MemoryTransport
 
 NUMBER = 20_000
 REPEAT = 7
@@ -95,25 +100,6 @@ async def socketio_case() -> dict[str, float]:
     return {"socket.io ack": best(lambda: handle.receive(frame))}
 
 
-class CountingTransport:
-    """An asyncio transport that counts what is written."""
-
-    def __init__(self) -> None:
-        self.written = 0
-
-    def write(self, data: bytes) -> None:
-        self.written += len(data)
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return ("127.0.0.1", 1234) if name == "peername" else default
-
-    def is_closing(self) -> bool:
-        return False
-
-    def close(self) -> None:
-        raise AssertionError("closed")
-
-
 async def native_case() -> dict[str, float]:
     from siox.http.handshake import ClientHandshake
     from siox.server.native import HttpProtocol
@@ -125,7 +111,7 @@ async def native_case() -> dict[str, float]:
         return args
 
     protocol = HttpProtocol(sio.engine)
-    transport = CountingTransport()
+    transport = MemoryTransport(keep=False)
     protocol.connection_made(transport)  # type: ignore[arg-type]
     handshake = ClientHandshake("localhost", "/socket.io/?EIO=4&transport=websocket")
     protocol.data_received(handshake.request)

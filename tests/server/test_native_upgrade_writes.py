@@ -9,39 +9,17 @@ until the client speaks, so a client that attaches its message listener after th
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import siox
+from memory_transport import MemoryTransport
 from siox.http.handshake import ClientHandshake
 from siox.server.native import HttpProtocol
-
-
-class RecordingTransport:
-    """An asyncio transport that keeps each write."""
-
-    def __init__(self) -> None:
-        self.writes: list[bytes] = []
-
-    def write(self, data: bytes) -> None:
-        self.writes.append(bytes(data))
-
-    def writelines(self, parts: list[bytes]) -> None:
-        self.writes.append(b"".join(parts))
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return ("127.0.0.1", 1234) if name == "peername" else default
-
-    def is_closing(self) -> bool:
-        return False
-
-    def close(self) -> None:
-        raise AssertionError("closed")
 
 
 async def _handshake_writes(eio: int) -> list[bytes]:
     sio = siox.Server(allow_eio3=True)
     protocol = HttpProtocol(sio.engine)
-    transport = RecordingTransport()
+    transport = MemoryTransport()
     protocol.connection_made(transport)  # type: ignore[arg-type]
     handshake = ClientHandshake("localhost", f"/socket.io/?EIO={eio}&transport=websocket")
     protocol.data_received(handshake.request)
